@@ -1,0 +1,106 @@
+// `agentbox doctor`: prints the configuration in force (and where each value came from), then checks
+// every dependency, one line each: OK, WARN (works with less) or FIX (with what to do).
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { LoadedConfig } from './config/index.js';
+import { probeSandbox } from './sandbox/doctor.js';
+import { which } from './util/which.js';
+import { VERSION } from './version.js';
+
+export interface Check {
+  name: string;
+  status: 'ok' | 'warn' | 'fix';
+  detail: string;
+}
+
+const SECRET_KEYS = /token|key|secret|password|authorization/i;
+
+/** Prints the report; resolves to false when something that agentbox needs is broken. */
+export async function runDoctor(loaded: LoadedConfig, opts: { json: boolean }): Promise<boolean> {
+  const checks = await collectChecks(loaded);
+  const settings = flatten(loaded.config as unknown as Record<string, unknown>).map(([key, value]) => ({
+    key,
+    value: SECRET_KEYS.test(key) && value !== undefined ? '[set]' : value,
+    source: loaded.sources.get(key) ?? sourceOfParent(loaded, key) ?? 'default',
+  }));
+  const healthy = checks.every((c) => c.status !== 'fix');
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ version: VERSION, home: loaded.home, configFile: loaded.file, settings, checks, healthy }, null, 2)}\n`);
+    return healthy;
+  }
+  const out: string[] = [`agentbox ${VERSION}`, '', `Configuration (${loaded.file}${loaded.fileExists ? '' : ', not found: defaults apply'})`];
+  for (const s of settings) out.push(`  ${s.key} = ${JSON.stringify(s.value)}${s.source === 'default' ? '' : `  (${s.source})`}`);
+  out.push('', 'Checks');
+  for (const c of checks) out.push(`  ${c.status.toUpperCase().padEnd(4)} ${c.name}: ${c.detail}`);
+  out.push('', healthy ? 'Everything agentbox needs is in place.' : 'Some checks need a fix (see FIX lines above).');
+  process.stdout.write(`${out.join('\n')}\n`);
+  return healthy;
+}
+
+async function collectChecks(loaded: LoadedConfig): Promise<Check[]> {
+  const { config } = loaded;
+  const checks: Check[] = [];
+  const major = Number(process.versions.node.split('.')[0]);
+  checks.push({ name: 'node', status: major >= 20 ? 'ok' : 'fix', detail: major >= 20 ? `v${process.versions.node}` : `v${process.versions.node}; agentbox needs Node.js 20 or later` });
+
+  const roots = config.roots.length > 0 ? config.roots : [process.cwd()];
+  for (const root of roots) {
+    const abs = path.resolve(root);
+    const isDir = existsSync(abs) && statSync(abs).isDirectory();
+    checks.push({
+      name: 'workspace root',
+      status: isDir ? 'ok' : 'fix',
+      detail: isDir ? `${abs}${config.roots.length === 0 ? ' (current directory; hosts with MCP roots replace it)' : ''}` : `${abs} is not a directory; pass an existing directory to --root`,
+    });
+  }
+
+  checks.push(homeCheck(loaded.home));
+
+  const git = which('git');
+  const gitVersion = git ? await versionOf(git, ['--version']) : undefined;
+  checks.push(git && gitVersion
+    ? { name: 'git', status: 'ok', detail: `${gitVersion} (${git})` }
+    : { name: 'git', status: 'fix', detail: 'not found; the git tools need it: `sudo apt-get install -y git`' });
+
+  const rg = which('rg');
+  const rgVersion = rg ? await versionOf(rg, ['--version']) : undefined;
+  checks.push(rg && rgVersion
+    ? { name: 'ripgrep', status: 'ok', detail: `${rgVersion} (${rg})` }
+    : { name: 'ripgrep', status: 'warn', detail: 'not found; grep and glob fall back to a slower built-in search. Install: `sudo apt-get install -y ripgrep`' });
+
+  const probe = await probeSandbox(which('bwrap'));
+  const needed = config.sandbox.mode !== 'danger-full-access';
+  checks.push(probe.ok
+    ? { name: 'sandbox', status: 'ok', detail: `${probe.version} works (user, pid, net, ipc, uts namespaces); mode ${config.sandbox.mode}, network ${config.sandbox.network ? 'on' : 'off'}` }
+    : { name: 'sandbox', status: needed ? 'fix' : 'warn', detail: `${probe.reason} ${probe.fix}${needed ? ' Until then every command fails.' : ' (mode is danger-full-access: commands run unsandboxed)'}` });
+  return checks;
+}
+
+function homeCheck(home: string): Check {
+  const target = existsSync(home) ? home : path.dirname(home);
+  try {
+    accessSync(target, constants.W_OK);
+    return { name: 'agentbox home', status: 'ok', detail: `${home}${existsSync(home) ? '' : ' (created on first use)'}` };
+  } catch {
+    return { name: 'agentbox home', status: 'fix', detail: `${target} is not writable; set AGENTBOX_HOME to a writable directory` };
+  }
+}
+
+async function versionOf(bin: string, args: string[]): Promise<string | undefined> {
+  const r = await execa(bin, args, { reject: false, timeout: 5000 });
+  return r.exitCode === 0 ? String(r.stdout).split('\n')[0]?.trim() : undefined;
+}
+
+function flatten(obj: Record<string, unknown>, prefix = ''): Array<[string, unknown]> {
+  return Object.entries(obj).flatMap(([k, v]) =>
+    v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0
+      ? flatten(v as Record<string, unknown>, `${prefix}${k}.`)
+      : [[`${prefix}${k}`, v] as [string, unknown]],
+  );
+}
+
+function sourceOfParent(loaded: LoadedConfig, key: string): string | undefined {
+  for (const [k, source] of loaded.sources) if (key.startsWith(`${k}.`)) return source;
+  return undefined;
+}

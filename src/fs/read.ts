@@ -1,0 +1,227 @@
+// Reads a file for a model: numbered lines within line and byte caps, images as image content,
+// other binary files refused. A huge file is streamed, never loaded whole.
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { SafePath } from '../sandbox/index.js';
+import { fail, ok, type Result } from '../util/result.js';
+import { formatBytes } from '../util/format.js';
+
+export interface ReadLimits {
+  maxLines: number;
+  maxBytes: number;
+  /** Longest line shown whole; longer lines are cut with a marker. */
+  maxLineChars?: number;
+}
+
+export type ReadOutcome =
+  | { kind: 'text'; text: string; header: string }
+  | { kind: 'image'; mimeType: string; data: string; header: string };
+
+const IMAGE_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+};
+/** Images above this are refused: base64 grows them by a third and hosts cap message sizes. */
+const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
+/** Files up to this size are read in one call; larger ones are streamed line by line. */
+const WHOLE_READ_BYTES = 1024 * 1024;
+const SNIFF_BYTES = 8192;
+
+/**
+ * Reads `limit` lines starting at line `offset` (1-based).
+ * @param shownPath the path as the model should see it in the header.
+ */
+export async function readFileForModel(
+  file: SafePath,
+  shownPath: string,
+  opts: { offset?: number; limit?: number },
+  limits: ReadLimits,
+): Promise<Result<ReadOutcome>> {
+  let info;
+  try {
+    info = await stat(file);
+  } catch (err) {
+    return statFailure(err, shownPath);
+  }
+  if (info.isDirectory()) return fail('is_directory', `${shownPath} is a directory.`, 'Use list_dir to see its entries.');
+  if (!info.isFile()) return fail('not_a_file', `${shownPath} is not a regular file.`);
+
+  const mimeType = IMAGE_TYPES[path.extname(file).toLowerCase()];
+  if (mimeType) return readImage(file, shownPath, info.size, mimeType);
+
+  const offset = Math.max(1, Math.floor(opts.offset ?? 1));
+  const limit = Math.max(1, Math.min(Math.floor(opts.limit ?? limits.maxLines), limits.maxLines));
+  const maxLineChars = limits.maxLineChars ?? 2000;
+
+  const head = await readHead(file, Math.min(SNIFF_BYTES, info.size));
+  if (looksBinary(head)) {
+    return fail(
+      'binary_file',
+      `${shownPath} is a binary file (${formatBytes(info.size)}); read_file shows text and images only.`,
+      'Use exec_command with a tool made for the format (e.g. `xxd | head`, `file`, `unzip -l`) to inspect it.',
+    );
+  }
+
+  const collected = info.size <= WHOLE_READ_BYTES
+    ? collectFromText(await readWhole(file), offset, limit, limits.maxBytes, maxLineChars)
+    : await collectFromStream(file, offset, limit, limits.maxBytes, maxLineChars);
+
+  const { lines, totalLines, stoppedBy, cutLines } = collected;
+  const first = offset;
+  const last = offset + lines.length - 1;
+  const total = totalLines === undefined ? '' : ` of ${totalLines}`;
+  let header = `${shownPath}: `;
+  if (lines.length === 0) {
+    header += totalLines === 0 ? 'empty file' : `no lines at offset ${offset}${total} (the file has fewer lines)`;
+  } else {
+    header += `lines ${first}-${last}${total}, ${formatBytes(info.size)}`;
+  }
+  const notes: string[] = [];
+  if (stoppedBy !== 'end') {
+    const why = stoppedBy === 'bytes' ? `the ${formatBytes(limits.maxBytes)} reply cap` : `the ${limit}-line limit`;
+    notes.push(`[truncated at ${why}; call read_file with offset=${last + 1} to read on]`);
+  }
+  if (cutLines > 0) notes.push(`[${cutLines} line(s) longer than ${maxLineChars} characters were cut]`);
+  const width = String(Math.max(last, 1)).length;
+  const body = lines.map((line, i) => `${String(first + i).padStart(width)}\t${line}`).join('\n');
+  const text = [header, ...notes].join('\n') + (body ? `\n${body}` : '');
+  return ok({ kind: 'text', text, header });
+}
+
+interface Collected {
+  lines: string[];
+  totalLines?: number;
+  stoppedBy: 'end' | 'lines' | 'bytes';
+  cutLines: number;
+}
+
+/** Picks the window out of a whole file's text. */
+function collectFromText(text: string, offset: number, limit: number, maxBytes: number, maxLineChars: number): Collected {
+  const all = splitLines(text);
+  const lines: string[] = [];
+  let bytes = 0;
+  let cutLines = 0;
+  let stoppedBy: Collected['stoppedBy'] = 'end';
+  for (let i = offset - 1; i < all.length; i++) {
+    if (lines.length >= limit) {
+      stoppedBy = 'lines';
+      break;
+    }
+    const line = cutLine(all[i]!, maxLineChars);
+    if (line !== all[i]) cutLines++;
+    bytes += Buffer.byteLength(line) + 8;
+    if (bytes > maxBytes && lines.length > 0) {
+      stoppedBy = 'bytes';
+      break;
+    }
+    lines.push(line);
+  }
+  return { lines, totalLines: all.length, stoppedBy, cutLines };
+}
+
+/** Streams a large file and stops as soon as the window is full; the total is not counted. */
+async function collectFromStream(file: string, offset: number, limit: number, maxBytes: number, maxLineChars: number): Promise<Collected> {
+  const lines: string[] = [];
+  let bytes = 0;
+  let cutLines = 0;
+  let lineNo = 0;
+  let stoppedBy: Collected['stoppedBy'] = 'end';
+  let pending = '';
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 64 * 1024 });
+  const take = (raw: string): boolean => {
+    lineNo++;
+    if (lineNo < offset) return true;
+    if (lines.length >= limit) {
+      stoppedBy = 'lines';
+      return false;
+    }
+    const stripped = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    const line = cutLine(stripped, maxLineChars);
+    if (line !== stripped) cutLines++;
+    bytes += Buffer.byteLength(line) + 8;
+    if (bytes > maxBytes && lines.length > 0) {
+      stoppedBy = 'bytes';
+      return false;
+    }
+    lines.push(line);
+    return true;
+  };
+  try {
+    outer: for await (const chunk of stream) {
+      pending += chunk as string;
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) !== -1) {
+        const raw = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (!take(raw)) break outer;
+      }
+      // A single enormous line: keep only what can be shown so memory stays flat.
+      if (pending.length > maxLineChars * 4 + 65536) pending = pending.slice(0, maxLineChars + 1);
+    }
+    if (stoppedBy === 'end' && pending.length > 0) take(pending);
+  } finally {
+    stream.destroy();
+  }
+  return { lines, stoppedBy, cutLines };
+}
+
+function splitLines(text: string): string[] {
+  if (text.length === 0) return [];
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  for (let i = 0; i < lines.length; i++) if (lines[i]!.endsWith('\r')) lines[i] = lines[i]!.slice(0, -1);
+  return lines;
+}
+
+function cutLine(line: string, max: number): string {
+  return line.length <= max ? line : `${line.slice(0, max)}… [${line.length - max} more characters]`;
+}
+
+async function readHead(file: string, bytes: number): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readWhole(file: string): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    return await handle.readFile({ encoding: 'utf8' });
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A NUL byte in the first 8 KiB means binary, as git and ripgrep decide. */
+export function looksBinary(head: Buffer): boolean {
+  return head.includes(0);
+}
+
+async function readImage(file: SafePath, shownPath: string, size: number, mimeType: string): Promise<Result<ReadOutcome>> {
+  if (size > MAX_IMAGE_BYTES) {
+    return fail('too_large', `${shownPath} is an image of ${formatBytes(size)}; images above ${formatBytes(MAX_IMAGE_BYTES)} are not sent.`);
+  }
+  const handle = await open(file, 'r');
+  try {
+    const data = await handle.readFile();
+    return ok({ kind: 'image', mimeType, data: data.toString('base64'), header: `${shownPath}: ${mimeType} image, ${formatBytes(size)}` });
+  } finally {
+    await handle.close();
+  }
+}
+
+export function statFailure(err: unknown, shownPath: string): Result<never> {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return fail('not_found', `${shownPath} does not exist.`, 'Check the path with list_dir or glob.');
+  if (code === 'EACCES') return fail('permission_denied', `${shownPath}: permission denied.`);
+  return fail('io_error', `${shownPath}: ${(err as Error).message}`);
+}

@@ -1,0 +1,82 @@
+// The process-wide state every MCP session shares: the configuration, the logger, the private
+// temp directory, the executables found at start-up, and one shutdown signal that reaches every
+// running tool call. Built once by the CLI (or by a test).
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Config } from './config/index.js';
+import { createLogger, type Logger } from './log.js';
+import { which } from './util/which.js';
+
+export interface Executables {
+  rg?: string;
+  git?: string;
+  bwrap?: string;
+  bash?: string;
+}
+
+export interface Runtime {
+  readonly config: Config;
+  /** $AGENTBOX_HOME: config.toml, threads and other state. */
+  readonly home: string;
+  readonly log: Logger;
+  /** Private temp directory for this server, mounted as /tmp inside the sandbox. */
+  readonly tmpDir: string;
+  /** Executables looked up once at start-up; tools never probe per call. */
+  readonly bin: Executables;
+  /** The directory the server started in: the workspace when no roots are given. */
+  readonly cwd: string;
+  /** Aborted when the server shuts down; every tool call's signal follows it. */
+  readonly signal: AbortSignal;
+  /** Registers cleanup to run at shutdown (kill processes, flush state). */
+  onShutdown(fn: () => void | Promise<void>): void;
+  /** Aborts everything, runs the cleanups, removes the temp dir. Safe to call twice. */
+  shutdown(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  config: Config;
+  home: string;
+  log?: Logger;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function createRuntime(opts: RuntimeOptions): Runtime {
+  const env = opts.env ?? process.env;
+  const log = opts.log ?? createLogger(opts.config.log_level);
+  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'agentbox-'));
+  const controller = new AbortController();
+  const cleanups: Array<() => void | Promise<void>> = [];
+  let done: Promise<void> | undefined;
+  const bin: Executables = {
+    rg: which('rg', env.PATH),
+    git: which('git', env.PATH),
+    bwrap: which('bwrap', env.PATH),
+    bash: which('bash', env.PATH),
+  };
+  return {
+    config: opts.config,
+    home: opts.home,
+    log,
+    tmpDir,
+    bin,
+    cwd: opts.cwd ?? process.cwd(),
+    signal: controller.signal,
+    onShutdown: (fn) => void cleanups.push(fn),
+    shutdown() {
+      done ??= (async () => {
+        controller.abort(new Error('agentbox is shutting down'));
+        for (const fn of cleanups.reverse()) {
+          try {
+            await fn();
+          } catch (err) {
+            log.warn({ err }, 'cleanup failed during shutdown');
+          }
+        }
+        rmSync(tmpDir, { recursive: true, force: true });
+      })();
+      return done;
+    },
+  };
+}

@@ -1,0 +1,127 @@
+// The only place that decides whether a path may be touched. Every file, patch and git tool
+// resolves its paths here first and works only on the `SafePath` it gets back.
+//
+// 1. The requested path is resolved against a base (the first workspace root by default).
+// 2. Symlinks are followed with realpath; for a path that does not exist yet, the nearest existing
+//    parent is resolved and the rest appended, so a symlinked parent cannot smuggle a write out.
+// 3. The real path must lie inside an allowed root (containment is checked on real paths only).
+// 4. For writes, nothing under a protected name (.git, .agentbox) of a writable root.
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { fail, ok, type Result } from '../util/result.js';
+import { PROTECTED_NAMES, type Policy } from './policy.js';
+
+/** A real, absolute path that passed the policy check. */
+export type SafePath = string & { readonly __brand: 'SafePath' };
+
+/** True when `candidate` is `root` or lies below it. Both must be absolute and normalised. */
+export function isInside(root: string, candidate: string): boolean {
+  const rel = path.relative(root, candidate);
+  return rel === '' || (!rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel));
+}
+
+/** The allowed root that contains `candidate`, if any. */
+export function containingRoot(roots: readonly string[], candidate: string): string | undefined {
+  return roots.find((root) => isInside(root, candidate));
+}
+
+/** The protected path component (e.g. `.git`) that `candidate` lies in below `root`, if any. */
+export function protectedPart(root: string, candidate: string): string | undefined {
+  const rel = path.relative(root, candidate);
+  if (rel === '') return undefined;
+  return rel.split(path.sep).find((part) => PROTECTED_NAMES.includes(part));
+}
+
+export interface ResolveOptions {
+  /** Directory relative paths are resolved against; defaults to the first workspace root. */
+  base?: string;
+}
+
+/** Resolves a path the file tools may read: inside a workspace root or a configured read root. */
+export async function resolveForRead(policy: Policy, requested: string, opts: ResolveOptions = {}): Promise<Result<SafePath>> {
+  const resolved = await resolveReal(policy, requested, opts);
+  if (!resolved.ok) return resolved;
+  const real = resolved.value;
+  if (policy.mode === 'danger-full-access') return ok(real as SafePath);
+  const allowed = [...policy.roots, ...policy.readRoots, policy.tmpDir];
+  if (!containingRoot(allowed, real)) return outside(requested, real, allowed, 'read');
+  return ok(real as SafePath);
+}
+
+/** Resolves a path the write tools may change: inside a writable root and not a protected path. */
+export async function resolveForWrite(policy: Policy, requested: string, opts: ResolveOptions = {}): Promise<Result<SafePath>> {
+  if (policy.mode === 'read-only') {
+    return fail(
+      'read_only',
+      `Cannot write ${requested}: the sandbox is in read-only mode.`,
+      'Nothing can be changed in this session; ask the user to start agentbox with --sandbox workspace-write.',
+    );
+  }
+  const resolved = await resolveReal(policy, requested, opts);
+  if (!resolved.ok) return resolved;
+  const real = resolved.value;
+  if (policy.mode === 'danger-full-access') return ok(real as SafePath);
+  const root = containingRoot(policy.writableRoots, real);
+  if (!root) return outside(requested, real, policy.writableRoots, 'write');
+  const part = protectedPart(root, real);
+  if (part) {
+    return fail(
+      'protected_path',
+      `Cannot write ${requested}: ${part} is protected and stays read-only.`,
+      part === '.git' ? 'Use the git_* tools to change the repository.' : 'agentbox keeps its own state there.',
+    );
+  }
+  return ok(real as SafePath);
+}
+
+/** Absolute path of `requested` with every existing symlink resolved. */
+async function resolveReal(policy: Policy, requested: string, opts: ResolveOptions): Promise<Result<string>> {
+  if (typeof requested !== 'string' || requested.length === 0) {
+    return fail('invalid_path', 'The path is empty.', 'Give a path relative to the workspace root or an absolute path inside it.');
+  }
+  if (requested.includes('\0')) return fail('invalid_path', 'The path contains a NUL byte.');
+  const base = opts.base ?? policy.roots[0] ?? process.cwd();
+  const absolute = path.resolve(base, expandHome(requested));
+  try {
+    return ok(await realpathMissingOk(absolute));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ELOOP') return fail('invalid_path', `Cannot resolve ${requested}: too many levels of symbolic links.`);
+    if (e.code === 'EACCES') return fail('permission_denied', `Cannot resolve ${requested}: permission denied.`);
+    if (e.code === 'ENOTDIR') return fail('not_found', `Cannot resolve ${requested}: a parent is not a directory.`);
+    throw err;
+  }
+}
+
+/** realpath, or for a path that does not exist, realpath of its nearest existing parent plus the rest. */
+async function realpathMissingOk(absolute: string): Promise<string> {
+  const missing: string[] = [];
+  let current = absolute;
+  for (;;) {
+    try {
+      const real = await realpath(current);
+      return missing.length === 0 ? real : path.join(real, ...missing.reverse());
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') throw err;
+      const parent = path.dirname(current);
+      if (parent === current) return absolute;
+      missing.push(path.basename(current));
+      current = parent;
+    }
+  }
+}
+
+function expandHome(p: string): string {
+  if (p === '~' || p.startsWith('~/')) return path.join(process.env.HOME ?? '/', p.slice(1));
+  return p;
+}
+
+function outside(requested: string, real: string, roots: readonly string[], access: 'read' | 'write'): Result<never> {
+  const shown = real === path.resolve(requested) || requested === real ? requested : `${requested} (resolves to ${real})`;
+  return fail(
+    'outside_workspace',
+    `Access denied: ${shown} is outside the ${access === 'write' ? 'writable' : 'readable'} roots.`,
+    roots.length > 0 ? `Allowed: ${roots.join(', ')}. Use a path inside one of them.` : 'No roots are allowed.',
+  );
+}

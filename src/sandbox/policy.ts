@@ -1,0 +1,66 @@
+// The sandbox policy: which directories may be read and written, and whether the network is on.
+// It is a plain value built from the configuration and the current workspace roots. The file
+// tools' path checks (paths.ts) and the shell sandbox (bwrap) read the same value, so they agree
+// on one set of roots.
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import type { SandboxMode } from '../config/index.js';
+
+/** Names that stay read-only inside every writable root (the repository and agentbox's own state). */
+export const PROTECTED_NAMES: readonly string[] = ['.git', '.agentbox'];
+
+export interface Policy {
+  readonly mode: SandboxMode;
+  /** Workspace roots, as real paths. The first one is the default working directory. */
+  readonly roots: readonly string[];
+  /** Extra directories the file tools may read. */
+  readonly readRoots: readonly string[];
+  /** Where writes may land: roots + configured extras + the private temp dir (workspace-write only). */
+  readonly writableRoots: readonly string[];
+  readonly network: boolean;
+  /** The server's private temp directory, mounted as /tmp inside the sandbox. */
+  readonly tmpDir: string;
+}
+
+export interface PolicyInput {
+  mode: SandboxMode;
+  roots: readonly string[];
+  readRoots?: readonly string[];
+  extraWritableRoots?: readonly string[];
+  network?: boolean;
+  tmpDir: string;
+}
+
+/** Builds a policy; roots are resolved to real paths so that later containment checks are exact. */
+export function buildPolicy(input: PolicyInput): Policy {
+  const roots = uniq(input.roots.map(realOrResolved));
+  const readRoots = uniq((input.readRoots ?? []).map(realOrResolved));
+  const tmpDir = realOrResolved(input.tmpDir);
+  const writableRoots =
+    input.mode === 'workspace-write'
+      ? uniq([...roots, ...(input.extraWritableRoots ?? []).map(realOrResolved), tmpDir])
+      : input.mode === 'danger-full-access'
+        ? ['/']
+        : [];
+  return {
+    mode: input.mode,
+    roots,
+    readRoots,
+    writableRoots,
+    network: input.mode === 'danger-full-access' ? true : (input.network ?? false),
+    tmpDir,
+  };
+}
+
+function realOrResolved(p: string): string {
+  const abs = path.resolve(p);
+  try {
+    return realpathSync(abs);
+  } catch {
+    return abs;
+  }
+}
+
+function uniq(list: string[]): string[] {
+  return [...new Set(list)];
+}

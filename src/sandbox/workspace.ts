@@ -1,0 +1,72 @@
+// The workspace: the roots a session works in. Roots come from --root/config, or from the host's
+// MCP roots (which may change while the session runs), or default to the current directory.
+// `policy()` combines them with the sandbox settings into the value every tool checks against.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Config, SandboxMode } from '../config/index.js';
+import { buildPolicy, type Policy } from './policy.js';
+
+export interface WorkspaceOptions {
+  config: Config;
+  /** The server's private temp dir (see runtime.ts). */
+  tmpDir: string;
+  /** Fallback when neither config nor host gives roots. */
+  cwd?: string;
+}
+
+export class Workspace {
+  #roots: string[];
+  #policy: Policy;
+  #ready: Promise<void> = Promise.resolve();
+  readonly #opts: WorkspaceOptions;
+  /** True when roots came from --root/config: the host's roots are then ignored. */
+  readonly fixedRoots: boolean;
+
+  constructor(opts: WorkspaceOptions) {
+    this.#opts = opts;
+    this.fixedRoots = opts.config.roots.length > 0;
+    this.#roots = this.fixedRoots ? opts.config.roots.map((r) => path.resolve(r)) : [opts.cwd ?? process.cwd()];
+    this.#policy = this.#build();
+  }
+
+  /** The policy in force; pass `mode` to get the same roots under another sandbox mode. */
+  policy(mode?: SandboxMode): Policy {
+    return mode === undefined || mode === this.#policy.mode ? this.#policy : this.#build(mode);
+  }
+
+  get roots(): readonly string[] {
+    return this.#policy.roots;
+  }
+
+  /** Resolves once the host's roots (if any) have been fetched; tools await it before the first check. */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** Records a pending roots fetch so that tool calls wait for it. */
+  setPending(fetching: Promise<void>): void {
+    this.#ready = fetching.catch(() => undefined);
+  }
+
+  /** Replaces the roots with the host's `file://` roots; ignored when roots were fixed by the user. */
+  setHostRoots(uris: readonly string[]): string[] {
+    if (this.fixedRoots) return [...this.#roots];
+    const dirs = uris.filter((u) => u.startsWith('file://')).map((u) => fileURLToPath(u));
+    if (dirs.length === 0) return [...this.#roots];
+    this.#roots = dirs;
+    this.#policy = this.#build();
+    return dirs;
+  }
+
+  #build(mode: SandboxMode = this.#opts.config.sandbox.mode): Policy {
+    const { config, tmpDir } = this.#opts;
+    return buildPolicy({
+      mode,
+      roots: this.#roots,
+      readRoots: config.read_roots,
+      extraWritableRoots: config.sandbox.writable_roots,
+      network: config.sandbox.network,
+      tmpDir,
+    });
+  }
+}

@@ -1,0 +1,136 @@
+// Read-only file tools: read_file, list_dir, glob, grep. Each resolves its path through the
+// sandbox's path policy, then calls one function in fs/.
+import { stat } from 'node:fs/promises';
+import { z } from 'zod';
+import { globFiles, grepFiles, listDirectory, readFileForModel } from '../fs/index.js';
+import { resolveForRead } from '../sandbox/index.js';
+import type { SessionContext } from '../session.js';
+import { defineTool, type AnyToolSpec } from './define.js';
+import { errorResult, textResult } from './result.js';
+
+const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+
+export function fileTools(ctx: SessionContext): AnyToolSpec[] {
+  const { files } = ctx.runtime.config;
+  const rg = ctx.runtime.bin.rg;
+
+  const readFile = defineTool({
+    name: 'read_file',
+    title: 'Read a file',
+    group: 'files',
+    description:
+      'Read a text file with line numbers, or view an image (png/jpeg/gif/webp). Paths are relative to the workspace root. ' +
+      `Returns at most ${files.max_read_lines} lines; use offset/limit to page through long files.`,
+    input: {
+      path: z.string().describe('File path, relative to the workspace root or absolute inside it.'),
+      offset: z.number().int().min(1).optional().describe('First line to read (1-based). Default 1.'),
+      limit: z.number().int().min(1).optional().describe(`Number of lines. Default and max ${files.max_read_lines}.`),
+    },
+    annotations: { title: 'Read a file', ...READ_ONLY },
+    async run(args) {
+      const target = await resolveForRead(ctx.policy(), args.path);
+      if (!target.ok) return errorResult(target.error);
+      const result = await readFileForModel(target.value, ctx.show(target.value), args, {
+        maxLines: files.max_read_lines,
+        maxBytes: files.max_read_bytes,
+      });
+      if (!result.ok) return errorResult(result.error);
+      const out = result.value;
+      if (out.kind === 'image') {
+        return { content: [{ type: 'text', text: out.header }, { type: 'image', data: out.data, mimeType: out.mimeType }] };
+      }
+      return textResult(out.text);
+    },
+  });
+
+  const listDir = defineTool({
+    name: 'list_dir',
+    title: 'List a directory',
+    group: 'files',
+    description: 'List a directory as a tree: directories first, then files with sizes; symlinks show their target.',
+    input: {
+      path: z.string().optional().describe('Directory. Default: the workspace root.'),
+      depth: z.number().int().min(1).max(10).optional().describe('Levels to descend. Default 1.'),
+      limit: z.number().int().min(1).optional().describe(`Max entries. Default ${files.max_results}.`),
+    },
+    annotations: { title: 'List a directory', ...READ_ONLY },
+    async run(args) {
+      const target = await resolveForRead(ctx.policy(), args.path ?? '.');
+      if (!target.ok) return errorResult(target.error);
+      const result = await listDirectory(target.value, ctx.show(target.value), {
+        depth: args.depth ?? 1,
+        limit: Math.min(args.limit ?? files.max_results, 5000),
+      });
+      return result.ok ? textResult(result.value) : errorResult(result.error);
+    },
+  });
+
+  const glob = defineTool({
+    name: 'glob',
+    title: 'Find files by pattern',
+    group: 'files',
+    description:
+      'Find files by glob pattern, newest first; skips .gitignored files. A pattern without "/" matches file names at any depth ("*.ts"); use "src/**/*.test.ts" for paths.',
+    input: {
+      pattern: z.string().describe('Glob pattern.'),
+      path: z.string().optional().describe('Directory to search. Default: the workspace root.'),
+    },
+    annotations: { title: 'Find files by pattern', ...READ_ONLY },
+    async run(args, call) {
+      const target = await resolveForRead(ctx.policy(), args.path ?? '.');
+      if (!target.ok) return errorResult(target.error);
+      const isDir = await stat(target.value).then((s) => s.isDirectory(), () => false);
+      if (!isDir) return errorResult(`${ctx.show(target.value)} is not a directory.`);
+      const result = await globFiles(target.value, args.pattern, { limit: files.max_results, rg, signal: call.signal });
+      if (!result.ok) return errorResult(result.error);
+      const { paths, total, truncated } = result.value;
+      const base = ctx.show(target.value);
+      const prefix = base === '.' ? '' : `${base}/`;
+      if (total === 0) return textResult(`No files match ${args.pattern} in ${base}.`);
+      const header = `${total} file${total === 1 ? '' : 's'} match ${args.pattern} in ${base}${truncated ? ` (showing the newest ${paths.length}; narrow the pattern or path)` : ''}, newest first:`;
+      return textResult(`${header}\n${paths.map((p) => prefix + p).join('\n')}`);
+    },
+  });
+
+  const grep = defineTool({
+    name: 'grep',
+    title: 'Search file contents',
+    group: 'files',
+    description:
+      'Search file contents with a regular expression (ripgrep syntax); skips .gitignored and binary files. Results are grouped by file: "line:text" for matches, "line-text" for context.',
+    input: {
+      pattern: z.string().describe('Regular expression.'),
+      path: z.string().optional().describe('File or directory. Default: the workspace root.'),
+      glob: z.string().optional().describe('Only files matching this glob, e.g. "*.py".'),
+      ignore_case: z.boolean().optional(),
+      context: z.number().int().min(0).max(20).optional().describe('Lines of context around each match.'),
+      max_results: z.number().int().min(1).optional().describe('Max matching lines. Default 200.'),
+    },
+    annotations: { title: 'Search file contents', ...READ_ONLY },
+    async run(args, call) {
+      const target = await resolveForRead(ctx.policy(), args.path ?? '.');
+      if (!target.ok) return errorResult(target.error);
+      const info = await stat(target.value).catch(() => undefined);
+      if (!info) return errorResult(`${ctx.show(target.value)} does not exist.`);
+      const base = ctx.show(target.value);
+      const dirShown = info.isFile() ? ctx.show(target.value.slice(0, target.value.lastIndexOf('/')) || '/') : base;
+      const result = await grepFiles(target.value, info.isFile(), args.pattern, {
+        glob: args.glob,
+        ignoreCase: args.ignore_case,
+        context: args.context,
+        maxResults: Math.min(args.max_results ?? 200, 5000),
+        maxBytes: files.max_read_bytes,
+        rg,
+        signal: call.signal,
+        prefix: dirShown === '.' ? '' : `${dirShown}/`,
+      });
+      if (!result.ok) return errorResult(result.error);
+      const { text, matches, files: fileCount, truncated } = result.value;
+      if (matches === 0) return textResult(`No matches for ${JSON.stringify(args.pattern)} in ${base}.`);
+      const header = `${matches} match${matches === 1 ? '' : 'es'} in ${fileCount} file${fileCount === 1 ? '' : 's'} for ${JSON.stringify(args.pattern)} in ${base}${truncated ? ' (stopped at the cap; narrow with path or glob, or raise max_results)' : ''}:`;
+      return textResult(`${header}\n${text}`);
+    },
+  });
+
+  return [readFile, listDir, glob, grep];
+}
