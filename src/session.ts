@@ -1,5 +1,8 @@
 // What one MCP session owns: its workspace roots (a host may send its own) and, later, its shell
-// sessions. Everything process-wide lives in the Runtime it points to.
+// sessions. Everything process-wide lives in the Runtime it points to. A delegate run builds its
+// own SessionContext with overrides (its worktree as root, its sandbox mode and approval policy),
+// so the subagent's tools are the same tools, confined to what that run was given.
+import type { ApprovalPolicy, SandboxMode } from './config/index.js';
 import type { Runtime } from './runtime.js';
 import { Workspace, type Policy } from './sandbox/index.js';
 import { displayPath } from './util/format.js';
@@ -9,6 +12,8 @@ export interface SessionContext {
   readonly workspace: Workspace;
   /** The policy in force right now (roots can change when the host's roots change). */
   policy(): Policy;
+  /** When the host's user is asked before a command runs (see approvals). */
+  approvalPolicy(): ApprovalPolicy;
   /** How a path is shown to the model: relative to the first workspace root when inside it. */
   show(absolute: string): string;
   /** Registers cleanup for when this session closes. */
@@ -16,14 +21,32 @@ export interface SessionContext {
   close(): Promise<void>;
 }
 
-export function createSessionContext(runtime: Runtime, opts: { cwd?: string } = {}): SessionContext {
-  const workspace = new Workspace({ config: runtime.config, tmpDir: runtime.tmpDir, cwd: opts.cwd ?? runtime.cwd });
+export interface SessionOptions {
+  /** Default workspace when neither config nor host gives roots (default: the server's cwd). */
+  cwd?: string;
+  /** Fixed workspace roots, overriding config and host roots. */
+  roots?: readonly string[];
+  mode?: SandboxMode;
+  network?: boolean;
+  approvalPolicy?: ApprovalPolicy;
+}
+
+export function createSessionContext(runtime: Runtime, opts: SessionOptions = {}): SessionContext {
+  const workspace = new Workspace({
+    config: runtime.config,
+    tmpDir: runtime.tmpDir,
+    cwd: opts.cwd ?? runtime.cwd,
+    ...(opts.roots ? { roots: opts.roots } : {}),
+    ...(opts.mode ? { mode: opts.mode } : {}),
+    ...(opts.network !== undefined ? { network: opts.network } : {}),
+  });
   const cleanups: Array<() => void | Promise<void>> = [];
   let closed: Promise<void> | undefined;
   return {
     runtime,
     workspace,
     policy: () => workspace.policy(),
+    approvalPolicy: () => opts.approvalPolicy ?? runtime.config.approval_policy,
     show: (absolute) => displayPath(workspace.roots[0], absolute),
     onClose: (fn) => void cleanups.push(fn),
     close() {

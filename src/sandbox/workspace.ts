@@ -12,6 +12,12 @@ export interface WorkspaceOptions {
   tmpDir: string;
   /** Fallback when neither config nor host gives roots. */
   cwd?: string;
+  /** Fixed roots that override config and host (a delegate run in a worktree uses this). */
+  roots?: readonly string[];
+  /** Sandbox mode override (a delegate run may ask for read-only). */
+  mode?: SandboxMode;
+  /** Network override. */
+  network?: boolean;
 }
 
 export class Workspace {
@@ -24,8 +30,9 @@ export class Workspace {
 
   constructor(opts: WorkspaceOptions) {
     this.#opts = opts;
-    this.fixedRoots = opts.config.roots.length > 0;
-    this.#roots = this.fixedRoots ? opts.config.roots.map((r) => path.resolve(r)) : [opts.cwd ?? process.cwd()];
+    const fixed = opts.roots ?? (opts.config.roots.length > 0 ? opts.config.roots : undefined);
+    this.fixedRoots = fixed !== undefined;
+    this.#roots = fixed ? fixed.map((r) => path.resolve(r)) : [opts.cwd ?? process.cwd()];
     this.#policy = this.#build();
   }
 
@@ -58,14 +65,14 @@ export class Workspace {
     return dirs;
   }
 
-  #build(mode: SandboxMode = this.#opts.config.sandbox.mode): Policy {
+  #build(mode: SandboxMode = this.#opts.mode ?? this.#opts.config.sandbox.mode): Policy {
     const { config, tmpDir } = this.#opts;
     return buildPolicy({
       mode,
       roots: this.#roots,
       readRoots: config.read_roots,
       extraWritableRoots: config.sandbox.writable_roots,
-      network: config.sandbox.network,
+      network: this.#opts.network ?? config.sandbox.network,
       tmpDir,
     });
   }
