@@ -4,6 +4,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
+  type CallToolResult,
   ElicitResultSchema,
   ListRootsResultSchema,
   RootsListChangedNotificationSchema,
@@ -63,8 +64,13 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
       async (args: Record<string, unknown>, extra: Extra) => {
         await roots.refresh(extra);
         const call = callContext(server, runtime, extra);
+        const started = performance.now();
         try {
-          return await tool.run(args, call);
+          const result = await tool.run(args, call);
+          const ms = Math.round(performance.now() - started);
+          if (result.isError) call.log('notice', `${tool.name} failed after ${ms} ms: ${firstText(result)}`);
+          else call.log('debug', `${tool.name} finished in ${ms} ms`);
+          return result;
         } finally {
           call.dispose();
         }
@@ -81,6 +87,11 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
       await server.close().catch(() => undefined);
     },
   };
+}
+
+function firstText(result: CallToolResult): string {
+  const item = result.content.find((c) => c.type === 'text');
+  return item && item.type === 'text' ? item.text.split('\n')[0]!.slice(0, 200) : '';
 }
 
 /**
