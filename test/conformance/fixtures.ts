@@ -7,6 +7,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
+import type { EventStore } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CreateMessageResultSchema,
@@ -15,6 +16,7 @@ import {
   UnsubscribeRequestSchema,
   type CallToolResult,
   type ElicitRequestFormParams,
+  type JSONRPCMessage,
   type LoggingLevel,
   type ServerNotification,
   type ServerRequest,
@@ -58,6 +60,36 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 const text = (t: string): CallToolResult => ({ content: [{ type: 'text', text: t }] });
 const failure = (t: string): CallToolResult => ({ content: [{ type: 'text', text: t }], isError: true });
+
+/**
+ * An in-memory SSE event store for one session (resumability, SEP-1699), for the pending
+ * `server-sse-polling` scenario: serveHttp keeps each stream's events so a client that lost the
+ * stream can reconnect with Last-Event-ID and get the rest. Grows for the session's lifetime.
+ */
+export function memoryEventStore(): EventStore {
+  const events: Array<{ id: string; streamId: string; message: JSONRPCMessage }> = [];
+  let seq = 0;
+  return {
+    async storeEvent(streamId, message) {
+      const id = `${streamId}:${++seq}`;
+      events.push({ id, streamId, message });
+      return id;
+    },
+    async getStreamIdForEventId(eventId) {
+      return events.find((e) => e.id === eventId)?.streamId;
+    },
+    async replayEventsAfter(lastEventId, { send }) {
+      const at = events.findIndex((e) => e.id === lastEventId);
+      if (at < 0) throw new Error(`Unknown Last-Event-ID ${lastEventId}`);
+      const { streamId } = events[at]!;
+      for (const e of events.slice(at + 1)) {
+        // Priming events carry an empty message: they mark a position, there is nothing to resend.
+        if (e.streamId === streamId && Object.keys(e.message).length > 0) await send(e.id, e.message);
+      }
+      return streamId;
+    },
+  };
+}
 
 /** Registers every fixture the conformance server scenarios need on one session's server. */
 export function registerConformanceFixtures(server: McpServer, session: SessionContext): void {
@@ -248,6 +280,18 @@ export function registerConformanceFixtures(server: McpServer, session: SessionC
           required: [],
         },
       }),
+  );
+
+  server.registerTool(
+    'test_reconnection',
+    { description: 'Conformance: closes its own SSE stream mid-call, then answers (needs an event store).', inputSchema: {} },
+    async (_args, extra) => {
+      // Without an event store the transport offers no closeSSEStream; fail rather than pass falsely.
+      if (!extra.closeSSEStream) return failure('This server was started without an SSE event store: streams are not resumable.');
+      extra.closeSSEStream();
+      await sleep(100, extra.signal);
+      return text('Reconnection test completed: the result arrived after the stream was closed.');
+    },
   );
 
   // ---- resources ------------------------------------------------------------------------------

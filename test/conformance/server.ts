@@ -13,7 +13,7 @@ import { flagsLayer, parseLayers, type ConfigInput } from '../../src/config/inde
 import { createLogger } from '../../src/log.js';
 import { createRuntime } from '../../src/runtime.js';
 import { serveHttp } from '../../src/transports/http.js';
-import { registerConformanceFixtures } from './fixtures.js';
+import { memoryEventStore, registerConformanceFixtures } from './fixtures.js';
 
 function portFromArgs(argv: string[]): number {
   const i = argv.indexOf('--port');
@@ -36,7 +36,8 @@ async function main(): Promise<void> {
   };
   const config = parseLayers([flagsLayer(values, {})]);
   const runtime = createRuntime({ config, home: scratch, log: createLogger(config.log_level), cwd: scratch });
-  const handle = await serveHttp(runtime, { extend: registerConformanceFixtures });
+  // The event store makes SSE streams resumable, for the pending server-sse-polling scenario.
+  const handle = await serveHttp(runtime, { extend: registerConformanceFixtures, eventStore: memoryEventStore, retryInterval: 200 });
   process.stdout.write(`CONFORMANCE_SERVER_URL=${handle.url}\n`);
 
   let stopping = false;
