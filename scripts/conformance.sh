@@ -55,14 +55,31 @@ fi
 echo "conformance: fixture server (pid $SERVER_PID) at $URL"
 
 # ---- helpers ------------------------------------------------------------------------------------
-# Runs one conformance CLI under Node 22 (first on PATH too), tee-ing its output to a log.
-run_suite() { # <log> <cli> <args...>
-  local log="$1" cli="$2"
-  shift 2
-  set +e
-  PATH="$(dirname "$NODE22"):$PATH" "$NODE22" "$cli" server --url "$URL" "$@" 2>&1 | tee "$log"
-  local rc=${PIPESTATUS[0]}
-  set -e
+# Runs one conformance CLI under Node 22 (first on PATH too) into a log, with checks.json files in
+# <outdir>. Prints the log's first line and its SUMMARY block, and when the run fails, each failed
+# check with its message (or the whole log if there is no summary, e.g. a crash).
+run_suite() { # <log> <outdir> <cli> <args...>
+  local log="$1" out="$2" cli="$3"
+  shift 3
+  local rc=0
+  PATH="$(dirname "$NODE22"):$PATH" "$NODE22" "$cli" server --url "$URL" -o "$out" "$@" >"$log" 2>&1 || rc=$?
+  if ! grep -q '^=== SUMMARY ===' "$log"; then
+    cat "$log"
+    return $((rc == 0 ? 1 : rc))
+  fi
+  head -n 1 "$log"
+  sed -n '/^=== SUMMARY ===/,$p' "$log"
+  if [ "$rc" -ne 0 ]; then
+    echo "Failed checks:"
+    "$NODE" -e '
+      const fs = require("node:fs"), path = require("node:path");
+      for (const dir of fs.readdirSync(process.argv[1]).sort()) {
+        const file = path.join(process.argv[1], dir, "checks.json");
+        if (!fs.existsSync(file)) continue;
+        for (const c of JSON.parse(fs.readFileSync(file, "utf8")))
+          if (c.status === "FAILURE") console.log(`  ${dir.replace(/^server-/, "").replace(/-\d{4}-\d\d-\d\dT.*$/, "")}: ${c.id}: ${c.errorMessage ?? c.description}`);
+      }' "$out"
+  fi
   return "$rc"
 }
 
@@ -94,7 +111,7 @@ status=0
 echo
 echo "=== conformance 0.1.16: server --suite active ==="
 rc116=0
-run_suite "$RESULTS/0.1.16.log" "$CONFORMANCE_CLI" --suite active -o "$RESULTS/0.1.16" || rc116=$?
+run_suite "$RESULTS/0.1.16.log" "$RESULTS/0.1.16" "$CONFORMANCE_CLI" --suite active || rc116=$?
 read -r s116 p116 c116 f116 < <(summarize "$RESULTS/0.1.16.log" 0)
 echo "conformance 0.1.16: $p116/$s116 scenarios passed, $c116 checks passed, $f116 failed (exit $rc116)"
 if [ "$rc116" -ne 0 ] || [ "$p116" -ne "$EXPECTED_ACTIVE" ] || [ "$s116" -ne "$EXPECTED_ACTIVE" ]; then
@@ -106,7 +123,7 @@ fi
 echo
 echo "=== conformance 0.2.0-alpha.12: server --requirements 2025-11-25 ==="
 rcal=0
-run_suite "$RESULTS/0.2.0-alpha.12.log" "$CONFORMANCE_ALPHA_CLI" --requirements 2025-11-25 -o "$RESULTS/0.2.0-alpha.12" || rcal=$?
+run_suite "$RESULTS/0.2.0-alpha.12.log" "$RESULTS/0.2.0-alpha.12" "$CONFORMANCE_ALPHA_CLI" --requirements 2025-11-25 || rcal=$?
 read -r sal pal cal fal < <(summarize "$RESULTS/0.2.0-alpha.12.log" 1)
 read -r sall pall call fall < <(summarize "$RESULTS/0.2.0-alpha.12.log" 0)
 echo "conformance 0.2.0-alpha.12 (2025-11-25): $pal/$sal scored scenarios passed, $cal checks passed, $fal failed;" \

@@ -20,7 +20,7 @@ function portFromArgs(argv: string[]): number {
   const raw = i >= 0 ? argv[i + 1] : process.env.CONFORMANCE_PORT;
   if (raw === undefined || raw === '') return 0;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port ${raw}: expected an integer from 0 to 65535`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`port ${raw} (--port or CONFORMANCE_PORT): expected an integer from 0 to 65535`);
   return n;
 }
 
