@@ -7,6 +7,8 @@ import {
   type CallToolResult,
   ElicitResultSchema,
   ListRootsResultSchema,
+  type LoggingLevel,
+  SetLevelRequestSchema,
   RootsListChangedNotificationSchema,
   type ServerNotification,
   type ServerRequest,
@@ -48,6 +50,7 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
     { capabilities: { logging: {} }, instructions: INSTRUCTIONS },
   );
   const roots = trackHostRoots(server, session);
+  const logLevel = trackLogLevel(server);
   const groups = new Set<ToolGroup>(runtime.config.tools);
 
   for (const tool of allTools(session)) {
@@ -63,7 +66,7 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
       },
       async (args: Record<string, unknown>, extra: Extra) => {
         await roots.refresh(extra);
-        const call = callContext(server, runtime, extra);
+        const call = callContext(server, runtime, extra, logLevel);
         const started = performance.now();
         try {
           const result = await tool.run(args, call);
@@ -130,8 +133,24 @@ function trackHostRoots(server: McpServer, session: SessionContext) {
   };
 }
 
+const SEVERITY: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+/**
+ * The host's logging/setLevel for this session. Log lines are sent as notifications related to
+ * the tool call (so over HTTP they travel on the call's own stream, which every client reads),
+ * which bypasses the SDK's own level filter: this replaces it.
+ */
+function trackLogLevel(server: McpServer): { enabled(level: LoggingLevel): boolean } {
+  let threshold: LoggingLevel | undefined;
+  server.server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+    threshold = request.params.level;
+    return {};
+  });
+  return { enabled: (level) => threshold === undefined || SEVERITY.indexOf(level) >= SEVERITY.indexOf(threshold) };
+}
+
 /** Builds what a tool sees of its call: a signal that also follows server shutdown, progress, logs, approvals. */
-function callContext(server: McpServer, runtime: Runtime, extra: Extra): CallContext & { dispose(): void } {
+function callContext(server: McpServer, runtime: Runtime, extra: Extra, logLevel: { enabled(level: LoggingLevel): boolean }): CallContext & { dispose(): void } {
   const controller = new AbortController();
   const abort = () => controller.abort(extra.signal.reason ?? runtime.signal.reason);
   if (extra.signal.aborted || runtime.signal.aborted) abort();
@@ -150,7 +169,10 @@ function callContext(server: McpServer, runtime: Runtime, extra: Extra): CallCon
         .catch(() => undefined);
     },
     log(level, message) {
-      server.server.sendLoggingMessage({ level, logger: 'agentbox', data: message }, extra.sessionId).catch(() => undefined);
+      if (!logLevel.enabled(level)) return;
+      extra
+        .sendNotification({ method: 'notifications/message', params: { level, logger: 'agentbox', data: message } })
+        .catch(() => undefined);
     },
     async askApproval(message): Promise<ApprovalAnswer> {
       if (!server.server.getClientCapabilities()?.elicitation) return 'unavailable';
