@@ -47,11 +47,13 @@ export function classifyGitError(output: string, exitCode: number | null): Resul
   if (has(/You have nothing to amend/i)) {
     return fail('nothing_to_amend', 'Nothing to amend: the branch has no commits yet.', 'Commit without amend.');
   }
-  const ref = /(?:unknown revision or path not in the working tree|bad revision '([^']*)'|invalid reference: (\S+)|ambiguous argument '([^']*)'|Not a valid object name:? '?([^'\s]*)|not a valid object name|Needed a single revision|bad object (\S+)|is not a commit|not a tree object|is not a valid commit|path '([^']*)' does not exist in '([^']*)'|does not exist in '([^']*)'|exists on disk, but not in '([^']*)')/i.exec(text);
-  if (ref) {
-    const name = ref.slice(1).find((s) => s !== undefined);
-    const what = /does not exist in|exists on disk, but not in/i.test(ref[0]) ? `${firstLine(text)}` : `Unknown revision${name ? ` '${name}'` : ''}.`;
-    return fail('unknown_ref', what.replace(/^fatal: /, ''), 'Check the name with git_branch_list or git_log.');
+  const missing = /path '([^']*)' (?:does not exist|exists on disk, but not) in '([^']*)'/i.exec(text);
+  if (missing) {
+    return fail('not_found', `${missing[1]} does not exist at ${missing[2]}.`, 'git_log with path lists the commits that touched it.');
+  }
+  const ref = unknownRevision(text);
+  if (ref !== undefined) {
+    return fail('unknown_ref', `Unknown revision${ref ? ` '${ref}'` : ''}.`, 'Check the name with git_branch_list or git_log.');
   }
   const exists = /(?:a branch named|branch) '([^']+)' already exists/i.exec(text);
   if (exists) return fail('branch_exists', `A branch named '${exists[1]}' already exists.`, 'Choose another name, or git_checkout it.');
@@ -75,6 +77,24 @@ export function classifyGitError(output: string, exitCode: number | null): Resul
     return fail('no_such_path', `No file matches '${m[1]}' in the repository.`, 'Check the path with git_status; paths are relative to the repository root.');
   }
   return fail('git_error', `git failed${exitCode !== null ? ` (exit ${exitCode})` : ''}: ${firstLines(text, 20) || 'no message'}`);
+}
+
+/** The revision git could not resolve ('' when it does not say which), or undefined for another error. */
+function unknownRevision(text: string): string | undefined {
+  const named = [
+    /ambiguous argument '([^']*)': unknown revision/i,
+    /bad revision '([^']*)'/i,
+    /invalid reference: (\S+)/i,
+    /not a valid object name:? '?([^'\s]+?)'?\.?$/im,
+    /invalid object name '([^']*)'/i,
+    /bad object (\S+)/i,
+    /'([^']*)' is not a commit/i,
+  ];
+  for (const re of named) {
+    const m = re.exec(text);
+    if (m) return m[1];
+  }
+  return /unknown revision|Needed a single revision|not a valid object name|not a tree object/i.test(text) ? '' : undefined;
 }
 
 /** The tab- or space-indented file names git lists after `heading`. */

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addPaths, getStatus, openRepo, resolvePathspecs } from '../../src/git/index.js';
+import { addPaths, commit, diffText, getStatus, openRepo, resolvePathspecs } from '../../src/git/index.js';
 import { tempDir, tempRepo, type TempDir } from '../support/workspace.js';
 import { git, gitContext, must } from './support.js';
 
@@ -160,6 +160,59 @@ describe('a repository config that runs programs', () => {
     expect(existsSync(mark)).toBe(false);
     git(repo.dir, 'status');
     expect(existsSync(mark)).toBe(true);
+  });
+
+  it('does not run an external diff program or a textconv filter', async () => {
+    const repo = setup();
+    const mark = outside.path('diff-ran');
+    const prog = repo.write('prog.sh', `#!/bin/sh\ntouch ${mark}\ncat "$1"\n`);
+    chmodSync(prog, 0o755);
+    git(repo.dir, 'config', 'diff.external', prog);
+    git(repo.dir, 'config', 'diff.conv.textconv', prog);
+    repo.write('.gitattributes', '*.txt diff=conv\n');
+    repo.write('README.md', 'changed\n');
+    repo.write('a.txt', 'a\n');
+    git(repo.dir, '-c', 'diff.external=', 'add', 'a.txt', '.gitattributes');
+    const ctx = track(gitContext([repo.dir]));
+    const opened = must(await openRepo(ctx, undefined, 'read'));
+    const unstaged = must(await diffText(opened, {}));
+    expect(unstaged.text).toContain('+changed');
+    const staged = must(await diffText(opened, { staged: true }));
+    expect(staged.text).toContain('+a');
+    expect(existsSync(mark)).toBe(false);
+    git(repo.dir, 'diff');
+    expect(existsSync(mark)).toBe(true);
+  });
+
+  it('reaches no remote, even a local path, unless the network is allowed', async () => {
+    const repo = setup();
+    const other = track(tempRepo());
+    const ctx = track(gitContext([repo.dir]));
+    const blocked = await must(await openRepo(ctx, undefined, 'read')).run(['ls-remote', `file://${other.dir}`]);
+    expect(blocked.ok).toBe(false);
+    if (!blocked.ok) expect(blocked.error.code).toBe('network_disabled');
+    const open = track(gitContext([repo.dir], { git: { allowNetwork: true } }));
+    const allowed = await must(await openRepo(open, undefined, 'read')).run(['ls-remote', `file://${other.dir}`]);
+    expect(must(allowed).stdout).toContain('refs/heads/main');
+  });
+
+  it('never signs by default, and with signing on refuses a signing program set by the repository', async () => {
+    const repo = setup();
+    const mark = outside.path('gpg-ran');
+    const prog = repo.write('gpg.sh', `#!/bin/sh\ntouch ${mark}\nexit 1\n`);
+    chmodSync(prog, 0o755);
+    git(repo.dir, 'config', 'gpg.program', prog);
+    git(repo.dir, 'config', 'commit.gpgSign', 'true');
+    repo.write('a.txt', 'a\n');
+    git(repo.dir, 'add', 'a.txt');
+    const signing = track(gitContext([repo.dir], { git: { signCommits: true } }));
+    const refused = await commit(must(await openRepo(signing, undefined, 'write')), 'signed?');
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.error.code).toBe('unsafe_config');
+    const ctx = track(gitContext([repo.dir]));
+    must(await commit(must(await openRepo(ctx, undefined, 'write')), 'unsigned'));
+    expect(existsSync(mark)).toBe(false);
+    expect(git(repo.dir, 'log', '-1', '--format=%s')).toBe('unsigned\n');
   });
 
   it('ignores GIT_DIR and GIT_WORK_TREE in the server environment', async () => {
