@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addWorktree, changedFiles, openRepo, removeWorktree, workingTreeChanges } from '../../src/git/index.js';
+import { addPaths, addWorktree, changedFiles, commit, openRepo, removeWorktree, workingTreeChanges } from '../../src/git/index.js';
 import { tempRepo } from '../support/workspace.js';
 import { git, gitContext, must } from './support.js';
 
@@ -111,6 +111,28 @@ describe('addWorktree / removeWorktree', () => {
     expect(removed).toEqual({ path: wt.path, branch: wt.branch, branchDeleted: true });
     expect(existsSync(wt.path)).toBe(false);
     expect(git(repo.dir, 'branch', '--list', wt.branch)).toBe('');
+  });
+
+  it('reports the changes made in a worktree, committed and not, against its start commit', async () => {
+    const repo = track(tempRepo({ 'a.txt': 'a\n' }));
+    const ctx = track(gitContext([repo.dir]));
+    const wt = must(await addWorktree(must(await openRepo(ctx, undefined, 'write')), {}));
+    const inner = track(gitContext([wt.path]));
+    const innerRepo = must(await openRepo(inner, undefined, 'write'));
+    repo.write(path.relative(repo.dir, path.join(wt.path, 'committed.txt')), 'c\n');
+    must(await addPaths(innerRepo, ['committed.txt']));
+    must(await commit(innerRepo, 'work'));
+    repo.write(path.relative(repo.dir, path.join(wt.path, 'a.txt')), 'a changed\n');
+    repo.write(path.relative(repo.dir, path.join(wt.path, 'new.txt')), 'n\n');
+    const changes = must(await workingTreeChanges(innerRepo, { base: wt.head, diff: true }));
+    expect(changes.files).toEqual([
+      { path: 'a.txt', kind: 'modified' },
+      { path: 'committed.txt', kind: 'added' },
+      { path: 'new.txt', kind: 'added' },
+    ]);
+    expect(changes.diff).toContain('+a changed');
+    // The main work tree is untouched.
+    expect(git(repo.dir, 'status', '--porcelain')).toBe('');
   });
 
   it('refuses to remove a worktree with uncommitted files unless forced', async () => {

@@ -253,3 +253,17 @@ describe('resolvePathspecs', () => {
     expect(must(await resolvePathspecs(repo, ['out']))).toEqual(['out']);
   });
 });
+
+describe('user strings', () => {
+  it('reach git as values, never as options', async () => {
+    const repo = track(tempRepo());
+    repo.write('--template.txt', 'x\n');
+    repo.write('-c', 'x\n');
+    const ctx = track(gitContext([repo.dir]));
+    const opened = must(await openRepo(ctx, undefined, 'write'));
+    expect(must(await addPaths(opened, ['--template.txt', '-c'])).map((e) => e.path)).toEqual(['--template.txt', '-c']);
+    const message = '--upload-pack=evil -c core.hooksPath=/x';
+    expect(must(await commit(opened, message)).subject).toBe(message);
+    expect(git(repo.dir, 'log', '-1', '--format=%s')).toBe(`${message}\n`);
+  });
+});
