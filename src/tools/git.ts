@@ -2,6 +2,7 @@
 // checkout and worktree change the repository. Each opens the repository through git/ (which
 // checks it against the path policy and the sandbox mode), resolves its paths, and calls one core
 // function. git_diff and git_show return text; status, log and branch list return data.
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import {
   addPaths,
@@ -34,7 +35,6 @@ import type { SessionContext } from '../session.js';
 import type { Result } from '../util/result.js';
 import { defineTool, type AnyToolSpec, type CallContext } from './define.js';
 import { dataResult, errorResult, textResult } from './result.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
 // Defaults per MCP: destructiveHint true, idempotentHint false, openWorldHint true; the hints other
 // than readOnlyHint mean nothing for a read-only tool.
