@@ -201,7 +201,7 @@ function parseChunk(lines: Line[], start: number, first: boolean): Result<{ chun
     else if (c === ' ') chunkLines.push({ kind: 'context', text: text.slice(1) });
     else if (c === '-') chunkLines.push({ kind: 'delete', text: text.slice(1) });
     else if (c === '+') chunkLines.push({ kind: 'add', text: text.slice(1) });
-    else if (chunkLines.length === 0) {
+    else if (chunkLines.length === 0 && !text.startsWith('*')) {
       const where = sawMarker ? 'after an @@ line' : 'in an Update File chunk';
       return invalid(no, `unexpected line ${where}: '${clip(text)}'. Every line in a chunk starts with ' ' (context), '-' (remove) or '+' (add).`);
     } else break; // the next chunk's @@, the next file operation, or an error reported there
