@@ -13,7 +13,7 @@ import { closestWindow, lineSimilarity, numberedLines } from '../util/closest.js
 import type { LineReplacement, LineSide } from '../util/diff.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { oldLinesOf, type ChunkLine, type UpdateChunk } from './parse.js';
-import { MATCH_LEVELS, seekSequence, type MatchLevel } from './seek-sequence.js';
+import { seekSequence, type MatchLevel } from './seek-sequence.js';
 
 export interface FileUpdate {
   text: string;
@@ -187,8 +187,11 @@ function linesNotFound(lines: readonly string[], old: readonly string[], cursor:
   } else {
     parts.push(`No line of the chunk appears in the file${cursor > 0 ? ' after the previous chunk' : ''} (the file has ${lines.length} lines).`);
   }
-  const levels = MATCH_LEVELS.slice(0, 4).join(', then ');
-  return fail('patch_context', parts.join('\n'), `Nothing was changed. Context and '-' lines must match the file (compared ${levels}). Re-read the file and resend the patch.`);
+  return fail(
+    'patch_context',
+    parts.join('\n'),
+    "Nothing was changed. Context and '-' lines must match the file's lines (differences in surrounding whitespace and typographic punctuation are forgiven). Re-read the file and resend the whole patch.",
+  );
 }
 
 /** Index in chunk.lines of the `n`-th old-side line. */
