@@ -175,9 +175,9 @@ export async function planHunks(hunks: readonly Hunk[], env: PatchEnv): Promise<
     // Update, possibly with a move.
     const text = textOf(file.value);
     if (text === undefined) {
-      const bytes = 'bytes' in file.value ? file.value.bytes : undefined;
-      const decoded = bytes ? decodeText(bytes, shown) : undefined;
-      return fail(decoded && !decoded.ok ? decoded.error.code : 'not_text', `${label(hunk)}: ${decoded && !decoded.ok ? decoded.error.message : `${shown} is not a text file.`}`, 'Nothing was changed.');
+      const decoded = file.value.bytes ? decodeText(file.value.bytes, shown) : undefined;
+      const why = decoded && !decoded.ok ? decoded.error : { code: 'not_text', message: `${shown} is not a text file.` };
+      return fail(why.code, `${label(hunk)}: ${why.message}`, 'Nothing was changed. Use write_file to replace it whole.');
     }
     let update: FileUpdate | undefined;
     if (hunk.chunks.length > 0) {
@@ -189,7 +189,7 @@ export async function planHunks(hunks: readonly Hunk[], env: PatchEnv): Promise<
       }
     }
     const base = { kind: 'file' as const, ...ownership(file.value), bom: bomOf(file.value) };
-    const unchangedBytes = 'bytes' in file.value ? file.value.bytes : undefined;
+    const unchangedBytes = file.value.bytes;
     const next: State = update ? { ...base, text: update.text } : unchangedBytes ? { ...base, bytes: unchangedBytes } : { ...base, text };
 
     let target = p;
