@@ -1,6 +1,5 @@
 // Calls the patch engine the way apply_patch does, against a temp workspace: the same write check
 // (resolveForWrite with a workspace-write policy on that directory) and the same display paths.
-import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { applyPatch, type PatchEnv, type PatchIo } from '../../src/patch/index.js';
@@ -8,9 +7,12 @@ import { buildPolicy, resolveForWrite, type Policy } from '../../src/sandbox/ind
 import type { SandboxMode } from '../../src/config/index.js';
 import { displayPath } from '../../src/util/format.js';
 
-/** A policy whose only writable root is `dir` (plus a private temp dir elsewhere). */
+/** The policy's private temp dir: a writable root elsewhere that the tests never create or use. */
+const UNUSED_TMP = path.join(os.tmpdir(), 'agentbox-test-private-unused');
+
+/** A policy whose only writable root is `dir` (plus the unused private temp dir). */
 export function policyFor(dir: string, mode: SandboxMode = 'workspace-write'): Policy {
-  return buildPolicy({ mode, roots: [dir], tmpDir: mkdtempSync(path.join(os.tmpdir(), 'agentbox-private-')) });
+  return buildPolicy({ mode, roots: [dir], tmpDir: UNUSED_TMP });
 }
 
 export function patchEnv(dir: string, opts: { io?: PatchIo; mode?: SandboxMode } = {}): PatchEnv {
