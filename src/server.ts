@@ -17,8 +17,10 @@ import type { ToolGroup } from './config/index.js';
 import type { Runtime } from './runtime.js';
 import { createSessionContext, type SessionContext } from './session.js';
 import type { AnyToolSpec, ApprovalAnswer, CallContext } from './tools/define.js';
+import { editTools } from './tools/edit.js';
 import { fileTools } from './tools/files.js';
 import { gitTools } from './tools/git.js';
+import { patchTools } from './tools/patch.js';
 import { VERSION } from './version.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -37,7 +39,7 @@ export interface CreateServerOptions {
 
 /** Every tool agentbox has, for one session, before the `tools` setting filters them. */
 export function allTools(session: SessionContext): AnyToolSpec[] {
-  return [...fileTools(session), ...gitTools(session)];
+  return [...fileTools(session), ...editTools(session), ...patchTools(session), ...gitTools(session)];
 }
 
 const INSTRUCTIONS =
