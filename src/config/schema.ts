@@ -56,7 +56,8 @@ const ShellConfig = z
 const FilesConfig = z
   .object({
     max_read_lines: positiveInt().default(2000),
-    max_read_bytes: positiveInt().default(256 * 1024),
+    // Replies stay far below the SDK's 10 MiB stdio message limit.
+    max_read_bytes: positiveInt().max(4 * 1024 * 1024).default(256 * 1024),
     max_results: positiveInt().default(500),
   })
   .strict();
