@@ -109,8 +109,12 @@ addCommonOptions(
   }
   const { serveHttp } = await import('./transports/http.js');
   const { printBanner } = await import('./banner.js');
+  const { createSessionContext } = await import('./session.js');
   const handle = await serveHttp(runtime);
-  if (flags.banner) printBanner(handle.url, Boolean(loaded.config.http.auth_token));
+  if (flags.banner) {
+    const workspace = createSessionContext(runtime).workspace.roots;
+    printBanner({ url: handle.url, withToken: Boolean(loaded.config.http.auth_token), workspace, mode: loaded.config.sandbox.mode });
+  }
   else process.stderr.write(`agentbox ${VERSION} listening on ${handle.url}\n`);
   let stopping = false;
   const stop = async (signal: string) => {
