@@ -15,6 +15,7 @@ import type { Runtime } from './runtime.js';
 import { createSessionContext, type SessionContext } from './session.js';
 import type { AnyToolSpec, ApprovalAnswer, CallContext } from './tools/define.js';
 import { fileTools } from './tools/files.js';
+import { shellTools } from './tools/shell.js';
 import { VERSION } from './version.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -33,7 +34,7 @@ export interface CreateServerOptions {
 
 /** Every tool agentbox has, for one session, before the `tools` setting filters them. */
 export function allTools(session: SessionContext): AnyToolSpec[] {
-  return [...fileTools(session)];
+  return [...fileTools(session), ...shellTools(session)];
 }
 
 const INSTRUCTIONS =

@@ -1,6 +1,9 @@
 // Checks whether the bubblewrap sandbox can run here, and says how to fix it when it cannot.
 // `agentbox doctor` prints this; the shell tools give the same message when a command can't start.
+import os from 'node:os';
 import { execa } from 'execa';
+import { buildBwrapArgs } from './bwrap.js';
+import { buildPolicy } from './policy.js';
 
 export type SandboxProbe = { ok: true; version: string } | { ok: false; reason: string; fix: string };
 
@@ -21,15 +24,16 @@ export function explainBwrapFailure(stderr: string): { reason: string; fix: stri
   return { reason: `bubblewrap failed to start: ${firstLine(text) || 'no error output'}.`, fix: 'Run `agentbox doctor` for details.' };
 }
 
-/** Starts one trivial sandbox with the namespaces agentbox uses. */
+/** Starts one trivial sandbox with the same options (namespaces, mounts, capabilities) commands get. */
 export async function probeSandbox(bwrap: string | undefined): Promise<SandboxProbe> {
   if (!bwrap) return { ok: false, reason: 'bubblewrap (bwrap) is not installed.', fix: BWRAP_INSTALL_FIX };
-  const version = await execa(bwrap, ['--version'], { reject: false, timeout: 5000 });
-  const run = await execa(
-    bwrap,
-    ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--new-session', '--die-with-parent', '--', 'true'],
-    { reject: false, timeout: 10_000 },
-  );
+  const tmp = os.tmpdir();
+  const policy = buildPolicy({ mode: 'workspace-write', roots: [tmp], tmpDir: tmp });
+  const args = buildBwrapArgs({ policy, protectedMounts: [], cwd: '/', newSession: true });
+  const [version, run] = await Promise.all([
+    execa(bwrap, ['--version'], { reject: false, timeout: 5000 }),
+    execa(bwrap, [...args, 'true'], { reject: false, timeout: 10_000 }),
+  ]);
   if (run.exitCode === 0) return { ok: true, version: String(version.stdout).trim() || 'bubblewrap' };
   return { ok: false, ...explainBwrapFailure(String(run.stderr)) };
 }
