@@ -16,9 +16,9 @@ import { fail, ok, type Result } from '../util/result.js';
 import { approvalMessage, approvalOutcome, decideApproval } from './approval.js';
 import type { ExecReport } from './format.js';
 import { ExecHost } from './host.js';
-import { rlimitPrefix } from './limits.js';
 import { CAPTURE_BYTES, truncateForModel } from './output.js';
 import { startChild, type Child } from './process.js';
+import { shellArgs } from './script.js';
 import { ExecSession } from './session.js';
 
 export const YIELD_DEFAULT_MS = 10_000;
@@ -160,9 +160,8 @@ function startCommand(ctx: SessionContext, policy: Policy, session: ExecSession,
   const { config } = runtime;
   const host = ExecHost.of(runtime);
   const limits = { maxProcesses: config.sandbox.max_processes, maxMemoryMb: config.sandbox.max_memory_mb, maxCpuSeconds: config.sandbox.max_cpu_seconds };
-  const script = rlimitPrefix(limits, { nproc: sandboxed }) + req.cmd;
-  const shellArgs = [req.login ? '-lc' : '-c', script];
   const tty = Boolean(req.tty);
+  const bashArgs = shellArgs(req.cmd, { limits, nproc: sandboxed, tty, login: Boolean(req.login) });
   const env = filterEnv(process.env, {
     include: config.shell.env.include,
     set: config.shell.env.set,
@@ -174,7 +173,7 @@ function startCommand(ctx: SessionContext, policy: Policy, session: ExecSession,
   const protectedMounts = sandboxed ? findProtectedPaths(policy) : [];
   const masks = protectedMounts.filter((m) => m.kind === 'mask').map((m) => m.path);
   const file = sandboxed ? runtime.bin.bwrap! : bash;
-  const args = sandboxed ? [...buildBwrapArgs({ policy, protectedMounts, cwd: req.workdir, newSession: !tty }), bash, ...shellArgs] : shellArgs;
+  const args = sandboxed ? [...buildBwrapArgs({ policy, protectedMounts, cwd: req.workdir, newSession: !tty }), bash, ...bashArgs] : bashArgs;
   const cgroup = host.cgroups()?.create(limits.maxProcesses);
   host.acquireMasks(masks);
   let child: Child;

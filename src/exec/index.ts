@@ -20,5 +20,6 @@ export { decideApproval, approvalMessage, approvalOutcome, type ApprovalDecision
 export { isKnownReadOnly, splitCommand } from './safe-commands.js';
 export { HeadTailBuffer, truncateForModel, CAPTURE_BYTES, type ModelOutput } from './output.js';
 export { rlimitPrefix, PidsCgroups, type ResourceLimits } from './limits.js';
+export { shellArgs, type ScriptOptions } from './script.js';
 export { startChild, KILL_GRACE_MS, type Child, type Exit, type SpawnSpec } from './process.js';
 export { TIMEOUT_EXIT_CODE } from './session.js';

@@ -97,6 +97,9 @@ export function splitCommand(cmd: string): string[][] | undefined {
       if (cmd[i + 1] !== '&') return undefined; // background job or &> redirection
       i++;
       endSegment();
+    } else if ((c === '~' || c === '#') && inWord) {
+      // Literal inside a word (HEAD~1, a#b); at the start it would be tilde expansion or a comment.
+      word += c;
     } else if (/[<>$`\\(){}*?[\]~!#]/.test(c)) {
       // Redirections, substitutions, variables, subshells, globs, history and comments.
       // `[` alone is the test program; inside a word it could be a glob.
