@@ -5,4 +5,4 @@ export { isInside, containingRoot, protectedPart, resolveForRead, resolveForWrit
 export { buildBwrapArgs, toSandboxPath, SANDBOX_TMP, type BwrapSpec, type ProtectedMount } from './bwrap.js';
 export { findProtectedPaths } from './protected.js';
 export { filterEnv, isSecretName, withheldSecretNames, CORE_ENV_NAMES, SECRET_NAME_PATTERNS, type EnvPolicy } from './env.js';
-export { probeSandbox, explainBwrapFailure, BWRAP_INSTALL_FIX, type SandboxProbe } from './doctor.js';
+export { probeSandbox, explainBwrapFailure, sandboxChecks, BWRAP_INSTALL_FIX, type SandboxCheck, type SandboxFacts, type SandboxProbe } from './doctor.js';
