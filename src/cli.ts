@@ -12,11 +12,9 @@ import {
   type ConfigInput,
   type LoadedConfig,
 } from './config/index.js';
-import { runDoctor } from './doctor.js';
 import { createLogger } from './log.js';
 import { createRuntime } from './runtime.js';
 import { printBanner } from './banner.js';
-import { serveHttp } from './transports/http.js';
 import { serveStdio } from './transports/stdio.js';
 import { VERSION } from './version.js';
 
@@ -103,6 +101,9 @@ addCommonOptions(
   const log = createLogger(loaded.config.log_level);
   const runtime = createRuntime({ config: loaded.config, home: loaded.home, log });
   if (!flags.http) return serveStdio(runtime);
+  // Loaded only when used: a stdio server that never holds express (and doctor's code) stays small,
+  // which keeps every fork for a command cheap (fork time grows with the server's memory).
+  const { serveHttp } = await import('./transports/http.js');
   const handle = await serveHttp(runtime);
   if (flags.banner) printBanner(handle.url, Boolean(loaded.config.http.auth_token));
   else process.stderr.write(`agentbox ${VERSION} listening on ${handle.url}\n`);
@@ -123,6 +124,7 @@ addCommonOptions(
   program.command('doctor').description('print the configuration in force and check every dependency').option('--json', 'machine-readable output'),
 ).action(async (flags: CommonFlags & { json?: boolean }) => {
   const loaded = load(flags);
+  const { runDoctor } = await import('./doctor.js');
   const ok = await runDoctor(loaded, { json: Boolean(flags.json) });
   process.exitCode = ok ? 0 : 1;
 });

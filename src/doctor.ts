@@ -73,7 +73,7 @@ async function collectChecks(loaded: LoadedConfig): Promise<Check[]> {
 
   const probe = await probeSandbox(which('bwrap'));
   const cgroups = PidsCgroups.detect(createLogger('silent'));
-  cgroups?.removeAll();
+  await cgroups?.removeAll();
   checks.push(
     ...sandboxChecks({
       config,

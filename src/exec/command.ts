@@ -139,7 +139,7 @@ export async function execCommand(ctx: SessionContext, table: SessionTable, req:
     sandbox: sandboxed ? policy.mode : 'danger-full-access',
     timeoutMs: req.timeoutMs ?? config.shell.default_timeout_ms,
   });
-  const started = startCommand(ctx, policy, session, req, sandboxed, bash);
+  const started = await startCommand(ctx, policy, session, req, sandboxed, bash);
   if (!started.ok) return started;
   table.add(session);
   host.live.add(session);
@@ -155,14 +155,14 @@ export async function execCommand(ctx: SessionContext, table: SessionTable, req:
   return ok(report(table, session, req.maxOutputBytes ?? config.shell.max_output_bytes));
 }
 
-function startCommand(ctx: SessionContext, policy: Policy, session: ExecSession, req: ExecRequest, sandboxed: boolean, bash: string): Result<Child> {
+async function startCommand(ctx: SessionContext, policy: Policy, session: ExecSession, req: ExecRequest, sandboxed: boolean, bash: string): Promise<Result<Child>> {
   const { runtime } = ctx;
   const { config } = runtime;
   const host = ExecHost.of(runtime);
   const limits = { maxProcesses: config.sandbox.max_processes, maxMemoryMb: config.sandbox.max_memory_mb, maxCpuSeconds: config.sandbox.max_cpu_seconds };
   const tty = Boolean(req.tty);
   const bashArgs = shellArgs(req.cmd, { limits, nproc: sandboxed, tty, login: Boolean(req.login) });
-  const env = filterEnv(process.env, {
+  const env = filterEnv(host.env, {
     include: config.shell.env.include,
     set: config.shell.env.set,
     sandbox: sandboxed ? policy.mode : 'danger-full-access',
@@ -174,21 +174,28 @@ function startCommand(ctx: SessionContext, policy: Policy, session: ExecSession,
   const masks = protectedMounts.filter((m) => m.kind === 'mask').map((m) => m.path);
   const file = sandboxed ? runtime.bin.bwrap! : bash;
   const args = sandboxed ? [...buildBwrapArgs({ policy, protectedMounts, cwd: req.workdir, newSession: !tty }), bash, ...bashArgs] : bashArgs;
-  const cgroup = host.cgroups()?.create(limits.maxProcesses);
-  host.acquireMasks(masks);
+  const cgroups = host.cgroups();
+  host.noteMasks(masks);
   let child: Child;
   try {
-    child = startChild({ file, args, cwd: req.workdir, env, tty, sandboxed, ...(cgroup ? { cgroup } : {}) }, session.onData);
+    child = await startChild(
+      { file, args, cwd: req.workdir, env, tty, sandboxed, maxProcesses: limits.maxProcesses, ...(cgroups ? { cgroups } : {}) },
+      session.onData,
+    );
   } catch (err) {
-    host.releaseMasks(masks);
-    cgroup?.remove();
     return fail('spawn_failed', `Cannot start the command: ${(err as Error).message}`);
   }
+  const closeCgroup = async () => {
+    if (child.cgroup && !(await child.cgroup.close())) cgroups?.keep(child.cgroup);
+    cgroups?.sweep();
+  };
   session.attach(child, async () => {
     host.live.delete(session);
-    // Anything still in the cgroup outlived the command (e.g. a daemon of an unsandboxed command).
-    await cgroup?.close();
-    host.releaseMasks(masks);
+    // In the sandbox nothing outlives bwrap (its PID namespace ends with it), so the cgroup is
+    // removed after the result is out. Outside it, whatever the command left in its cgroup (a
+    // daemon that escaped the process group) is killed before the command counts as ended.
+    if (sandboxed) void closeCgroup();
+    else await closeCgroup();
   });
   runtime.log.debug({ id: session.info.id, sandbox: session.info.sandbox, pid: child.pid }, 'command started');
   return ok(child);

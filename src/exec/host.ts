@@ -12,9 +12,11 @@ export class ExecHost {
   readonly runtime: Runtime;
   /** Every command still running, across all MCP sessions. */
   readonly live = new Set<ExecSession>();
+  /** The server's environment, read once: commands get a filtered copy (reading process.env per call is slow). */
+  readonly env: Readonly<Record<string, string | undefined>> = { ...process.env };
   #probe: Promise<SandboxProbe> | undefined;
   #cgroups: PidsCgroups | undefined | null = null;
-  #masks = new Map<string, number>();
+  #masks = new Set<string>();
   #nextId = 1000;
   #closing = false;
 
@@ -48,32 +50,27 @@ export class ExecHost {
     return this.#cgroups;
   }
 
-  /** Records that a command masks these missing protected paths (bwrap creates empty mount-point directories for them). */
-  acquireMasks(paths: readonly string[]): void {
-    for (const p of paths) this.#masks.set(p, (this.#masks.get(p) ?? 0) + 1);
-  }
-
-  /** The command ended: the last one out removes the mount points it left, if they are still empty. */
-  releaseMasks(paths: readonly string[]): void {
-    for (const p of paths) {
-      const n = (this.#masks.get(p) ?? 1) - 1;
-      if (n > 0) {
-        this.#masks.set(p, n);
-        continue;
-      }
-      this.#masks.delete(p);
-      try {
-        if (readdirSync(p).length === 0) rmdirSync(p);
-      } catch {
-        // gone already, or not empty: something outside the sandbox put files there
-      }
-    }
+  /**
+   * Records the missing protected paths a command masks. bwrap leaves an empty directory on the host
+   * as each mount point; it stays while the server runs (an empty `.git` directory is ignored by
+   * git, and removing it after each command would race with concurrent commands) and is removed at
+   * shutdown if still empty.
+   */
+  noteMasks(paths: readonly string[]): void {
+    for (const p of paths) this.#masks.add(p);
   }
 
   /** Kills every running command and removes the cgroups (at shutdown). */
   async shutdown(): Promise<void> {
     this.#closing = true;
     await Promise.all([...this.live].map((s) => s.kill()));
-    if (this.#cgroups) this.#cgroups.removeAll();
+    if (this.#cgroups) await this.#cgroups.removeAll();
+    for (const p of this.#masks) {
+      try {
+        if (readdirSync(p).length === 0) rmdirSync(p);
+      } catch {
+        // gone already, or no longer empty (the user made it a repository meanwhile)
+      }
+    }
   }
 }

@@ -12,11 +12,23 @@
 //
 // How a command gets into its cgroup without a wrapper process or a race: cgroup v1 places each
 // thread separately and a child starts in its parent thread's cgroup. Spawning is synchronous on
-// Node's main thread, so the main thread (whose thread id is the process id) steps into the
-// command's cgroup, spawns, and steps back; only the new child stays there. cgroup v2 does not
-// allow one thread of a process to move alone, so on v2-only machines agentbox falls back to
-// RLIMIT_NPROC (and `agentbox doctor` says that root then has no process limit).
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+// Node's main thread (whose thread id is the process id), so the child is born in whatever cgroup
+// the main thread is in at that moment. Moving a thread costs the kernel an RCU grace period (often
+// 5 to 15 ms on a busy machine), so instead of stepping in and out around each spawn, the main
+// thread waits ("parks") in the next command's cgroup ahead of time:
+// 1. At start-up the main thread moves into a fresh, unlimited cgroup: the parked one.
+// 2. To start a sandboxed command: set the parked cgroup's pids.max, spawn (the child is born
+//    there), and move the main thread on into a new parked cgroup, in the background.
+// 3. The next spawn waits until that move is done, so it never lands in the previous command's cgroup.
+// Other processes the server spawns meanwhile (rg, git) also land in the parked cgroup; they are
+// counted against that command's limit but never killed with it: cleanup kills only processes in
+// another PID namespace than the server's, i.e. inside the sandbox. A command outside the sandbox
+// (no PID namespace to tell its processes apart) gets an exclusive cgroup instead: the main thread
+// steps in, spawns and steps back synchronously, paying the grace period.
+// cgroup v2 does not allow one thread of a process to move alone, so on v2-only machines agentbox
+// falls back to RLIMIT_NPROC (and `agentbox doctor` says that root then has no process limit).
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
+import { rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 
@@ -38,22 +50,32 @@ export function rlimitPrefix(limits: ResourceLimits, opts: { nproc: boolean }): 
   return `{ ${parts.join('; ')}; } 2>/dev/null; `;
 }
 
-/** The pids cgroup hierarchy this server may create command cgroups in, found once per runtime. */
+/** The pids cgroup hierarchy this server creates command cgroups in, found once per runtime. */
 export class PidsCgroups {
-  /** The server's own cgroup directory, where its main thread returns after each spawn. */
+  /** The server's own cgroup directory, where its main thread returns at shutdown. */
   readonly #home: string;
-  /** `<home>/agentbox-<pid>`: holds one cgroup per running command. */
+  /** `<home>/agentbox-<pid>`: holds one cgroup per command, and the parked one. */
   readonly dir: string;
   readonly #log: Logger;
+  readonly #pidNs: string;
   #seq = 0;
+  /** The cgroup the main thread is parked in (the next command's), once a move has finished. */
+  #parked: string | undefined;
+  /** The background move into the next parked cgroup. */
+  #moving: Promise<void> = Promise.resolve();
+  /** Spawns run one at a time, each after the previous move. */
+  #queue: Promise<unknown> = Promise.resolve();
+  /** Command cgroups that still held other processes of the server when their command ended. */
+  #leftover = new Set<CommandCgroup>();
 
   private constructor(home: string, dir: string, log: Logger) {
     this.#home = home;
     this.dir = dir;
     this.#log = log;
+    this.#pidNs = pidNamespace('self') ?? '';
   }
 
-  /** Finds a writable cgroup v1 pids hierarchy and checks that a thread can step in and out; undefined otherwise. */
+  /** Finds a writable cgroup v1 pids hierarchy and parks the main thread in it; undefined where there is none. */
   static detect(log: Logger, procRoot = '/proc'): PidsCgroups | undefined {
     try {
       const home = ownPidsCgroup(procRoot);
@@ -62,10 +84,9 @@ export class PidsCgroups {
       const dir = path.join(home, `agentbox-${process.pid}`);
       mkdirSync(dir, { recursive: true });
       const groups = new PidsCgroups(home, dir, log);
-      const probe = groups.create(2);
-      if (!probe) return undefined;
-      probe.spawnInside(() => undefined);
-      probe.remove();
+      const first = groups.#newDir();
+      writeFileSync(path.join(first, 'tasks'), String(process.pid));
+      groups.#parked = first;
       return groups;
     } catch (err) {
       log.debug({ err: (err as Error).message }, 'no writable pids cgroup; process limits use RLIMIT_NPROC');
@@ -73,27 +94,87 @@ export class PidsCgroups {
     }
   }
 
-  /** A new cgroup for one command, limited to `maxProcesses` tasks. */
-  create(maxProcesses: number): CommandCgroup | undefined {
-    const dir = path.join(this.dir, `c${++this.#seq}`);
+  /**
+   * Runs the synchronous `spawn` so that the child is born in a cgroup of its own with `pids.max`.
+   * `sandboxed` commands use the parked cgroup (no waiting on the kernel); others get an exclusive one.
+   */
+  spawnInto<T>(opts: { maxProcesses: number; sandboxed: boolean }, spawn: () => T): Promise<{ value: T; cgroup: CommandCgroup }> {
+    const run = this.#queue.then(async () => {
+      await this.#moving;
+      return opts.sandboxed ? this.#spawnParked(opts.maxProcesses, spawn) : this.#spawnExclusive(opts.maxProcesses, spawn);
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #spawnParked<T>(maxProcesses: number, spawn: () => T): { value: T; cgroup: CommandCgroup } {
+    const dir = this.#parked;
+    if (!dir) return this.#spawnExclusive(maxProcesses, spawn);
+    // The main thread is counted too until it has moved on: leave room for it.
+    writeFileSync(path.join(dir, 'pids.max'), String(Math.max(2, maxProcesses)));
+    this.#parked = undefined;
     try {
-      mkdirSync(dir);
-      // The main thread sits in the cgroup while it spawns, so the limit must leave room for it.
-      writeFileSync(path.join(dir, 'pids.max'), String(Math.max(2, maxProcesses)));
-      return new CommandCgroup(dir, this.#home, this.#log);
-    } catch (err) {
-      this.#log.warn({ err: (err as Error).message, dir }, 'could not create a command cgroup');
-      try {
-        rmdirSync(dir);
-      } catch {
-        // never created
-      }
-      return undefined;
+      return { value: spawn(), cgroup: new CommandCgroup(dir, this.#pidNs, true, this.#log) };
+    } finally {
+      this.#moveOn();
     }
   }
 
-  /** Removes the server's cgroup directory (at shutdown, once every command cgroup is gone). */
-  removeAll(): void {
+  #spawnExclusive<T>(maxProcesses: number, spawn: () => T): { value: T; cgroup: CommandCgroup } {
+    const dir = this.#newDir();
+    writeFileSync(path.join(dir, 'pids.max'), String(Math.max(2, maxProcesses))); // room for the main thread
+    const back = this.#parked ?? this.#home;
+    writeFileSync(path.join(dir, 'tasks'), String(process.pid));
+    try {
+      return { value: spawn(), cgroup: new CommandCgroup(dir, this.#pidNs, false, this.#log) };
+    } finally {
+      writeFileSync(path.join(back, 'tasks'), String(process.pid));
+    }
+  }
+
+  /** Moves the main thread into a new parked cgroup, on a pool thread so the event loop never waits for the kernel. */
+  #moveOn(): void {
+    let next: string;
+    try {
+      next = this.#newDir();
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message }, 'could not create the next command cgroup');
+      return;
+    }
+    this.#moving = writeFile(path.join(next, 'tasks'), String(process.pid)).then(
+      () => void (this.#parked = next),
+      (err: Error) => {
+        this.#log.warn({ err: err.message }, 'could not park in the next command cgroup');
+        tryRmdir(next);
+      },
+    );
+  }
+
+  #newDir(): string {
+    const dir = path.join(this.dir, `c${++this.#seq}`);
+    mkdirSync(dir);
+    return dir;
+  }
+
+  /** Remembers a command cgroup that could not be removed yet (other processes of the server are still in it). */
+  keep(cgroup: CommandCgroup): void {
+    this.#leftover.add(cgroup);
+  }
+
+  /** Removes the command cgroups that have emptied since. */
+  sweep(): void {
+    for (const cg of this.#leftover) if (cg.remove()) this.#leftover.delete(cg);
+  }
+
+  /** Moves the main thread home and removes every cgroup of this server (at shutdown). */
+  async removeAll(): Promise<void> {
+    await this.#moving;
+    try {
+      writeFileSync(path.join(this.#home, 'tasks'), String(process.pid));
+    } catch {
+      // the hierarchy went away
+    }
+    this.#parked = undefined;
     for (const name of safeReaddir(this.dir)) if (name.startsWith('c')) tryRmdir(path.join(this.dir, name));
     tryRmdir(this.dir);
   }
@@ -103,19 +184,12 @@ export class PidsCgroups {
 export class CommandCgroup {
   constructor(
     readonly dir: string,
-    readonly home: string,
+    /** The server's PID namespace: processes in it are the server's own, never the sandbox's. */
+    readonly serverPidNs: string,
+    /** Other processes of the server may share this cgroup (see the header). */
+    readonly shared: boolean,
     readonly log: Logger,
   ) {}
-
-  /** Runs a synchronous spawn with the main thread inside this cgroup, so the child starts there. */
-  spawnInside<T>(spawn: () => T): T {
-    writeFileSync(path.join(this.dir, 'tasks'), String(process.pid));
-    try {
-      return spawn();
-    } finally {
-      writeFileSync(path.join(this.home, 'tasks'), String(process.pid));
-    }
-  }
 
   /** Process ids in the cgroup now. */
   pids(): number[] {
@@ -126,10 +200,15 @@ export class CommandCgroup {
     }
   }
 
-  /** Sends `signal` to every process in the cgroup. */
+  /** The command's processes in the cgroup: all of them, or in a shared cgroup those inside the sandbox. */
+  commandPids(): number[] {
+    const pids = this.pids().filter((p) => p !== process.pid);
+    return this.shared ? pids.filter((p) => { const ns = pidNamespace(String(p)); return ns !== undefined && ns !== this.serverPidNs; }) : pids;
+  }
+
+  /** Sends `signal` to the command's processes in the cgroup. */
   signalAll(signal: NodeJS.Signals): void {
-    for (const pid of this.pids()) {
-      if (pid === process.pid) continue;
+    for (const pid of this.commandPids()) {
       try {
         process.kill(pid, signal);
       } catch {
@@ -143,14 +222,28 @@ export class CommandCgroup {
     return tryRmdir(this.dir);
   }
 
-  /** Kills whatever is still in the cgroup, waits for it to empty (bounded), and removes it. */
-  async close(): Promise<void> {
+  /**
+   * Kills what is left of the command in the cgroup, waits for it to go (bounded), and removes the
+   * cgroup; false when other processes of the server still hold it (the caller retries later).
+   */
+  async close(): Promise<boolean> {
     for (let attempt = 0; attempt < 100; attempt++) {
-      if (this.remove()) return;
-      if (this.pids().length > 0) this.signalAll('SIGKILL');
+      // rmdir of a cgroup can take the kernel a while: on a pool thread, not the event loop.
+      if (await rmdir(this.dir).then(() => true, (err: NodeJS.ErrnoException) => err.code === 'ENOENT')) return true;
+      if (this.commandPids().length === 0) return false;
+      this.signalAll('SIGKILL');
       await new Promise((r) => setTimeout(r, Math.min(5 * 2 ** attempt, 50)));
     }
-    this.log.warn({ dir: this.dir }, 'a command cgroup did not empty; it is removed at shutdown');
+    this.log.warn({ dir: this.dir }, 'a command cgroup did not empty');
+    return false;
+  }
+}
+
+function pidNamespace(pid: string): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return undefined;
   }
 }
 

@@ -3,8 +3,9 @@
 // It knows nothing about sandboxes: the argv it gets may begin with bwrap or with bash.
 import { spawn as spawnPipes } from 'node:child_process';
 import os from 'node:os';
-import * as pty from '@lydell/node-pty';
-import type { CommandCgroup } from './limits.js';
+import { createRequire } from 'node:module';
+import type * as Pty from '@lydell/node-pty';
+import type { CommandCgroup, PidsCgroups } from './limits.js';
 import { childrenOf, descendants, signalEach, signalGroup, waitGone } from './tree.js';
 
 export interface SpawnSpec {
@@ -16,7 +17,9 @@ export interface SpawnSpec {
   tty: boolean;
   /** The child is bwrap: its first two levels are bwrap itself and the sandbox's init. */
   sandboxed: boolean;
-  cgroup?: CommandCgroup;
+  /** Where available: the child is born in a pids cgroup of its own, limited to maxProcesses. */
+  cgroups?: PidsCgroups;
+  maxProcesses: number;
 }
 
 export interface Exit {
@@ -32,6 +35,8 @@ const CLOSE_GRACE_MS = 2000;
 
 export interface Child {
   readonly pid: number;
+  /** The command's pids cgroup, if it has one. */
+  readonly cgroup?: CommandCgroup;
   /** Resolves once the process has exited and its output is fully read (or abandoned). */
   readonly done: Promise<Exit>;
   write(data: string): boolean;
@@ -42,16 +47,19 @@ export interface Child {
 const SIGNAL_NAMES = new Map(Object.entries(os.constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
 /** Starts the child; `onData` receives stdout and stderr (or the PTY's output) as they arrive. */
-export function startChild(spec: SpawnSpec, onData: (chunk: Buffer) => void): Child {
+export async function startChild(spec: SpawnSpec, onData: (chunk: Buffer) => void): Promise<Child> {
   const spawnNow = () => (spec.tty ? startPty(spec, onData) : startPiped(spec, onData));
-  const started = spec.cgroup ? spec.cgroup.spawnInside(spawnNow) : spawnNow();
+  let started: Started;
+  let cgroup: CommandCgroup | undefined;
+  if (spec.cgroups) ({ value: started, cgroup } = await spec.cgroups.spawnInto({ maxProcesses: spec.maxProcesses, sandboxed: spec.sandboxed }, spawnNow));
+  else started = spawnNow();
   const { pid, done, write } = started;
   let terminating: Promise<void> | undefined;
   let exited = false;
   void done.then(() => (exited = true));
 
   // Everything that belongs to the command: the group, the process tree, the cgroup.
-  const everything = (): number[] => [...new Set([pid, ...descendants(pid), ...(spec.cgroup?.pids() ?? [])])];
+  const everything = (): number[] => [...new Set([pid, ...descendants(pid), ...(cgroup?.commandPids() ?? [])])];
   const killAll = (signal: NodeJS.Signals) => {
     signalGroup(pid, signal);
     signalEach(everything(), signal);
@@ -59,6 +67,7 @@ export function startChild(spec: SpawnSpec, onData: (chunk: Buffer) => void): Ch
 
   return {
     pid,
+    ...(cgroup ? { cgroup } : {}),
     done,
     write,
     terminate(graceMs = KILL_GRACE_MS) {
@@ -75,7 +84,7 @@ export function startChild(spec: SpawnSpec, onData: (chunk: Buffer) => void): Ch
         if ((await Promise.race([done, timer])) === 'timeout') killAll('SIGKILL');
         await done;
         // Processes that outlived the command's exit (PID-namespace teardown is asynchronous).
-        const rest = [...new Set([...seen, ...(spec.cgroup?.pids() ?? [])])];
+        const rest = [...new Set([...seen, ...(cgroup?.commandPids() ?? [])])];
         if (!(await waitGone(rest, 200))) {
           signalEach(rest, 'SIGKILL');
           await waitGone(rest, 3000);
@@ -133,7 +142,12 @@ function startPiped(spec: SpawnSpec, onData: (chunk: Buffer) => void): Started {
   };
 }
 
+// node-pty (a native module) is loaded on the first PTY command only (Node caches it from then on):
+// most servers never need it, and every megabyte the server holds makes each fork slower.
+const require = createRequire(import.meta.url);
+
 function startPty(spec: SpawnSpec, onData: (chunk: Buffer) => void): Started {
+  const pty = require('@lydell/node-pty') as typeof Pty;
   const term = pty.spawn(spec.file, spec.args, {
     name: spec.env.TERM ?? 'xterm-256color',
     cols: 200,
@@ -141,7 +155,7 @@ function startPty(spec: SpawnSpec, onData: (chunk: Buffer) => void): Started {
     cwd: spec.cwd,
     env: spec.env,
     encoding: null,
-  } as pty.IPtyForkOptions);
+  } as Pty.IPtyForkOptions);
   term.onData((d: string | Buffer) => onData(typeof d === 'string' ? Buffer.from(d) : d));
   const done = new Promise<Exit>((resolve) => {
     term.onExit(({ exitCode, signal }) => {

@@ -8,7 +8,6 @@
 //    unless `include` lists that exact name (a glob such as `NPM_*` never lets `NPM_TOKEN` pass).
 // 3. Add agentbox's markers (AGENTBOX_SANDBOX, NO_COLOR, PAGER, TMPDIR, ...).
 // 4. Apply `shell.env.set`, which wins over everything but AGENTBOX_SANDBOX.
-import picomatch from 'picomatch';
 
 export interface EnvPolicy {
   /** Extra names or globs (case-insensitive) passed from the server's environment. */
@@ -37,21 +36,26 @@ export const SECRET_NAME_PATTERNS: readonly string[] = [
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-const globOpts = { nocase: true, dot: true } as const;
-const isSecretPattern = picomatch([...SECRET_NAME_PATTERNS], globOpts);
+const SECRET_NAME = globsToRegExp(SECRET_NAME_PATTERNS);
 
 /** True when a variable name looks like it holds a secret. */
 export function isSecretName(name: string): boolean {
-  return isSecretPattern(name);
+  return SECRET_NAME.test(name);
+}
+
+/** One case-insensitive regular expression matching any of the globs (`*` and `?` are the only wildcards in names). */
+function globsToRegExp(globs: readonly string[]): RegExp {
+  const one = (g: string) => g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^(?:${globs.map(one).join('|')})$`, 'i');
 }
 
 /** The environment for one command, from `vars` (the server's environment) and the policy. */
 export function filterEnv(vars: Readonly<Record<string, string | undefined>>, policy: EnvPolicy): Record<string, string> {
-  const wanted = picomatch([...CORE_ENV_NAMES, ...policy.include], globOpts);
+  const wanted = globsToRegExp([...CORE_ENV_NAMES, ...policy.include]);
   const exact = new Set(policy.include.map((n) => n.toUpperCase()));
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(vars)) {
-    if (value === undefined || !wanted(name)) continue;
+    if (value === undefined || !wanted.test(name)) continue;
     if (isSecretName(name) && !exact.has(name.toUpperCase())) continue;
     out[name] = value;
   }

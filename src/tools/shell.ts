@@ -1,7 +1,7 @@
 // Shell tools: exec_command, write_stdin, kill_session, list_sessions. Each resolves its paths
 // through the path policy, then calls one function in exec/. Output is plain text in a fixed form
 // (exec/format.ts); list_sessions alone returns structured data.
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { z } from 'zod';
 import { execCommand, formatReport, killSession, listSessions, sessionTableFor, writeStdin, type ExecReport } from '../exec/index.js';
 import { resolveForRead } from '../sandbox/index.js';
@@ -37,7 +37,7 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
       const policy = ctx.policy();
       const dir = await resolveForRead(policy, args.workdir ?? policy.roots[0] ?? '.');
       if (!dir.ok) return errorResult(dir.error);
-      const isDir = await stat(dir.value).then((s) => s.isDirectory(), () => false);
+      const isDir = statSync(dir.value, { throwIfNoEntry: false })?.isDirectory() ?? false;
       if (!isDir) return errorResult(`workdir ${args.workdir ?? ctx.show(dir.value)} is not a directory.`);
       const request = {
         cmd: args.cmd,

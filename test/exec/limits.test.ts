@@ -19,21 +19,41 @@ describe('rlimitPrefix', () => {
 });
 
 describe('PidsCgroups', () => {
-  it('puts a spawned child, and only the child, into a command cgroup with pids.max set', () => {
+  const cgroupOf = (text: string) => /^\d+:pids:(.*)$/m.exec(text)?.[1];
+  const mine = () => cgroupOf(readFileSync(`/proc/self/task/${process.pid}/cgroup`, 'utf8'));
+
+  it('starts each child in a cgroup of its own with pids.max, and the server never in a command\'s', async () => {
     const groups = PidsCgroups.detect(createLogger('silent'));
     if (!groups) {
-      // Without a writable cgroup v1 pids hierarchy the limit falls back to RLIMIT_NPROC; nothing to check here.
+      // Only where no cgroup v1 pids hierarchy is writable (then limits fall back to RLIMIT_NPROC).
+      // On this project's CI (root, cgroup v1) it must be found.
       expect(process.getuid?.() === 0 ? readFileSync('/proc/self/cgroup', 'utf8') : 'non-root').not.toMatch(/^\d+:pids:/m);
       return;
     }
-    const cg = groups.create(33)!;
-    expect(readFileSync(`${cg.dir}/pids.max`, 'utf8').trim()).toBe('33');
-    const out = cg.spawnInside(() => execFileSync('cat', ['/proc/self/cgroup'], { encoding: 'utf8' }));
-    expect(out).toMatch(new RegExp(`pids:.*/agentbox-${process.pid}/c\\d+$`, 'm'));
-    // The server's own thread is back where it was.
-    expect(readFileSync(`/proc/self/task/${process.pid}/cgroup`, 'utf8')).not.toMatch(/agentbox-/);
-    expect(cg.remove()).toBe(true);
-    groups.removeAll();
+    try {
+      // The main thread waits, parked, in the next command's cgroup.
+      const parked = mine();
+      expect(parked).toMatch(new RegExp(`/agentbox-${process.pid}/c\\d+$`));
+
+      // A sandboxed spawn is born in the parked cgroup, with the limit set.
+      const a = await groups.spawnInto({ maxProcesses: 33, sandboxed: true }, () => execFileSync('cat', ['/proc/self/cgroup'], { encoding: 'utf8' }));
+      expect(cgroupOf(a.value)).toBe(parked);
+      expect(readFileSync(`${a.cgroup.dir}/pids.max`, 'utf8').trim()).toBe('33');
+      // The server's own processes are never the command's (only the sandbox's PID namespace is).
+      expect(a.cgroup.commandPids()).toEqual([]);
+
+      // An unsandboxed spawn gets an exclusive cgroup; the next spawn never shares a cgroup with the last.
+      const b = await groups.spawnInto({ maxProcesses: 7, sandboxed: false }, () => execFileSync('cat', ['/proc/self/cgroup'], { encoding: 'utf8' }));
+      expect(cgroupOf(b.value)).not.toBe(parked);
+      expect(readFileSync(`${b.cgroup.dir}/pids.max`, 'utf8').trim()).toBe('7');
+      expect(mine()).not.toBe(parked);
+      expect(mine()).not.toBe(cgroupOf(b.value));
+      expect(await a.cgroup.close()).toBe(true);
+      expect(await b.cgroup.close()).toBe(true);
+    } finally {
+      await groups.removeAll();
+    }
+    expect(mine()).not.toMatch(/agentbox-/);
   });
 });
 
