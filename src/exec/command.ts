@@ -42,7 +42,10 @@ export class SessionTable {
     return this.#sessions.get(id);
   }
 
+  /** Adds a session; ended sessions nobody read beyond max_sessions are dropped, oldest first (memory stays bounded). */
   add(s: ExecSession): void {
+    const ended = this.list().filter((x) => x.finished);
+    for (const old of ended.slice(0, Math.max(0, ended.length - this.host.runtime.config.sandbox.max_sessions + 1))) this.delete(old.info.id);
     this.#sessions.set(s.info.id, s);
   }
 

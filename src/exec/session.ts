@@ -118,9 +118,11 @@ export class ExecSession {
    */
   async wait(opts: { ms: number; signal?: AbortSignal; untilOutput?: boolean; settleMs?: number }): Promise<void> {
     if (this.#finished || opts.signal?.aborted) return;
-    const deadline = performance.now() + opts.ms;
+    const settleMs = opts.settleMs ?? 250;
     let seen = this.#buffer.total;
-    if (opts.untilOutput && seen > 0) opts = { ...opts, ms: Math.min(opts.ms, opts.settleMs ?? 250) };
+    // Output is already waiting: return it after the settle time rather than wait for more.
+    const ms = opts.untilOutput && seen > 0 ? Math.min(opts.ms, settleMs) : opts.ms;
+    const deadline = performance.now() + ms;
     await new Promise<void>((resolve) => {
       let settle: NodeJS.Timeout | undefined;
       const finish = () => {
@@ -135,9 +137,9 @@ export class ExecSession {
         if (!opts.untilOutput || settle || this.#buffer.total === seen) return;
         seen = this.#buffer.total;
         // More output usually follows right away: collect for a moment more, within the deadline.
-        settle = setTimeout(finish, Math.max(0, Math.min(opts.settleMs ?? 250, deadline - performance.now())));
+        settle = setTimeout(finish, Math.max(0, Math.min(settleMs, deadline - performance.now())));
       };
-      const timer = setTimeout(finish, opts.ms);
+      const timer = setTimeout(finish, ms);
       this.#wakers.add(wake);
       opts.signal?.addEventListener('abort', finish, { once: true });
     });

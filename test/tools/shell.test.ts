@@ -188,6 +188,19 @@ describe('exec_command in workspace-write', () => {
 });
 
 describe('server lifetime', () => {
+  // Outside the sandbox nothing but agentbox's own cleanup ends the command (no bwrap --die-with-parent).
+  it.each(['workspace-write', 'danger-full-access'])('kills every running session when the host disconnects (%s)', async (mode) => {
+    const ws = tempDir();
+    const m = marker();
+    const own = await connectStdio({ args: ['--root', ws.dir, '--sandbox', mode] });
+    const r = parseExec((await own.call('exec_command', { cmd: `sleep ${m}`, yield_time_ms: 250 })).text);
+    expect(r.sessionId).toBeGreaterThan(0);
+    expect(processesMatching(`sleep ${m}`).length).toBeGreaterThan(0);
+    await own.close();
+    expect(await eventually(() => processesMatching(`sleep ${m}`).length === 0)).toBe(true);
+    ws.cleanup();
+  });
+
   it('removes the empty mount points of masked paths when it shuts down', async () => {
     const ws = tempDir();
     const own = await connectStdio({ args: ['--root', ws.dir] });
