@@ -4,8 +4,8 @@
 //
 // exec_command, in order:
 // 1. Approval: decide from the approval policy; ask the host's user when needed (never hangs).
-// 2. Capacity: at most sandbox.max_sessions commands run at once, server-wide.
-// 3. Sandbox: bwrap must work here (checked once per server); never falls back to no sandbox.
+// 2. Sandbox: bwrap must work here (checked once per server); never falls back to no sandbox.
+// 3. Capacity: at most sandbox.max_sessions commands run at once, server-wide.
 // 4. Start: bash -c (or -lc) with the rlimits, inside bwrap unless the mode is danger-full-access
 //    or the user approved an escalation; its own process group and, where available, pids cgroup.
 // 5. Wait up to yield_time_ms: the final result, or a session id to continue with write_stdin.
@@ -107,17 +107,7 @@ export async function execCommand(ctx: SessionContext, table: SessionTable, req:
   }
   if (call.signal.aborted) return fail('cancelled', 'The call was cancelled before the command started.');
 
-  // 2. Capacity.
-  if (host.closing) return fail('shutting_down', 'agentbox is shutting down; the command did not run.');
-  if (host.live.size >= config.sandbox.max_sessions) {
-    return fail(
-      'too_many_sessions',
-      `${host.live.size} commands are already running (sandbox.max_sessions = ${config.sandbox.max_sessions}); the command did not run.`,
-      'Wait for one to finish (write_stdin), or stop one with kill_session; list_sessions shows them.',
-    );
-  }
-
-  // 3. Sandbox.
+  // 2. Sandbox.
   const sandboxed = decision.sandboxed;
   const bash = runtime.bin.bash;
   if (!bash) return fail('no_bash', 'bash was not found on the server\'s PATH, so no command can run.', 'Install bash, or start agentbox with a PATH that contains it.');
@@ -132,6 +122,16 @@ export async function execCommand(ctx: SessionContext, table: SessionTable, req:
     }
   }
 
+  // 3. Capacity (checked after the last wait, so that concurrent calls cannot overshoot).
+  if (host.closing) return fail('shutting_down', 'agentbox is shutting down; the command did not run.');
+  if (host.live.size >= config.sandbox.max_sessions) {
+    return fail(
+      'too_many_sessions',
+      `${host.live.size} commands are already running (sandbox.max_sessions = ${config.sandbox.max_sessions}); the command did not run.`,
+      'Wait for one to finish (write_stdin), or stop one with kill_session; list_sessions shows them.',
+    );
+  }
+
   // 4. Start.
   const id = host.nextId();
   const session = new ExecSession({
@@ -142,10 +142,14 @@ export async function execCommand(ctx: SessionContext, table: SessionTable, req:
     sandbox: sandboxed ? policy.mode : 'danger-full-access',
     timeoutMs: req.timeoutMs ?? config.shell.default_timeout_ms,
   });
-  const started = await startCommand(ctx, policy, session, req, sandboxed, bash);
-  if (!started.ok) return started;
-  table.add(session);
   host.live.add(session);
+  const started = await startCommand(ctx, policy, session, req, sandboxed, bash);
+  if (!started.ok) {
+    host.live.delete(session);
+    session.abandon();
+    return started;
+  }
+  table.add(session);
 
   // 5. Wait.
   await session.wait({ ms: clamp(req.yieldMs ?? YIELD_DEFAULT_MS, YIELD_MIN_MS, YIELD_MAX_MS), signal: call.signal });

@@ -56,6 +56,7 @@ export class ExecSession {
       void child.terminate();
     }, this.info.timeoutMs);
     this.#timer.unref();
+    if (this.#killed) void child.terminate(); // killed (shutdown, session closed) while it was starting
     void child.done.then(async (exit) => {
       clearTimeout(this.#timer);
       await cleanup().catch(() => undefined);
@@ -110,6 +111,14 @@ export class ExecSession {
       await this.#child?.terminate();
     }
     return this.#ended;
+  }
+
+  /** The command could not be started: ends the session so that nothing waits for it. */
+  abandon(): void {
+    if (this.#child || this.#finished) return;
+    this.#finished = { code: 127, timedOut: false, killed: this.#killed };
+    this.#endedAt = performance.now();
+    this.#resolveEnded(this.#finished);
   }
 
   /**
