@@ -42,6 +42,15 @@ export function findProtectedPaths(policy: Policy): ProtectedMount[] {
   return [...out.values()];
 }
 
+/**
+ * The policy as bwrap can mount it: roots that do not exist (a configured extra root not created
+ * yet, a worktree removed meanwhile) are left out instead of failing every command.
+ */
+export function existingRoots(policy: Policy): Policy {
+  const keep = (list: readonly string[]) => (list.every(isDirectory) ? list : list.filter(isDirectory));
+  return { ...policy, roots: keep(policy.roots), readRoots: keep(policy.readRoots), writableRoots: keep(policy.writableRoots) };
+}
+
 /** The directories a `.git` pointer file leads to: its gitdir and, for a worktree, the common dir. */
 function gitdirsOf(gitFile: string): string[] {
   let text: string;

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildBwrapArgs, buildPolicy, findProtectedPaths, toSandboxPath, type Policy, type ProtectedMount } from '../../src/sandbox/index.js';
+import { buildBwrapArgs, buildPolicy, existingRoots, findProtectedPaths, toSandboxPath, type Policy, type ProtectedMount } from '../../src/sandbox/index.js';
 import { tempDir, tempRepo, type TempDir } from '../support/workspace.js';
 
 /** A policy built without touching the disk (paths that do not exist stay as given). */
@@ -147,5 +147,17 @@ describe('findProtectedPaths', () => {
   it('finds nothing outside workspace-write', () => {
     const repo = track(tempRepo());
     expect(findProtectedPaths(buildPolicy({ mode: 'read-only', roots: [repo.dir], tmpDir: repo.dir }))).toEqual([]);
+  });
+});
+
+describe('existingRoots', () => {
+  it('leaves out roots that do not exist, so bwrap does not fail every command on them', () => {
+    const ws = tempDir();
+    try {
+      const p = existingRoots(buildPolicy({ mode: 'workspace-write', roots: [ws.dir], extraWritableRoots: [ws.path('not-yet')], tmpDir: ws.dir }));
+      expect(p.writableRoots).toEqual([ws.dir]);
+    } finally {
+      ws.cleanup();
+    }
   });
 });
