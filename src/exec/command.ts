@@ -202,7 +202,7 @@ async function startCommand(ctx: SessionContext, policy: Policy, session: ExecSe
     // In the sandbox nothing outlives bwrap (its PID namespace ends with it), so the cgroup is
     // removed after the result is out. Outside it, whatever the command left in its cgroup (a
     // daemon that escaped the process group) is killed before the command counts as ended.
-    if (sandboxed) void closeCgroup();
+    if (sandboxed) setImmediate(() => void closeCgroup());
     else await closeCgroup();
   });
   runtime.log.debug({ id: session.info.id, sandbox: session.info.sandbox, pid: child.pid }, 'command started');

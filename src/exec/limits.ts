@@ -28,7 +28,8 @@
 // cgroup v2 does not allow one thread of a process to move alone, so on v2-only machines agentbox
 // falls back to RLIMIT_NPROC (and `agentbox doctor` says that root then has no process limit).
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
-import { rmdir, writeFile } from 'node:fs/promises';
+import { mkdir as fsMkdir, writeFile as fsWriteFile } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 
@@ -134,20 +135,17 @@ export class PidsCgroups {
 
   /** Moves the main thread into a new parked cgroup, on a pool thread so the event loop never waits for the kernel. */
   #moveOn(): void {
-    let next: string;
-    try {
-      next = this.#newDir();
-    } catch (err) {
-      this.#log.warn({ err: (err as Error).message }, 'could not create the next command cgroup');
-      return;
-    }
-    this.#moving = writeFile(path.join(next, 'tasks'), String(process.pid)).then(
-      () => void (this.#parked = next),
-      (err: Error) => {
-        this.#log.warn({ err: err.message }, 'could not park in the next command cgroup');
-        tryRmdir(next);
-      },
-    );
+    const next = path.join(this.dir, `c${++this.#seq}`);
+    this.#moving = new Promise<void>((resolve, reject) => {
+      // One mkdir and one write on the pool (callback API: no FileHandle objects to open and collect).
+      fsMkdir(next, (err) => (err ? reject(err) : fsWriteFile(path.join(next, 'tasks'), String(process.pid), (e) => (e ? reject(e) : resolve()))));
+    }).then(
+        () => void (this.#parked = next),
+        (err: Error) => {
+          this.#log.warn({ err: err.message }, 'could not park in the next command cgroup');
+          tryRmdir(next);
+        },
+      );
   }
 
   #newDir(): string {

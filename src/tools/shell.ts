@@ -35,7 +35,8 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     async run(args, call) {
       const policy = ctx.policy();
-      const dir = await resolveForRead(policy, args.workdir ?? policy.roots[0] ?? '.');
+      // The default, the first workspace root, is already a real path the policy allows.
+      const dir = args.workdir === undefined && policy.roots[0] ? { ok: true as const, value: policy.roots[0] } : await resolveForRead(policy, args.workdir ?? '.');
       if (!dir.ok) return errorResult(dir.error);
       const isDir = statSync(dir.value, { throwIfNoEntry: false })?.isDirectory() ?? false;
       if (!isDir) return errorResult(`workdir ${args.workdir ?? ctx.show(dir.value)} is not a directory.`);
