@@ -17,6 +17,7 @@ import { editTools } from './tools/edit.js';
 import { fileTools } from './tools/files.js';
 import { gitTools } from './tools/git.js';
 import { patchTools } from './tools/patch.js';
+import { shellTools } from './tools/shell.js';
 import { VERSION } from './version.js';
 
 export interface CreatedServer {
@@ -33,7 +34,7 @@ export interface CreateServerOptions {
 
 /** Every tool agentbox has, for one session, before the `tools` setting filters them. */
 export function allTools(session: SessionContext): AnyToolSpec[] {
-  return [...fileTools(session), ...editTools(session), ...patchTools(session), ...gitTools(session)];
+  return [...fileTools(session), ...editTools(session), ...patchTools(session), ...shellTools(session), ...gitTools(session)];
 }
 
 /** What the host's model is told about this server, naming the roots when they are known up front. */
