@@ -8,8 +8,11 @@ import { tempDir, type TempDir } from '../support/workspace.js';
 
 let ws: TempDir | undefined;
 let child: ChildProcess | undefined;
+const markers: string[] = [];
 afterEach(() => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
+  // A failing test must not leave its command running on the machine.
+  for (const marker of markers.splice(0)) for (const pid of processesWith(marker)) process.kill(pid, 'SIGKILL');
   ws?.cleanup();
 });
 
@@ -19,7 +22,7 @@ function processesWith(marker: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) out.push(Number(entry));
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(marker)) out.push(Number(entry));
     } catch {
       // the process ended while we looked
     }
@@ -33,6 +36,7 @@ async function startLongCommand(s: ReturnType<typeof startServer>): Promise<stri
   s.send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'exec_command', arguments: { cmd: `sleep ${marker}`, yield_time_ms: 250 } } });
   const r = await s.waitFor(3);
   expect(r.result.content[0].text).toContain('Process running with session ID');
+  markers.push(`sleep ${marker}`);
   expect(processesWith(`sleep ${marker}`).length).toBeGreaterThan(0);
   return `sleep ${marker}`;
 }
@@ -45,10 +49,10 @@ async function gone(marker: string): Promise<boolean> {
   return false;
 }
 
-function startServer() {
+function startServer(extraArgs: string[] = []) {
   ws = tempDir();
   ws.write('a.txt', 'hello\n');
-  const proc = spawn(process.execPath, [CLI, 'serve', '--stdio', '--root', ws.dir], {
+  const proc = spawn(process.execPath, [CLI, 'serve', '--stdio', '--root', ws.dir, ...extraArgs], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH, HOME: ws.dir, AGENTBOX_HOME: ws.path('.home'), AGENTBOX_LOG_LEVEL: 'debug' },
   });
@@ -110,6 +114,15 @@ describe('stdio lifecycle', () => {
     const { code } = await s.exited;
     expect(code).toBe(0);
     expect(s.stderr()).toContain('stdio server stopping');
+    expect(await gone(marker)).toBe(true);
+  });
+
+  it('kills what it started on shutdown even without the sandbox (danger-full-access: no bwrap to die with it)', async () => {
+    const s = startServer(['--sandbox', 'danger-full-access']);
+    await handshake(s);
+    const marker = await startLongCommand(s);
+    s.proc.kill('SIGTERM');
+    expect((await s.exited).code).toBe(0);
     expect(await gone(marker)).toBe(true);
   });
 
