@@ -8,12 +8,14 @@
 //    endings. A unique match is used, new_string re-indented level by level the way the file
 //    indents those lines, and the result says so; several matches are refused.
 // 4. Nothing matches: the error shows the most similar region of the file, with line numbers.
-// planEdit is pure; editFile reads, plans and writes atomically.
+// planEdit is pure; editFile reads, plans and writes atomically, holding the file's lock from the
+// read to the rename and checking just before the rename that the file still holds what it read.
 import type { SafePath } from '../sandbox/index.js';
 import { closestWindow, numberedLines } from '../util/closest.js';
 import { diffTexts } from '../util/diff.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { encodeText, joinText, readTextFile, splitText, type LineEnding } from './text.js';
+import type { FileLocks } from './lock.js';
 import { writeFailure, writeFileAtomic } from './write.js';
 
 export interface EditRequest {
@@ -92,18 +94,20 @@ export function planEdit(text: string, req: EditRequest, shownPath: string): Res
 }
 
 /** edit_file: reads `file`, plans the edit, writes it atomically (mode kept) and returns the diff. */
-export async function editFile(file: SafePath, shownPath: string, req: EditRequest): Promise<Result<EditOutcome>> {
-  const read = await readTextFile(file, shownPath);
-  if (!read.ok) return read;
-  const { text, bom, mode, uid, gid } = read.value;
-  const planned = planEdit(text, req, shownPath);
-  if (!planned.ok) return planned;
-  try {
-    await writeFileAtomic(file, encodeText(planned.value.text, bom), { mode, uid, gid });
-  } catch (err) {
-    return writeFailure(err, shownPath);
-  }
-  return ok({ ...planned.value, diff: diffTexts(`a/${shownPath}`, `b/${shownPath}`, text, planned.value.text) });
+export async function editFile(file: SafePath, shownPath: string, req: EditRequest, locks: FileLocks): Promise<Result<EditOutcome>> {
+  return locks.run([file], async () => {
+    const read = await readTextFile(file, shownPath);
+    if (!read.ok) return read;
+    const { text, bom, mode, uid, gid, bytes } = read.value;
+    const planned = planEdit(text, req, shownPath);
+    if (!planned.ok) return planned;
+    try {
+      await writeFileAtomic(file, encodeText(planned.value.text, bom), { mode, uid, gid, unchanged: { kind: 'file', bytes } });
+    } catch (err) {
+      return writeFailure(err, shownPath);
+    }
+    return ok({ ...planned.value, diff: diffTexts(`a/${shownPath}`, `b/${shownPath}`, text, planned.value.text) });
+  });
 }
 
 function fuzzyEdit(text: string, req: EditRequest, shownPath: string): Result<PlannedEdit> {

@@ -1,13 +1,16 @@
 // Writes files atomically: the new bytes go to a temporary file in the target's own directory,
 // which is then renamed over the target, so a reader (or a crash) sees the old file or the new one,
 // never half of either. The target keeps its permission bits (and, when we may, its owner).
-// Paths arrive already checked (SafePath); this module does not decide what may be written.
+// Just before the rename, a caller that read the file first can have the write check that the
+// file still holds what it read (`unchanged`), so a change made meanwhile by another process is
+// never silently overwritten. Paths arrive already checked (SafePath); this module does not decide
+// what may be written.
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, open, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, open, readFile, readlink, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { SafePath } from '../sandbox/index.js';
 import { fail, ok, type Failure, type Result } from '../util/result.js';
-import { refuseDanglingLink } from './text.js';
+import type { FileLocks } from './lock.js';
 
 export interface AtomicWriteOptions {
   /** Permission bits for the file; default: the existing file's, or 0o666 minus the umask for a new one. */
@@ -15,7 +18,15 @@ export interface AtomicWriteOptions {
   /** Owner to restore (best effort; only possible when running with the rights to do so). */
   uid?: number;
   gid?: number;
+  /** What the target must still be just before the rename; otherwise the write fails with code ECHANGED. */
+  unchanged?: OnDisk;
 }
+
+/** What a caller saw at a path when it read it. */
+export type OnDisk = { kind: 'absent' } | { kind: 'file'; bytes: Uint8Array } | { kind: 'link'; target: string };
+
+/** The error code of a write refused because the target changed since it was read. */
+export const CHANGED = 'ECHANGED';
 
 export interface WriteOutcome {
   bytes: number;
@@ -58,11 +69,27 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
       // chown clears set-id bits; put the mode back.
       if (mode !== undefined) await chmod(tmp, mode).catch(() => undefined);
     }
+    if (opts.unchanged) await assertUnchanged(file, opts.unchanged);
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+}
+
+/** Throws an ECHANGED error unless `file` is still what `seen` describes (compared byte for byte; links are not followed). */
+export async function assertUnchanged(file: string, seen: OnDisk): Promise<void> {
+  if (!(await isUnchanged(file, seen))) {
+    throw Object.assign(new Error(`${file} changed since it was read`), { code: CHANGED, path: file });
+  }
+}
+
+async function isUnchanged(file: string, seen: OnDisk): Promise<boolean> {
+  const info = await lstat(file).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+  if (seen.kind === 'absent') return info === undefined;
+  if (seen.kind === 'link') return info?.isSymbolicLink() === true && (await readlink(file)) === seen.target;
+  if (!info?.isFile() || info.size !== seen.bytes.length) return false;
+  return Buffer.from(seen.bytes.buffer, seen.bytes.byteOffset, seen.bytes.length).equals(await readFile(file));
 }
 
 /** Creates `dir` and any missing parents; returns the directories it created, outermost first. */
@@ -95,29 +122,33 @@ export async function makeParents(dir: string): Promise<string[]> {
   return toCreate;
 }
 
-/** write_file's core: writes `content` to `file`, creating parent directories. */
-export async function writeTextFile(file: SafePath, shownPath: string, content: string): Promise<Result<WriteOutcome>> {
-  const existing = await stat(file).catch(() => undefined);
-  if (existing?.isDirectory()) return fail('is_directory', `Cannot write ${shownPath}: it is a directory.`);
-  if (existing && !existing.isFile()) return fail('not_a_file', `Cannot write ${shownPath}: it is not a regular file.`);
-  if (!existing) {
-    const link = await refuseDanglingLink(file, shownPath);
-    if (!link.ok) return link;
-  }
-  const data = Buffer.from(content, 'utf8');
-  try {
-    await makeParents(path.dirname(file));
-    await writeFileAtomic(file, data);
-  } catch (err) {
-    return writeFailure(err, shownPath);
-  }
-  return ok(existing ? { bytes: data.length, created: false, previousBytes: existing.size } : { bytes: data.length, created: true });
+/**
+ * write_file's core: writes `content` to `file`, creating parent directories. It holds the file's
+ * lock, so it never lands in the middle of an edit_file or apply_patch of the same file. (The path
+ * check has already followed every symlink, dangling ones included, so `file` is not a link.)
+ */
+export async function writeTextFile(file: SafePath, shownPath: string, content: string, locks: FileLocks): Promise<Result<WriteOutcome>> {
+  return locks.run([file], async () => {
+    const existing = await stat(file).catch(() => undefined);
+    if (existing?.isDirectory()) return fail('is_directory', `Cannot write ${shownPath}: it is a directory.`);
+    if (existing && !existing.isFile()) return fail('not_a_file', `Cannot write ${shownPath}: it is not a regular file.`);
+    const data = Buffer.from(content, 'utf8');
+    try {
+      await makeParents(path.dirname(file));
+      await writeFileAtomic(file, data);
+    } catch (err) {
+      return writeFailure(err, shownPath);
+    }
+    return ok(existing ? { bytes: data.length, created: false, previousBytes: existing.size } : { bytes: data.length, created: true });
+  });
 }
 
 /** Maps an I/O error from a write to a failure a model can act on. */
 export function writeFailure(err: unknown, shownPath: string): { ok: false; error: Failure } {
   const e = err as NodeJS.ErrnoException;
   switch (e.code) {
+    case CHANGED:
+      return fail('changed', `${shownPath} changed since it was read; nothing was changed.`, 'Another tool call or process changed it meanwhile: read it again and redo the change.');
     case 'ENOTDIR':
       return fail('not_a_directory', `Cannot write ${shownPath}: a parent path is a file, not a directory.`);
     case 'EISDIR':

@@ -1,18 +1,24 @@
 // Applies a parsed patch to the filesystem: every file or none.
 //
-// 1. Plan: the hunks run in order against an in-memory view of the files (the disk as first read,
+// 1. Resolve: every path, move targets included, goes through the caller's path check.
+// 2. Lock: the lock of every path the patch touches is taken (in sorted order, so two patches
+//    never deadlock) and held until the commit is over: no other write tool call of this server
+//    changes these files between our read and our write.
+// 3. Plan: the hunks run in order against an in-memory view of the files (the disk as first read,
 //    overlaid with what earlier hunks did), so a later hunk sees an earlier one's result exactly
-//    as if they had been written one by one. Every path, move targets included, goes through
-//    the caller's path check; update and delete sources must exist as files. Nothing is written
-//    while planning, and any failure (parse, path, missing context) ends here.
-// 2. Commit: deletions first (so a deleted file's name can become a directory), then each new or
-//    changed file, written atomically (temp file + rename) with its mode kept, creating missing
-//    parent directories. Files whose final bytes equal the disk's are not touched.
-// 3. Restore: if a write fails midway, everything done so far is undone in reverse order (files
+//    as if they had been written one by one. Update and delete sources must exist as files.
+//    Nothing is written while planning, and any failure (parse, path, missing context) ends here.
+// 4. Commit: deletions first, then each new or changed file, written atomically (temp file +
+//    rename) with its mode kept, creating missing parent directories. Files whose final bytes equal
+//    the disk's are not touched. Just before each unlink or rename, the path must still hold what
+//    the plan read (another process may have changed it); if not, the commit stops there.
+// 5. Restore: if a write fails midway, everything done so far is undone in reverse order (files
 //    put back with their bytes and mode, new files and directories removed) and the error says so.
 import { lstat, readFile, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  assertUnchanged,
+  CHANGED,
   decodeText,
   encodeText,
   makeParents,
@@ -20,6 +26,8 @@ import {
   writeFailure,
   writeFileAtomic,
   type AtomicWriteOptions,
+  type FileLocks,
+  type OnDisk,
 } from '../fs/index.js';
 import type { SafePath } from '../sandbox/index.js';
 import { capDiff, diffReplacements, diffTexts } from '../util/diff.js';
@@ -45,6 +53,8 @@ export interface PatchEnv {
   resolve(requested: string): Promise<Result<SafePath>>;
   /** How a real path is shown to the model. */
   show(absolute: string): string;
+  /** The server's per-file locks (fileLocks(runtime)), held from the first read to the last write. */
+  locks: FileLocks;
   /** Checked before anything is written: a cancelled call writes nothing. */
   signal?: AbortSignal;
   io?: PatchIo;
@@ -87,28 +97,58 @@ interface Plan {
   final: Map<SafePath, State>;
 }
 
-/** Plans and commits `hunks`; on any failure nothing is left changed. */
-export async function applyHunks(hunks: readonly Hunk[], env: PatchEnv): Promise<Result<PatchOutcome>> {
-  const plan = await planHunks(hunks, env);
-  if (!plan.ok) return plan;
-  if (env.signal?.aborted) return fail('cancelled', 'The call was cancelled before the patch was written; nothing was changed.');
-  const committed = await commitPlan(plan.value, env);
-  if (!committed.ok) return committed;
-  const { ops, notes } = plan.value;
-  return ok({ ops, notes, text: renderOutcome(ops, notes) });
+/** Where one hunk reads and writes, after the path check. */
+export interface HunkPaths {
+  /** The file the hunk adds, deletes or updates. */
+  path: SafePath;
+  /** An update's Move to destination. */
+  moveTo?: SafePath;
 }
 
-/** Step 1: every file's final content, in memory. */
-export async function planHunks(hunks: readonly Hunk[], env: PatchEnv): Promise<Result<Plan>> {
+/** Resolves, locks, plans and commits `hunks`; on any failure nothing is left changed. */
+export async function applyHunks(hunks: readonly Hunk[], env: PatchEnv): Promise<Result<PatchOutcome>> {
+  const paths = await resolveHunks(hunks, env);
+  if (!paths.ok) return paths;
+  const touched = paths.value.flatMap((p) => (p.moveTo ? [p.path, p.moveTo] : [p.path]));
+  return env.locks.run(touched, async () => {
+    const plan = await planHunks(hunks, paths.value, env);
+    if (!plan.ok) return plan;
+    if (env.signal?.aborted) return fail('cancelled', 'The call was cancelled before the patch was written; nothing was changed.');
+    const committed = await commitPlan(plan.value, env);
+    if (!committed.ok) return committed;
+    const { ops, notes } = plan.value;
+    return ok({ ops, notes, text: renderOutcome(ops, notes) });
+  });
+}
+
+/** Step 1: every path of every hunk through the caller's path check. */
+export async function resolveHunks(hunks: readonly Hunk[], env: PatchEnv): Promise<Result<HunkPaths[]>> {
+  const resolve = async (requested: string, hunk: Hunk): Promise<Result<SafePath>> => {
+    const r = await env.resolve(requested);
+    return r.ok ? r : fail(r.error.code, `${label(hunk)}: ${r.error.message}`, joinHints(r.error.hint, 'Nothing was changed.'));
+  };
+  const out: HunkPaths[] = [];
+  for (const hunk of hunks) {
+    const src = await resolve(hunk.path, hunk);
+    if (!src.ok) return src;
+    const paths: HunkPaths = { path: src.value };
+    if (hunk.kind === 'update' && hunk.moveTo !== undefined) {
+      const dst = await resolve(hunk.moveTo, hunk);
+      if (!dst.ok) return dst;
+      paths.moveTo = dst.value;
+    }
+    out.push(paths);
+  }
+  return ok(out);
+}
+
+/** Step 3: every file's final content, in memory. `paths` are resolveHunks' answer for `hunks`. */
+export async function planHunks(hunks: readonly Hunk[], paths: readonly HunkPaths[], env: PatchEnv): Promise<Result<Plan>> {
   const disk = new Map<SafePath, Disk>();
   const final = new Map<SafePath, State>();
   const ops: FileOp[] = [];
   const notes: string[] = [];
 
-  const resolve = async (requested: string, hunk: Hunk): Promise<Result<SafePath>> => {
-    const r = await env.resolve(requested);
-    return r.ok ? r : fail(r.error.code, `${label(hunk)}: ${r.error.message}`, joinHints(r.error.hint, 'Nothing was changed.'));
-  };
   const load = async (p: SafePath, hunk: Hunk): Promise<Result<State | Disk>> => {
     const known = final.get(p);
     if (known) return ok(known);
@@ -145,10 +185,8 @@ export async function planHunks(hunks: readonly Hunk[], env: PatchEnv): Promise<
     );
   };
 
-  for (const hunk of hunks) {
-    const src = await resolve(hunk.path, hunk);
-    if (!src.ok) return src;
-    const p = src.value;
+  for (const [i, hunk] of hunks.entries()) {
+    const p = paths[i]!.path;
     const shown = env.show(p);
     const current = await load(p, hunk);
     if (!current.ok) return current;
@@ -194,11 +232,10 @@ export async function planHunks(hunks: readonly Hunk[], env: PatchEnv): Promise<
 
     let target = p;
     let targetShown = shown;
-    if (hunk.moveTo !== undefined) {
-      const dst = await resolve(hunk.moveTo, hunk);
-      if (!dst.ok) return dst;
-      if (dst.value !== p) {
-        target = dst.value;
+    const dst = paths[i]!.moveTo;
+    if (dst !== undefined) {
+      if (dst !== p) {
+        target = dst;
         targetShown = env.show(target);
         const there = await load(target, hunk);
         if (!there.ok) return there;
@@ -214,7 +251,7 @@ export async function planHunks(hunks: readonly Hunk[], env: PatchEnv): Promise<
   return ok({ ops, notes, disk, final });
 }
 
-/** Steps 2 and 3: writes the plan; on a failure, undoes what was done. */
+/** Steps 4 and 5: writes the plan; on a failure, undoes what was done. */
 export async function commitPlan(plan: Plan, env: PatchEnv): Promise<Result<void>> {
   const io = env.io ?? nodePatchIo;
   const unlinks: SafePath[] = [];
@@ -228,7 +265,8 @@ export async function commitPlan(plan: Plan, env: PatchEnv): Promise<Result<void
     const data = state.text !== undefined ? encodeText(state.text, state.bom) : state.bytes!;
     const mode = state.mode ?? (d.kind === 'file' ? d.mode : undefined);
     if (d.kind === 'file' && d.bytes.equals(data) && mode === d.mode) continue;
-    const opts: AtomicWriteOptions = mode === undefined ? {} : { mode };
+    const opts: AtomicWriteOptions = { unchanged: seen(d) };
+    if (mode !== undefined) opts.mode = mode;
     const uid = state.uid ?? (d.kind === 'file' ? d.uid : undefined);
     const gid = state.gid ?? (d.kind === 'file' ? d.gid : undefined);
     if (uid !== undefined && gid !== undefined) Object.assign(opts, { uid, gid });
@@ -244,6 +282,7 @@ export async function commitPlan(plan: Plan, env: PatchEnv): Promise<Result<void
   try {
     for (const p of unlinks) {
       failedAt = env.show(p);
+      await assertUnchanged(p, seen(plan.disk.get(p)!));
       await io.unlink(p);
       undo.push(restore(p));
     }
@@ -262,7 +301,9 @@ export async function commitPlan(plan: Plan, env: PatchEnv): Promise<Result<void
       undo.push(plan.disk.get(w.p)!.kind === 'file' ? restore(w.p) : { what: `remove ${env.show(w.p)}`, run: () => io.unlink(w.p) });
     }
   } catch (err) {
+    const changed = (err as NodeJS.ErrnoException).code === CHANGED;
     const cause = writeFailure(err, failedAt).error;
+    const undone = undo.length > 0;
     const unrestored: string[] = [];
     for (const u of undo.reverse()) {
       try {
@@ -271,16 +312,23 @@ export async function commitPlan(plan: Plan, env: PatchEnv): Promise<Result<void
         unrestored.push(`${u.what} (${(e as Error).message})`);
       }
     }
+    const what = changed ? `${failedAt} changed since it was read (by another process).` : cause.message;
     if (unrestored.length > 0) {
       return fail(
         'patch_partial',
-        `${cause.message} Undoing the files already written failed for: ${unrestored.join('; ')}. The other files were restored.`,
+        `${what} Undoing the files already written failed for: ${unrestored.join('; ')}. The other files were restored.`,
         'Check those files (git_status / git_diff) before retrying.',
       );
     }
-    return fail(cause.code, `${cause.message} The files already written were restored; nothing was changed.`, cause.hint);
+    if (changed && !undone) return fail(cause.code, cause.message, cause.hint);
+    return fail(cause.code, `${what} The files already written were restored; nothing was changed.`, cause.hint);
   }
   return ok(undefined);
+}
+
+/** What the plan read at a path, for the check just before the commit replaces or removes it. */
+function seen(d: Disk): OnDisk {
+  return d.kind === 'file' ? { kind: 'file', bytes: d.bytes } : { kind: 'absent' };
 }
 
 /** The Codex summary, any notes, then the diff. */

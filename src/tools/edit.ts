@@ -2,7 +2,7 @@
 // sandbox's write check (which refuses read-only mode, paths outside the writable roots, .git and
 // .agentbox, and symlinks leading out), then calls one function in fs/.
 import { z } from 'zod';
-import { editFile, writeTextFile } from '../fs/index.js';
+import { editFile, fileLocks, writeTextFile } from '../fs/index.js';
 import { resolveForWrite } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
 import { capDiff } from '../util/diff.js';
@@ -14,6 +14,7 @@ const MAX_DIFF_CHARS = 30_000;
 const PATH = 'File path, relative to the workspace root or absolute inside it.';
 
 export function editTools(ctx: SessionContext): AnyToolSpec[] {
+  const locks = fileLocks(ctx.runtime);
   const writeFile = defineTool({
     name: 'write_file',
     title: 'Write a file',
@@ -30,7 +31,7 @@ export function editTools(ctx: SessionContext): AnyToolSpec[] {
       const target = await resolveForWrite(ctx.policy(), args.path);
       if (!target.ok) return errorResult(target.error);
       const shown = ctx.show(target.value);
-      return toToolResult(await writeTextFile(target.value, shown, args.content), (w) =>
+      return toToolResult(await writeTextFile(target.value, shown, args.content, locks), (w) =>
         textResult(
           w.created
             ? `Created ${shown} (${w.bytes} bytes).`
@@ -62,7 +63,7 @@ export function editTools(ctx: SessionContext): AnyToolSpec[] {
         oldString: args.old_string,
         newString: args.new_string,
         replaceAll: args.replace_all ?? false,
-      });
+      }, locks);
       return toToolResult(result, (e) => {
         const where = e.lines.length === 1 ? `line ${e.lines[0]}` : `lines ${e.lines.join(', ')}${e.replaced > e.lines.length ? ', …' : ''}`;
         const head = `Edited ${shown}: replaced ${e.replaced} occurrence${e.replaced === 1 ? '' : 's'} (at ${where}).`;

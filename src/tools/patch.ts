@@ -2,6 +2,7 @@
 // own paths, so the tool hands the core the write check to run on each of them (move targets too).
 // The delegate's subagent calls this same ToolSpec with the raw patch text as `patch`.
 import { z } from 'zod';
+import { fileLocks } from '../fs/index.js';
 import { applyPatch } from '../patch/index.js';
 import { resolveForWrite } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
@@ -38,6 +39,7 @@ export function patchTools(ctx: SessionContext): AnyToolSpec[] {
       const result = await applyPatch(args.patch, {
         resolve: (p) => resolveForWrite(policy, p),
         show: (p) => ctx.show(p),
+        locks: fileLocks(ctx.runtime),
         signal: call.signal,
       });
       if (result.ok) call.progress(`patch applied: ${result.value.ops.map((o) => `${o.code} ${o.path}`).join(', ')}`);

@@ -3,7 +3,7 @@
 // checked on disk for what it keeps (mode, BOM, missing final newline).
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { editFile, planEdit, type EditRequest } from '../../src/fs/index.js';
+import { editFile, FileLocks, planEdit, type EditRequest } from '../../src/fs/index.js';
 import type { SafePath } from '../../src/sandbox/index.js';
 import { tempDir, type TempDir } from '../support/workspace.js';
 
@@ -90,7 +90,7 @@ describe('editFile', () => {
     ws = tempDir();
     const file = ws.write('s.sh', '\uFEFF#!/bin/sh\necho hi') as SafePath;
     chmodSync(file, 0o750);
-    const r = await editFile(file, 's.sh', { oldString: 'echo hi', newString: 'echo bye' });
+    const r = await editFile(file, 's.sh', { oldString: 'echo hi', newString: 'echo bye' }, new FileLocks());
     if (!r.ok) throw new Error(r.error.message);
     expect(readFileSync(file)).toEqual(Buffer.from('\uFEFF#!/bin/sh\necho bye', 'utf8'));
     expect(statSync(file).mode & 0o777).toBe(0o750);
@@ -100,15 +100,15 @@ describe('editFile', () => {
   it('refuses binary, missing and directory targets without writing', async () => {
     ws = tempDir();
     const bin = ws.write('b.bin', Buffer.from([0x61, 0, 0x62]));
-    expect(await editFile(bin as SafePath, 'b.bin', { oldString: 'a', newString: 'c' })).toMatchObject({ ok: false, error: { code: 'binary_file' } });
+    expect(await editFile(bin as SafePath, 'b.bin', { oldString: 'a', newString: 'c' }, new FileLocks())).toMatchObject({ ok: false, error: { code: 'binary_file' } });
     expect(readFileSync(bin)).toEqual(Buffer.from([0x61, 0, 0x62]));
-    expect(await editFile(ws.path('nope.txt') as SafePath, 'nope.txt', { oldString: 'a', newString: 'c' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    expect(await editFile(ws.dir as SafePath, '.', { oldString: 'a', newString: 'c' })).toMatchObject({ ok: false, error: { code: 'is_directory' } });
+    expect(await editFile(ws.path('nope.txt') as SafePath, 'nope.txt', { oldString: 'a', newString: 'c' }, new FileLocks())).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await editFile(ws.dir as SafePath, '.', { oldString: 'a', newString: 'c' }, new FileLocks())).toMatchObject({ ok: false, error: { code: 'is_directory' } });
   });
 
   it('refuses a file that is not valid UTF-8', async () => {
     ws = tempDir();
     const latin1 = ws.write('l.txt', Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
-    expect(await editFile(latin1 as SafePath, 'l.txt', { oldString: 'caf', newString: 'x' })).toMatchObject({ ok: false, error: { code: 'not_utf8' } });
+    expect(await editFile(latin1 as SafePath, 'l.txt', { oldString: 'caf', newString: 'x' }, new FileLocks())).toMatchObject({ ok: false, error: { code: 'not_utf8' } });
   });
 });
