@@ -47,7 +47,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   let uid = opts.uid;
   let gid = opts.gid;
   if (mode === undefined) {
-    const existing = await stat(file).catch(() => undefined);
+    // lstat: a symlink being replaced (a patch deleting a link, then adding a file by its name) gives no mode.
+    const existing = await lstat(file).catch(() => undefined);
     if (existing?.isFile()) {
       mode = existing.mode & 0o7777;
       uid ??= existing.uid;

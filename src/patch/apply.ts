@@ -1,6 +1,9 @@
 // Applies a parsed patch to the filesystem: every file or none.
 //
-// 1. Resolve: every path, move targets included, goes through the caller's path check.
+// 1. Resolve: every path, move targets included, goes through the caller's path check. A Delete,
+//    or a Move's source, that names a symlink acts on the link itself (as in Codex): only its
+//    directory is checked, and the link is removed, not what it points to. Updates and adds follow
+//    links (and are refused when a link leads out of the workspace).
 // 2. Lock: the lock of every path the patch touches is taken (in sorted order, so two patches
 //    never deadlock) and held until the commit is over: no other write tool call of this server
 //    changes these files between our read and our write.
@@ -14,7 +17,7 @@
 //    the plan read (another process may have changed it); if not, the commit stops there.
 // 5. Restore: if a write fails midway, everything done so far is undone in reverse order (files
 //    put back with their bytes and mode, new files and directories removed) and the error says so.
-import { lstat, readFile, rmdir, stat, unlink } from 'node:fs/promises';
+import { lstat, readFile, readlink, rmdir, stat, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import {
   assertUnchanged,
@@ -44,13 +47,17 @@ export interface PatchIo {
   /** Creates missing parents of a file's directory; returns those it created, outermost first. */
   makeParents(dir: string): Promise<string[]>;
   rmdir(dir: string): Promise<void>;
+  /** Puts a removed symlink back (undo). */
+  symlink(target: string, file: string): Promise<void>;
 }
 
-export const nodePatchIo: PatchIo = { writeFile: writeFileAtomic, unlink, makeParents, rmdir };
+export const nodePatchIo: PatchIo = { writeFile: writeFileAtomic, unlink, makeParents, rmdir, symlink: (target, file) => symlink(target, file) };
 
 export interface PatchEnv {
   /** The path check for a path named in the patch (resolveForWrite with the session's policy). */
   resolve(requested: string): Promise<Result<SafePath>>;
+  /** The path check for a path removed rather than written (resolveEntryForWrite): a symlink there is the answer itself, not followed. */
+  resolveEntry(requested: string): Promise<Result<SafePath>>;
   /** How a real path is shown to the model. */
   show(absolute: string): string;
   /** The server's per-file locks (fileLocks(runtime)), held from the first read to the last write. */
@@ -81,8 +88,10 @@ export interface PatchOutcome {
 export const MAX_DIFF_CHARS = 30_000;
 
 type Disk =
-  | { kind: 'absent'; dangling: boolean }
+  | { kind: 'absent' }
   | { kind: 'file'; bytes: Buffer; mode: number; uid: number; gid: number }
+  /** A symlink itself (only ever at a path a Delete or Move removes). */
+  | { kind: 'link'; target: string }
   | { kind: 'dir' }
   | { kind: 'other' };
 
@@ -99,17 +108,19 @@ interface Plan {
 
 /** Where one hunk reads and writes, after the path check. */
 export interface HunkPaths {
-  /** The file the hunk adds, deletes or updates. */
+  /** The file the hunk adds, deletes or updates (for a Delete of a symlink: the link). */
   path: SafePath;
   /** An update's Move to destination. */
   moveTo?: SafePath;
+  /** A Move whose source is a symlink: the link, removed once its target's content is moved. */
+  link?: SafePath;
 }
 
 /** Resolves, locks, plans and commits `hunks`; on any failure nothing is left changed. */
 export async function applyHunks(hunks: readonly Hunk[], env: PatchEnv): Promise<Result<PatchOutcome>> {
   const paths = await resolveHunks(hunks, env);
   if (!paths.ok) return paths;
-  const touched = paths.value.flatMap((p) => (p.moveTo ? [p.path, p.moveTo] : [p.path]));
+  const touched = paths.value.flatMap((p) => [p.path, p.moveTo, p.link].filter((x): x is SafePath => x !== undefined));
   return env.locks.run(touched, async () => {
     const plan = await planHunks(hunks, paths.value, env);
     if (!plan.ok) return plan;
@@ -127,15 +138,44 @@ export async function resolveHunks(hunks: readonly Hunk[], env: PatchEnv): Promi
     const r = await env.resolve(requested);
     return r.ok ? r : fail(r.error.code, `${label(hunk)}: ${r.error.message}`, joinHints(r.error.hint, 'Nothing was changed.'));
   };
+  const resolveEntry = async (requested: string, hunk: Hunk): Promise<Result<SafePath>> => {
+    const r = await env.resolveEntry(requested);
+    return r.ok ? r : fail(r.error.code, `${label(hunk)}: ${r.error.message}`, joinHints(r.error.hint, 'Nothing was changed.'));
+  };
+  // Links this patch deletes: a later hunk naming the same path means the (then missing) link's
+  // own name, as it would if the hunks ran one by one, not the link's old target.
+  const removedLinks = new Set<SafePath>();
+  const resolveAfterRemovals = async (requested: string, hunk: Hunk): Promise<Result<SafePath>> => {
+    if (removedLinks.size > 0) {
+      const entry = await env.resolveEntry(requested);
+      if (entry.ok && removedLinks.has(entry.value)) return entry;
+    }
+    return resolve(requested, hunk);
+  };
+
   const out: HunkPaths[] = [];
   for (const hunk of hunks) {
-    const src = await resolve(hunk.path, hunk);
+    if (hunk.kind === 'delete') {
+      const entry = await resolveEntry(hunk.path, hunk);
+      if (!entry.ok) return entry;
+      const isLink = await lstat(entry.value).then((i) => i.isSymbolicLink(), () => false);
+      if (isLink) removedLinks.add(entry.value);
+      out.push({ path: entry.value });
+      continue;
+    }
+    const src = await resolveAfterRemovals(hunk.path, hunk);
     if (!src.ok) return src;
     const paths: HunkPaths = { path: src.value };
     if (hunk.kind === 'update' && hunk.moveTo !== undefined) {
-      const dst = await resolve(hunk.moveTo, hunk);
+      const dst = await resolveAfterRemovals(hunk.moveTo, hunk);
       if (!dst.ok) return dst;
       paths.moveTo = dst.value;
+      const entry = await resolveEntry(hunk.path, hunk);
+      if (!entry.ok) return entry;
+      if (entry.value !== src.value) {
+        paths.link = entry.value;
+        removedLinks.add(entry.value);
+      }
     }
     out.push(paths);
   }
@@ -161,18 +201,19 @@ export async function planHunks(hunks: readonly Hunk[], paths: readonly HunkPath
     }
     return ok(d);
   };
-  /** The target of an add or move must not be a directory, a special file or a dangling link. */
+  /**
+   * The target of an add or move must not be a directory or a special file. (The path check
+   * followed every symlink, so a link is seen here only if one appeared since: refused too.)
+   */
   const writable = (s: State | Disk, shown: string, hunk: Hunk): Result<void> => {
     if (s.kind === 'dir') return fail('is_directory', `${label(hunk)}: ${shown} is a directory.`, 'Nothing was changed.');
-    if (s.kind === 'other') return fail('not_a_file', `${label(hunk)}: ${shown} exists and is not a regular file.`, 'Nothing was changed.');
-    if (s.kind === 'absent' && 'dangling' in s && s.dangling) {
-      return fail('symlink_target', `${label(hunk)}: ${shown} is a symbolic link whose target does not exist.`, 'Nothing was changed. Remove the link or use a real path.');
-    }
+    if (s.kind === 'other' || s.kind === 'link') return fail('not_a_file', `${label(hunk)}: ${shown} exists and is not a regular file.`, 'Nothing was changed.');
     return ok(undefined);
   };
-  /** An update or delete source must be an existing regular file. */
+  /** An update or delete source must be an existing regular file (a Delete may name a symlink). */
   const existing = (s: State | Disk, shown: string, hunk: Hunk): Result<Extract<State | Disk, { kind: 'file' }>> => {
     if (s.kind === 'file') return ok(s);
+    if (s.kind === 'link') return fail('not_a_file', `${label(hunk)}: ${shown} is a symbolic link.`, 'Nothing was changed.');
     const verb = hunk.kind === 'delete' ? 'delete' : 'update';
     if (s.kind === 'dir') {
       return fail('is_directory', `${label(hunk)}: ${shown} is a directory; Delete File and Update File work on files only.`, 'Nothing was changed.');
@@ -198,6 +239,12 @@ export async function planHunks(hunks: readonly Hunk[], paths: readonly HunkPath
       const keep = current.value.kind === 'file' ? ownership(current.value) : {};
       final.set(p, { kind: 'file', text: hunk.contents, bom: false, ...keep });
       ops.push({ code: 'A', path: shown, diff: addDiff(shown, hunk.contents, before) });
+      continue;
+    }
+
+    if (hunk.kind === 'delete' && current.value.kind === 'link') {
+      final.set(p, { kind: 'absent' });
+      ops.push({ code: 'D', path: shown, diff: '' });
       continue;
     }
 
@@ -230,23 +277,29 @@ export async function planHunks(hunks: readonly Hunk[], paths: readonly HunkPath
     const unchangedBytes = file.value.bytes;
     const next: State = update ? { ...base, text: update.text } : unchangedBytes ? { ...base, bytes: unchangedBytes } : { ...base, text };
 
+    // A move takes the source away: the file, or the symlink the patch named (its target stays).
+    const { moveTo: dst, link } = paths[i]!;
+    const source = link ?? p;
+    const sourceShown = env.show(source);
     let target = p;
-    let targetShown = shown;
-    const dst = paths[i]!.moveTo;
-    if (dst !== undefined) {
+    if (dst !== undefined && dst !== source) {
+      target = dst;
       if (dst !== p) {
-        target = dst;
-        targetShown = env.show(target);
-        const there = await load(target, hunk);
+        const there = await load(dst, hunk);
         if (!there.ok) return there;
-        const w = writable(there.value, targetShown, hunk);
+        const w = writable(there.value, env.show(dst), hunk);
         if (!w.ok) return w;
-        final.set(p, { kind: 'absent' });
       }
+      if (link) {
+        const l = await load(link, hunk);
+        if (!l.ok) return l;
+      }
+      final.set(source, { kind: 'absent' });
     }
     final.set(target, next);
-    const diff = update ? diffReplacements(`a/${shown}`, `b/${targetShown}`, update.before, update.after, update.replacements) : '';
-    ops.push(target === p ? { code: 'M', path: shown, diff } : { code: 'M', path: targetShown, from: shown, diff });
+    const targetShown = env.show(target);
+    const diff = update ? diffReplacements(`a/${sourceShown}`, `b/${targetShown}`, update.before, update.after, update.replacements) : '';
+    ops.push(target === source ? { code: 'M', path: targetShown, diff } : { code: 'M', path: targetShown, from: sourceShown, diff });
   }
   return ok({ ops, notes, disk, final });
 }
@@ -259,7 +312,7 @@ export async function commitPlan(plan: Plan, env: PatchEnv): Promise<Result<void
   for (const [p, state] of plan.final) {
     const d = plan.disk.get(p)!;
     if (state.kind === 'absent') {
-      if (d.kind === 'file') unlinks.push(p);
+      if (d.kind === 'file' || d.kind === 'link') unlinks.push(p);
       continue;
     }
     const data = state.text !== undefined ? encodeText(state.text, state.bom) : state.bytes!;
@@ -274,9 +327,20 @@ export async function commitPlan(plan: Plan, env: PatchEnv): Promise<Result<void
   }
 
   const undo: Array<{ what: string; run: () => Promise<void> }> = [];
+  /** Puts back what the plan read at `p`: a file's bytes and mode, or a symlink. */
   const restore = (p: SafePath) => {
-    const d = plan.disk.get(p) as Extract<Disk, { kind: 'file' }>;
-    return { what: `restore ${env.show(p)}`, run: () => io.writeFile(p, d.bytes, { mode: d.mode, uid: d.uid, gid: d.gid }) };
+    const d = plan.disk.get(p)!;
+    const run =
+      d.kind === 'link'
+        ? async () => {
+            // The link was removed, or replaced by a file this patch added under its name.
+            await io.unlink(p).catch(() => undefined);
+            await io.symlink(d.target, p);
+          }
+        : d.kind === 'file'
+          ? () => io.writeFile(p, d.bytes, { mode: d.mode, uid: d.uid, gid: d.gid })
+          : () => io.unlink(p);
+    return { what: `${d.kind === 'absent' ? 'remove' : 'restore'} ${env.show(p)}`, run };
   };
   let failedAt = '';
   try {
@@ -298,7 +362,7 @@ export async function commitPlan(plan: Plan, env: PatchEnv): Promise<Result<void
         });
       }
       await io.writeFile(w.p, w.data, w.opts);
-      undo.push(plan.disk.get(w.p)!.kind === 'file' ? restore(w.p) : { what: `remove ${env.show(w.p)}`, run: () => io.unlink(w.p) });
+      undo.push(restore(w.p));
     }
   } catch (err) {
     const changed = (err as NodeJS.ErrnoException).code === CHANGED;
@@ -328,7 +392,9 @@ export async function commitPlan(plan: Plan, env: PatchEnv): Promise<Result<void
 
 /** What the plan read at a path, for the check just before the commit replaces or removes it. */
 function seen(d: Disk): OnDisk {
-  return d.kind === 'file' ? { kind: 'file', bytes: d.bytes } : { kind: 'absent' };
+  if (d.kind === 'file') return { kind: 'file', bytes: d.bytes };
+  if (d.kind === 'link') return { kind: 'link', target: d.target };
+  return { kind: 'absent' };
 }
 
 /** The Codex summary, any notes, then the diff. */
@@ -343,16 +409,15 @@ export function renderOutcome(ops: readonly FileOp[], notes: readonly string[]):
   return parts.join('\n\n');
 }
 
+/** What is at `p` itself (a symlink is not followed: paths that may be links are the ones the patch removes). */
 async function readDisk(p: SafePath, shown: string): Promise<Result<Disk>> {
   let info;
   try {
-    info = await stat(p);
+    info = await lstat(p);
+    if (info.isSymbolicLink()) return ok({ kind: 'link', target: await readlink(p) });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      const link = await lstat(p).then((l) => l.isSymbolicLink(), () => false);
-      return ok({ kind: 'absent', dangling: link });
-    }
+    if (code === 'ENOENT' || code === 'ENOTDIR') return ok({ kind: 'absent' });
     return fail('io_error', `cannot read ${shown}: ${(err as Error).message}`);
   }
   if (info.isDirectory()) return ok({ kind: 'dir' });

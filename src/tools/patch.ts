@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { fileLocks } from '../fs/index.js';
 import { applyPatch } from '../patch/index.js';
-import { resolveForWrite } from '../sandbox/index.js';
+import { resolveEntryForWrite, resolveForWrite } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
 import { defineTool, type AnyToolSpec } from './define.js';
 import { textResult, toToolResult } from './result.js';
@@ -38,6 +38,7 @@ export function patchTools(ctx: SessionContext): AnyToolSpec[] {
       const policy = ctx.policy();
       const result = await applyPatch(args.patch, {
         resolve: (p) => resolveForWrite(policy, p),
+        resolveEntry: (p) => resolveEntryForWrite(policy, p),
         show: (p) => ctx.show(p),
         locks: fileLocks(ctx.runtime),
         signal: call.signal,

@@ -76,6 +76,7 @@ function failOn(op: Op, n: number): PatchIo & { calls: Record<Op, number> } {
       return nodePatchIo.makeParents(dir);
     },
     rmdir: nodePatchIo.rmdir,
+    symlink: nodePatchIo.symlink,
   };
 }
 

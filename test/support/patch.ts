@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FileLocks } from '../../src/fs/index.js';
 import { applyPatch, type PatchEnv, type PatchIo } from '../../src/patch/index.js';
-import { buildPolicy, resolveForWrite, type Policy } from '../../src/sandbox/index.js';
+import { buildPolicy, resolveEntryForWrite, resolveForWrite, type Policy } from '../../src/sandbox/index.js';
 import type { SandboxMode } from '../../src/config/index.js';
 import { displayPath } from '../../src/util/format.js';
 
@@ -27,6 +27,7 @@ export function patchEnv(dir: string, opts: PatchEnvOptions = {}): PatchEnv {
   const policy = policyFor(dir, opts.mode);
   return {
     resolve: (p) => resolveForWrite(policy, p),
+    resolveEntry: (p) => resolveEntryForWrite(policy, p),
     show: (abs) => displayPath(policy.roots[0], abs),
     locks: opts.locks ?? new FileLocks(),
     ...(opts.io ? { io: opts.io } : {}),
