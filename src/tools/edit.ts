@@ -6,6 +6,7 @@ import { editFile, fileLocks, writeTextFile } from '../fs/index.js';
 import { resolveForWrite } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
 import { capDiff } from '../util/diff.js';
+import { formatBytes } from '../util/format.js';
 import { defineTool, type AnyToolSpec } from './define.js';
 import { errorResult, textResult, toToolResult } from './result.js';
 
@@ -15,13 +16,15 @@ const PATH = 'File path, relative to the workspace root or absolute inside it.';
 
 export function editTools(ctx: SessionContext): AnyToolSpec[] {
   const locks = fileLocks(ctx.runtime);
+  const { stdio, http } = ctx.runtime.config;
   const writeFile = defineTool({
     name: 'write_file',
     title: 'Write a file',
     group: 'files',
     description:
       'Create or overwrite a file with the given content. Creates parent directories; the write is atomic and keeps the mode. ' +
-      'To change part of an existing file use edit_file or apply_patch.',
+      'To change part of an existing file use edit_file or apply_patch. ' +
+      `One request carries at most ${formatBytes(stdio.max_message_bytes)} (stdio) or ${formatBytes(http.max_body_bytes)} (HTTP); generate bigger files with exec_command.`,
     input: {
       path: z.string().describe(PATH),
       content: z.string().describe('The complete new content (UTF-8).'),
