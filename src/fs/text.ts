@@ -72,7 +72,8 @@ export function joinText(t: Pick<TextLines, 'lines' | 'endings'>): string {
 /** Decodes file bytes as text: refuses binary (NUL bytes) and invalid UTF-8; strips and reports a BOM. */
 export function decodeText(bytes: Buffer, shownPath: string): Result<{ text: string; bom: boolean }> {
   if (looksBinary(bytes.subarray(0, 8192))) {
-    return fail('binary_file', `${shownPath} is a binary file; only UTF-8 text files can be edited.`, 'Use write_file to replace it whole, or exec_command with a tool made for the format.');
+    // Not write_file: it takes UTF-8 text only.
+    return fail('binary_file', `${shownPath} is a binary file; only UTF-8 text files can be edited.`, 'Use exec_command with a tool made for the format.');
   }
   let text: string;
   try {

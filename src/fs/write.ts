@@ -22,8 +22,12 @@ export interface AtomicWriteOptions {
   unchanged?: OnDisk;
 }
 
-/** What a caller saw at a path when it read it. */
-export type OnDisk = { kind: 'absent' } | { kind: 'file'; bytes: Uint8Array } | { kind: 'link'; target: string };
+/** What a caller saw at a path when it read it: nothing, a file's bytes (or, for a file not read, its identity), a symlink. */
+export type OnDisk =
+  | { kind: 'absent' }
+  | { kind: 'file'; bytes: Uint8Array }
+  | { kind: 'same-file'; ino: number; size: number; mtimeMs: number }
+  | { kind: 'link'; target: string };
 
 /** The error code of a write refused because the target changed since it was read. */
 export const CHANGED = 'ECHANGED';
@@ -89,6 +93,7 @@ async function isUnchanged(file: string, seen: OnDisk): Promise<boolean> {
   const info = await lstat(file).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
   if (seen.kind === 'absent') return info === undefined;
   if (seen.kind === 'link') return info?.isSymbolicLink() === true && (await readlink(file)) === seen.target;
+  if (seen.kind === 'same-file') return info?.isFile() === true && info.ino === seen.ino && info.size === seen.size && info.mtimeMs === seen.mtimeMs;
   if (!info?.isFile() || info.size !== seen.bytes.length) return false;
   return Buffer.from(seen.bytes.buffer, seen.bytes.byteOffset, seen.bytes.length).equals(await readFile(file));
 }
@@ -144,25 +149,26 @@ export async function writeTextFile(file: SafePath, shownPath: string, content: 
   });
 }
 
-/** Maps an I/O error from a write to a failure a model can act on. */
-export function writeFailure(err: unknown, shownPath: string): { ok: false; error: Failure } {
+/** Maps an I/O error from a write (or, with `verb`, a delete) to a failure a model can act on. */
+export function writeFailure(err: unknown, shownPath: string, verb: 'write' | 'delete' = 'write'): { ok: false; error: Failure } {
   const e = err as NodeJS.ErrnoException;
+  const cannot = `Cannot ${verb} ${shownPath}`;
   switch (e.code) {
     case CHANGED:
       return fail('changed', `${shownPath} changed since it was read; nothing was changed.`, 'Another tool call or process changed it meanwhile: read it again and redo the change.');
     case 'ENOTDIR':
-      return fail('not_a_directory', `Cannot write ${shownPath}: a parent path is a file, not a directory.`);
+      return fail('not_a_directory', `${cannot}: a parent path is a file, not a directory.`);
     case 'EISDIR':
-      return fail('is_directory', `Cannot write ${shownPath}: it is a directory.`);
+      return fail('is_directory', `${cannot}: it is a directory.`);
     case 'EACCES':
     case 'EPERM':
-      return fail('permission_denied', `Cannot write ${shownPath}: permission denied.`);
+      return fail('permission_denied', `${cannot}: permission denied.`);
     case 'EROFS':
-      return fail('read_only_fs', `Cannot write ${shownPath}: the file system is read-only.`);
+      return fail('read_only_fs', `${cannot}: the file system is read-only.`);
     case 'ENOSPC':
     case 'EDQUOT':
-      return fail('no_space', `Cannot write ${shownPath}: no space left on the device.`);
+      return fail('no_space', `${cannot}: no space left on the device.`);
     default:
-      return fail('io_error', `Cannot write ${shownPath}: ${e.message}`);
+      return fail('io_error', `${cannot}: ${e.message}`);
   }
 }

@@ -18,6 +18,7 @@
 // - an Update with a Move to and no chunks is a plain rename.
 // Strict where Codex is strict: missing Begin/End markers, no file operations, an unknown header,
 // an Update without chunks, a chunk without lines, a line without a ' ', '-' or '+' prefix.
+import { clip } from '../util/format.js';
 import { fail, ok, type Result } from '../util/result.js';
 
 /** One line of a chunk: kept (context), removed or added. */
@@ -220,8 +221,4 @@ function contextHeader(line: string): string | undefined {
 
 function invalid(line: number, message: string): Result<never> {
   return fail('patch_parse', `Invalid patch at line ${line}: ${message}`, HINT);
-}
-
-function clip(s: string): string {
-  return s.length > 120 ? `${s.slice(0, 120)}…` : s;
 }

@@ -5,13 +5,12 @@ import { z } from 'zod';
 import { editFile, fileLocks, writeTextFile } from '../fs/index.js';
 import { resolveForWrite } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
-import { capDiff } from '../util/diff.js';
+import { capDiff, MAX_DIFF_CHARS } from '../util/diff.js';
 import { formatBytes } from '../util/format.js';
 import { defineTool, type AnyToolSpec } from './define.js';
 import { errorResult, textResult, toToolResult } from './result.js';
 
 const WRITES = { readOnlyHint: false, destructiveHint: true, openWorldHint: false } as const;
-const MAX_DIFF_CHARS = 30_000;
 const PATH = 'File path, relative to the workspace root or absolute inside it.';
 
 export function editTools(ctx: SessionContext): AnyToolSpec[] {

@@ -100,7 +100,11 @@ describe('editFile', () => {
   it('refuses binary, missing and directory targets without writing', async () => {
     ws = tempDir();
     const bin = ws.write('b.bin', Buffer.from([0x61, 0, 0x62]));
-    expect(await editFile(bin as SafePath, 'b.bin', { oldString: 'a', newString: 'c' }, new FileLocks())).toMatchObject({ ok: false, error: { code: 'binary_file' } });
+    // write_file takes UTF-8 text only, so the hint must not offer it for a binary file.
+    expect(await editFile(bin as SafePath, 'b.bin', { oldString: 'a', newString: 'c' }, new FileLocks())).toMatchObject({
+      ok: false,
+      error: { code: 'binary_file', hint: 'Use exec_command with a tool made for the format.' },
+    });
     expect(readFileSync(bin)).toEqual(Buffer.from([0x61, 0, 0x62]));
     expect(await editFile(ws.path('nope.txt') as SafePath, 'nope.txt', { oldString: 'a', newString: 'c' }, new FileLocks())).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(await editFile(ws.dir as SafePath, '.', { oldString: 'a', newString: 'c' }, new FileLocks())).toMatchObject({ ok: false, error: { code: 'is_directory' } });

@@ -88,9 +88,10 @@ describe('a file changed by another process after the plan read it', () => {
     ws.write('b.txt', 'b\n');
     const io: PatchIo = {
       ...nodePatchIo,
-      async unlink(file) {
-        await nodePatchIo.unlink(file);
-        if (file.endsWith('a.txt')) writeFileSync(ws!.path('b.txt'), 'b, changed elsewhere\n');
+      async rename(from, to) {
+        await nodePatchIo.rename(from, to);
+        // While a.txt is set aside for deletion, "another process" changes b.txt.
+        if (from.endsWith('a.txt')) writeFileSync(ws!.path('b.txt'), 'b, changed elsewhere\n');
       },
     };
     const result = await applyIn(ws.dir, patch('*** Delete File: a.txt', '*** Delete File: b.txt'), { io });
