@@ -10,6 +10,8 @@ export {
   assertUnchanged,
   makeParents,
   writeFailure,
+  namesDirectory,
+  refuseDirectoryPath,
   CHANGED,
   type WriteOutcome,
   type AtomicWriteOptions,

@@ -149,6 +149,22 @@ export async function writeTextFile(file: SafePath, shownPath: string, content: 
   });
 }
 
+/**
+ * True when a path written for a file names a directory (`dir/`, `dir/.`, `..`): path checks
+ * normalise it, which would turn `dir/` into a file named `dir`.
+ */
+export function namesDirectory(requested: string): boolean {
+  return requested !== '' && /(^|\/)(\.\.?)?$/.test(requested);
+}
+
+/** Refuses a file path that names a directory (see namesDirectory). */
+export function refuseDirectoryPath(requested: string): Result<void> {
+  if (namesDirectory(requested)) {
+    return fail('is_directory', `Cannot write ${requested}: it names a directory, not a file.`, "Give the file's own path, e.g. dir/name.txt (no trailing slash).");
+  }
+  return ok(undefined);
+}
+
 /** Maps an I/O error from a write (or, with `verb`, a delete) to a failure a model can act on. */
 export function writeFailure(err: unknown, shownPath: string, verb: 'write' | 'delete' = 'write'): { ok: false; error: Failure } {
   const e = err as NodeJS.ErrnoException;

@@ -2,7 +2,7 @@
 // sandbox's write check (which refuses read-only mode, paths outside the writable roots, .git and
 // .agentbox, and symlinks leading out), then calls one function in fs/.
 import { z } from 'zod';
-import { editFile, fileLocks, writeTextFile } from '../fs/index.js';
+import { editFile, fileLocks, refuseDirectoryPath, writeTextFile } from '../fs/index.js';
 import { resolveForWrite } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
 import { capDiff, MAX_DIFF_CHARS } from '../util/diff.js';
@@ -30,6 +30,8 @@ export function editTools(ctx: SessionContext): AnyToolSpec[] {
     },
     annotations: { title: 'Write a file', ...WRITES, idempotentHint: true },
     async run(args) {
+      const named = refuseDirectoryPath(args.path);
+      if (!named.ok) return errorResult(named.error);
       const target = await resolveForWrite(ctx.policy(), args.path);
       if (!target.ok) return errorResult(target.error);
       const shown = ctx.show(target.value);
@@ -58,6 +60,8 @@ export function editTools(ctx: SessionContext): AnyToolSpec[] {
     },
     annotations: { title: 'Edit a file', ...WRITES, idempotentHint: false },
     async run(args) {
+      const named = refuseDirectoryPath(args.path);
+      if (!named.ok) return errorResult(named.error);
       const target = await resolveForWrite(ctx.policy(), args.path);
       if (!target.ok) return errorResult(target.error);
       const shown = ctx.show(target.value);
@@ -67,7 +71,7 @@ export function editTools(ctx: SessionContext): AnyToolSpec[] {
         replaceAll: args.replace_all ?? false,
       }, locks);
       return toToolResult(result, (e) => {
-        const where = e.lines.length === 1 ? `line ${e.lines[0]}` : `lines ${e.lines.join(', ')}${e.replaced > e.lines.length ? ', …' : ''}`;
+        const where = e.lineCount === 1 ? `line ${e.lines[0]}` : `lines ${e.lines.join(', ')}${e.lineCount > e.lines.length ? ', …' : ''}`;
         const head = `Edited ${shown}: replaced ${e.replaced} occurrence${e.replaced === 1 ? '' : 's'} (at ${where}).`;
         const parts = [head];
         if (e.fallback) parts.push(e.fallback);

@@ -39,6 +39,12 @@ describe('planEdit', () => {
     expect(failure('x\ny\nx\nx\n', { oldString: 'x', newString: 'z' })).toContain('old_string matches 3 times in f.txt (at lines 1, 3, 4)');
   });
 
+  it('names each line once, however many occurrences start on it', () => {
+    expect(failure('x x\ny\n', { oldString: 'x', newString: 'z' })).toContain('old_string matches 2 times in f.txt (at line 1).');
+    const r = planEdit('x x\ny x\n', { oldString: 'x', newString: 'z', replaceAll: true }, 'f.txt');
+    expect(r).toMatchObject({ ok: true, value: { replaced: 3, lines: [1, 2], lineCount: 2 } });
+  });
+
   it('refuses an empty old_string and identical strings', () => {
     expect(failure('a\n', { oldString: '', newString: 'b' })).toContain('old_string is empty');
     expect(failure('a\n', { oldString: 'a', newString: 'a' })).toContain('identical');
@@ -74,6 +80,13 @@ describe('planEdit', () => {
       expect(msg).toContain('old_string was not found in f.txt. The most similar region is at line 2:');
       expect(msg).toContain('3\t        return 1');
       expect(msg).toContain('First difference: line 3 of the file is "        return 1", old_string has "    retrun 1".');
+    });
+
+    it('cuts long lines it quotes (a minified file)', () => {
+      const long = `var a=${'1,'.repeat(3000)}0;`;
+      const msg = failure(`${long}\nnext\n`, { oldString: `var a=${'1,'.repeat(2999)}2;`, newString: 'x' });
+      expect(msg).toContain(`First difference: line 1 of the file is "${long.slice(0, 120)}…"`);
+      expect(msg.length).toBeLessThan(1200);
     });
 
     it('says so when nothing resembles old_string', () => {
