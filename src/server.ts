@@ -1,7 +1,7 @@
 // createServer: one McpServer with agentbox's tools, for one MCP session. The stdio transport makes
 // one; the HTTP transport makes one per session. Tools come from tools/*.ts as ToolSpecs; this file
 // only publishes them and builds each call's CallContext (cancellation, progress, logs, approvals).
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   ElicitResultSchema,
@@ -13,7 +13,8 @@ import {
 import type { ToolGroup } from './config/index.js';
 import type { Runtime } from './runtime.js';
 import { createSessionContext, type SessionContext } from './session.js';
-import type { AnyToolSpec, ApprovalAnswer, CallContext } from './tools/define.js';
+import type { AnyToolSpec, ApprovalAnswer, CallContext, ResourceSpec } from './tools/define.js';
+import { delegateResources, delegateTools } from './tools/delegate.js';
 import { fileTools } from './tools/files.js';
 import { VERSION } from './version.js';
 
@@ -33,7 +34,12 @@ export interface CreateServerOptions {
 
 /** Every tool agentbox has, for one session, before the `tools` setting filters them. */
 export function allTools(session: SessionContext): AnyToolSpec[] {
-  return [...fileTools(session)];
+  return [...fileTools(session), ...delegateTools(session, allTools)];
+}
+
+/** Every resource agentbox publishes, for one session, before the `tools` setting filters them by group. */
+export function allResources(session: SessionContext): ResourceSpec[] {
+  return [...delegateResources(session, allTools)];
 }
 
 const INSTRUCTIONS =
@@ -71,6 +77,9 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
       },
     );
   }
+  for (const resource of allResources(session)) {
+    if (groups.has(resource.group)) registerResource(server, resource);
+  }
   opts.extend?.(server, session);
 
   return {
@@ -81,6 +90,17 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
       await server.close().catch(() => undefined);
     },
   };
+}
+
+function registerResource(server: McpServer, spec: ResourceSpec): void {
+  const meta = { title: spec.title, description: spec.description, mimeType: spec.mimeType };
+  if (!spec.uri.includes('{')) {
+    server.registerResource(spec.name, spec.uri, meta, (uri) => spec.read(uri, {}));
+    return;
+  }
+  const list = spec.list;
+  const template = new ResourceTemplate(spec.uri, { list: list ? async () => ({ resources: await list() }) : undefined });
+  server.registerResource(spec.name, template, meta, (uri, vars) => spec.read(uri, vars));
 }
 
 /**
