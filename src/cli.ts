@@ -12,13 +12,8 @@ import {
   type ConfigInput,
   type LoadedConfig,
 } from './config/index.js';
-import { runDoctor } from './doctor.js';
-import { createLogger } from './log.js';
-import { createRuntime } from './runtime.js';
-import { printBanner } from './banner.js';
-import { serveHttp } from './transports/http.js';
-import { serveStdio } from './transports/stdio.js';
 import { VERSION } from './version.js';
+// Commands import what they need when they run: a stdio server should not pay for express.
 
 interface CommonFlags {
   root?: string[];
@@ -100,9 +95,16 @@ addCommonOptions(
 ).action(async (flags: ServeFlags) => {
   if (flags.stdio && flags.http) throw new ConfigError('choose one transport: --stdio or --http, not both.');
   const loaded = load(flags);
+  const { createLogger } = await import('./log.js');
+  const { createRuntime } = await import('./runtime.js');
   const log = createLogger(loaded.config.log_level);
   const runtime = createRuntime({ config: loaded.config, home: loaded.home, log });
-  if (!flags.http) return serveStdio(runtime);
+  if (!flags.http) {
+    const { serveStdio } = await import('./transports/stdio.js');
+    return serveStdio(runtime);
+  }
+  const { serveHttp } = await import('./transports/http.js');
+  const { printBanner } = await import('./banner.js');
   const handle = await serveHttp(runtime);
   if (flags.banner) printBanner(handle.url, Boolean(loaded.config.http.auth_token));
   else process.stderr.write(`agentbox ${VERSION} listening on ${handle.url}\n`);
@@ -123,6 +125,7 @@ addCommonOptions(
   program.command('doctor').description('print the configuration in force and check every dependency').option('--json', 'machine-readable output'),
 ).action(async (flags: CommonFlags & { json?: boolean }) => {
   const loaded = load(flags);
+  const { runDoctor } = await import('./doctor.js');
   const ok = await runDoctor(loaded, { json: Boolean(flags.json) });
   process.exitCode = ok ? 0 : 1;
 });

@@ -4,8 +4,11 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
+  type CallToolResult,
   ElicitResultSchema,
   ListRootsResultSchema,
+  type LoggingLevel,
+  SetLevelRequestSchema,
   RootsListChangedNotificationSchema,
   type ServerNotification,
   type ServerRequest,
@@ -53,6 +56,7 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
     { capabilities: { logging: {} }, instructions: INSTRUCTIONS },
   );
   const roots = trackHostRoots(server, session);
+  const logLevel = trackLogLevel(server);
   const groups = new Set<ToolGroup>(runtime.config.tools);
 
   for (const tool of allTools(session)) {
@@ -68,9 +72,14 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
       },
       async (args: Record<string, unknown>, extra: Extra) => {
         await roots.refresh(extra);
-        const call = callContext(server, runtime, extra);
+        const call = callContext(server, runtime, extra, logLevel);
+        const started = performance.now();
         try {
-          return await tool.run(args, call);
+          const result = await tool.run(args, call);
+          const ms = Math.round(performance.now() - started);
+          if (result.isError) call.log('notice', `${tool.name} failed after ${ms} ms: ${firstText(result)}`);
+          else call.log('debug', `${tool.name} finished in ${ms} ms`);
+          return result;
         } finally {
           call.dispose();
         }
@@ -101,6 +110,11 @@ function registerResource(server: McpServer, spec: ResourceSpec): void {
   const list = spec.list;
   const template = new ResourceTemplate(spec.uri, { list: list ? async () => ({ resources: await list() }) : undefined });
   server.registerResource(spec.name, template, meta, (uri, vars) => spec.read(uri, vars));
+}
+
+function firstText(result: CallToolResult): string {
+  const item = result.content.find((c) => c.type === 'text');
+  return item && item.type === 'text' ? item.text.split('\n')[0]!.slice(0, 200) : '';
 }
 
 /**
@@ -139,8 +153,24 @@ function trackHostRoots(server: McpServer, session: SessionContext) {
   };
 }
 
+const SEVERITY: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+/**
+ * The host's logging/setLevel for this session. Log lines are sent as notifications related to
+ * the tool call (so over HTTP they travel on the call's own stream, which every client reads),
+ * which bypasses the SDK's own level filter: this replaces it.
+ */
+function trackLogLevel(server: McpServer): { enabled(level: LoggingLevel): boolean } {
+  let threshold: LoggingLevel | undefined;
+  server.server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+    threshold = request.params.level;
+    return {};
+  });
+  return { enabled: (level) => threshold === undefined || SEVERITY.indexOf(level) >= SEVERITY.indexOf(threshold) };
+}
+
 /** Builds what a tool sees of its call: a signal that also follows server shutdown, progress, logs, approvals. */
-function callContext(server: McpServer, runtime: Runtime, extra: Extra): CallContext & { dispose(): void } {
+function callContext(server: McpServer, runtime: Runtime, extra: Extra, logLevel: { enabled(level: LoggingLevel): boolean }): CallContext & { dispose(): void } {
   const controller = new AbortController();
   const abort = () => controller.abort(extra.signal.reason ?? runtime.signal.reason);
   if (extra.signal.aborted || runtime.signal.aborted) abort();
@@ -159,7 +189,10 @@ function callContext(server: McpServer, runtime: Runtime, extra: Extra): CallCon
         .catch(() => undefined);
     },
     log(level, message) {
-      server.server.sendLoggingMessage({ level, logger: 'agentbox', data: message }, extra.sessionId).catch(() => undefined);
+      if (!logLevel.enabled(level)) return;
+      extra
+        .sendNotification({ method: 'notifications/message', params: { level, logger: 'agentbox', data: message } })
+        .catch(() => undefined);
     },
     async askApproval(message): Promise<ApprovalAnswer> {
       if (!server.server.getClientCapabilities()?.elicitation) return 'unavailable';

@@ -119,7 +119,7 @@ export const ConfigSchema = z
     roots: z.array(z.string()).default([]),
     // Extra directories the file tools may read (never write).
     read_roots: z.array(z.string()).default([]),
-    tools: z.array(ToolGroup).default([...ALL_TOOL_GROUPS]),
+    tools: z.array(ToolGroup).min(1, 'name at least one tool group').default([...ALL_TOOL_GROUPS]),
     log_level: LogLevel.default('info'),
     approval_policy: ApprovalPolicy.default('on-request'),
     approval_timeout_ms: positiveInt().default(120_000),

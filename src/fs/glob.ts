@@ -1,6 +1,7 @@
 // Finds files by glob pattern, newest first, honouring .gitignore. ripgrep lists the files when
 // installed (fast, already sorted by mtime); otherwise the JS walker and picomatch do it.
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import picomatch from 'picomatch';
 import type { SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
@@ -23,23 +24,35 @@ export async function globFiles(
   const normalized = pattern.replace(/^\.\//, '');
   if (opts.rg) {
     const paths: string[] = [];
-    const run = await runRipgrep(opts.rg, ['--files', ...RG_COMMON, '--sortr', 'modified', '--glob', normalized], dir, (line) => {
+    const run = await runRipgrep(opts.rg, ['--files', ...RG_COMMON, '--glob', normalized], dir, (line) => {
       if (line) paths.push(line);
       return true;
     }, opts.signal);
     if (run.exitCode !== 0 && run.exitCode !== 1 && !opts.signal?.aborted) {
       return fail('glob_failed', `glob failed: ${run.stderr || `ripgrep exited with ${run.exitCode}`}`, 'Check the pattern syntax, e.g. "**/*.ts".');
     }
-    return ok({ paths: paths.slice(0, opts.limit), total: paths.length, truncated: paths.length > opts.limit });
+    // ripgrep's --sortr sorts within each directory only; sort the whole list by mtime here.
+    return ok(newestFirst(paths.map((rel) => ({ rel, mtime: mtimeOf(path.join(dir, rel)) })), opts.limit));
   }
   // Like ripgrep's --glob: a pattern without a slash matches a file name at any depth.
   const isMatch = picomatch(normalized, { dot: true, basename: !normalized.includes('/') });
   const found: Array<{ rel: string; mtime: number }> = [];
   for await (const entry of walkFiles(dir, opts.signal)) {
-    if (!isMatch(entry.rel)) continue;
-    const mtime = await stat(entry.abs).then((s) => s.mtimeMs, () => 0);
-    found.push({ rel: entry.rel, mtime });
+    if (isMatch(entry.rel)) found.push({ rel: entry.rel, mtime: mtimeOf(entry.abs) });
   }
-  found.sort((a, b) => b.mtime - a.mtime || (a.rel < b.rel ? -1 : 1));
-  return ok({ paths: found.slice(0, opts.limit).map((f) => f.rel), total: found.length, truncated: found.length > opts.limit });
+  return ok(newestFirst(found, opts.limit));
+}
+
+function newestFirst(found: Array<{ rel: string; mtime: number }>, limit: number): GlobOutcome {
+  found.sort((a, b) => b.mtime - a.mtime || (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return { paths: found.slice(0, limit).map((f) => f.rel), total: found.length, truncated: found.length > limit };
+}
+
+/** Synchronous stat: for thousands of files it is faster than as many promises, and never blocks long. */
+function mtimeOf(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
 }

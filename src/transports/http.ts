@@ -10,7 +10,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { StreamableHTTPServerTransport, type EventStore } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { ConfigError } from '../config/index.js';
 import type { Runtime } from '../runtime.js';
@@ -25,13 +25,23 @@ export interface HttpHandle {
   close(): Promise<void>;
 }
 
+export interface ServeHttpOptions extends CreateServerOptions {
+  /**
+   * Resumable SSE streams (SEP-1699): a new event store per session, so a client that lost a
+   * stream can reconnect with Last-Event-ID. Off unless given (only the conformance fixtures use it).
+   */
+  eventStore?: () => EventStore;
+  /** SSE `retry:` in milliseconds sent to clients, with an event store. */
+  retryInterval?: number;
+}
+
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-export async function serveHttp(runtime: Runtime, opts: CreateServerOptions = {}): Promise<HttpHandle> {
+export async function serveHttp(runtime: Runtime, opts: ServeHttpOptions = {}): Promise<HttpHandle> {
   const { http } = runtime.config;
   if (!isLoopbackHost(http.host) && !http.auth_token) {
     throw new ConfigError(
@@ -59,6 +69,7 @@ export async function serveHttp(runtime: Runtime, opts: CreateServerOptions = {}
     const created = createServer(runtime, opts);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      ...(opts.eventStore ? { eventStore: opts.eventStore(), retryInterval: opts.retryInterval } : {}),
       onsessioninitialized: (sid) => {
         sessions.set(sid, { transport, created });
         runtime.log.debug({ session: sid, open: sessions.size }, 'http session opened');

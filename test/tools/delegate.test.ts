@@ -97,7 +97,9 @@ describe('delegate over the Responses wire', () => {
     expect(progress[0]).toContain('started thread');
     expect(progress.some((m) => m.startsWith('turn 1: update_plan; read_file src/math.js'))).toBe(true);
     expect(progress.some((m) => m.startsWith('plan updated: 0/2 done; now: read the code'))).toBe(true);
-    expect(progress.at(-1)).toContain('completed after 3 model turns');
+    // (The SDK client drops a progress notification handled after the response, so the final
+    // "completed" message may or may not be seen here.)
+    expect(progress).toContain('turn 3: answered');
     expect(progress.length).toBeLessThan(12);
 
     // The thread is on disk, every line with a timestamp.

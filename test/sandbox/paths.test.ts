@@ -1,0 +1,119 @@
+import { mkdirSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildPolicy, isInside, resolveForRead, resolveForWrite, type Policy } from '../../src/sandbox/index.js';
+import { tempDir, type TempDir } from '../support/workspace.js';
+
+describe('isInside', () => {
+  it.each([
+    ['/ws', '/ws', true],
+    ['/ws', '/ws/a/b', true],
+    ['/ws', '/ws2', false],
+    ['/ws', '/ws2/a', false],
+    ['/ws', '/', false],
+    ['/ws', '/ws/../etc', false],
+    ['/ws', '/ws/..hidden', true],
+    ['/', '/anything', true],
+  ])('isInside(%s, %s) is %s', (root, candidate, expected) => {
+    expect(isInside(root, path.normalize(candidate))).toBe(expected);
+  });
+
+  it('blocks similar directory names (prefix vulnerability)', () => {
+    expect(isInside('/home/user/project', '/home/user/project-evil/file')).toBe(false);
+  });
+});
+
+describe('resolveForRead / resolveForWrite', () => {
+  let ws: TempDir;
+  let outside: TempDir;
+  let policy: Policy;
+  const setup = (mode: Policy['mode'] = 'workspace-write') => {
+    ws = tempDir();
+    outside = tempDir();
+    outside.write('secret.txt', 'secret');
+    ws.write('inside.txt', 'ok');
+    policy = buildPolicy({ mode, roots: [ws.dir], tmpDir: tempDir().dir });
+  };
+  afterEach(() => {
+    ws?.cleanup();
+    outside?.cleanup();
+  });
+
+  it('resolves a relative path against the first root', async () => {
+    setup();
+    const r = await resolveForRead(policy, 'inside.txt');
+    expect(r).toEqual({ ok: true, value: ws.path('inside.txt') });
+  });
+
+  it('refuses .. escapes', async () => {
+    setup();
+    const r = await resolveForRead(policy, `../${path.basename(outside.dir)}/secret.txt`);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.code).toBe('outside_workspace');
+  });
+
+  it('refuses absolute paths outside the roots', async () => {
+    setup();
+    expect((await resolveForRead(policy, outside.path('secret.txt'))).ok).toBe(false);
+    expect((await resolveForRead(policy, '/etc/passwd')).ok).toBe(false);
+  });
+
+  it('refuses a symlink that points out, and says where it resolves', async () => {
+    setup();
+    symlinkSync(outside.path('secret.txt'), ws.path('link.txt'));
+    const r = await resolveForRead(policy, 'link.txt');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toContain(`resolves to ${outside.path('secret.txt')}`);
+  });
+
+  it('refuses a path below a symlinked parent directory that points out (also for files not yet created)', async () => {
+    setup();
+    symlinkSync(outside.dir, ws.path('linkdir'));
+    expect((await resolveForRead(policy, 'linkdir/secret.txt')).ok).toBe(false);
+    expect((await resolveForWrite(policy, 'linkdir/new-file.txt')).ok).toBe(false);
+    expect((await resolveForWrite(policy, 'linkdir/deeper/new-file.txt')).ok).toBe(false);
+  });
+
+  it('refuses /proc/self/root escapes', async () => {
+    setup();
+    const r = await resolveForRead(policy, `/proc/self/root${outside.path('secret.txt')}`);
+    expect(r.ok).toBe(false);
+  });
+
+  it('allows a symlink that stays inside the workspace', async () => {
+    setup();
+    mkdirSync(ws.path('real'));
+    ws.write('real/a.txt', 'a');
+    symlinkSync(ws.path('real'), ws.path('alias'));
+    const r = await resolveForRead(policy, 'alias/a.txt');
+    expect(r).toEqual({ ok: true, value: ws.path('real/a.txt') });
+  });
+
+  it('allows configured read roots for reading only', async () => {
+    ws = tempDir();
+    outside = tempDir();
+    outside.write('doc.txt', 'doc');
+    policy = buildPolicy({ mode: 'workspace-write', roots: [ws.dir], readRoots: [outside.dir], tmpDir: tempDir().dir });
+    expect((await resolveForRead(policy, outside.path('doc.txt'))).ok).toBe(true);
+    expect((await resolveForWrite(policy, outside.path('doc.txt'))).ok).toBe(false);
+  });
+
+  it('refuses writes to .git and .agentbox, and everything in read-only mode', async () => {
+    setup();
+    const git = await resolveForWrite(policy, '.git/config');
+    expect(git.ok).toBe(false);
+    if (!git.ok) expect(git.error.code).toBe('protected_path');
+    expect((await resolveForWrite(policy, 'sub/.agentbox/state')).ok).toBe(false);
+    expect((await resolveForWrite(policy, 'inside.txt')).ok).toBe(true);
+    setup('read-only');
+    const ro = await resolveForWrite(policy, 'inside.txt');
+    expect(ro.ok).toBe(false);
+    if (!ro.ok) expect(ro.error.code).toBe('read_only');
+  });
+
+  it('rejects empty paths and NUL bytes', async () => {
+    setup();
+    expect((await resolveForRead(policy, '')).ok).toBe(false);
+    expect((await resolveForRead(policy, 'a\0b')).ok).toBe(false);
+  });
+});
