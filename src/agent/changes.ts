@@ -11,7 +11,7 @@
 //   Paths are relative to the working directory.
 //
 // Until the shared git core lands (src/git/), the few git commands are run here with execa.
-import { mkdtemp, copyFile, readdir, readFile, lstat, rm } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -66,10 +66,11 @@ async function gitTracker(bin: string, dir: string, top: string, realIndex: stri
     GIT_OBJECT_DIRECTORY: path.join(scratch, 'objects'),
     GIT_ALTERNATE_OBJECT_DIRECTORIES: realObjects,
   };
+  await mkdir(env.GIT_OBJECT_DIRECTORY);
   // Starting from a copy of the real index lets `git add` skip files whose stat is unchanged.
   await copyFile(realIndex, env.GIT_INDEX_FILE).catch(() => undefined);
   const rel = path.relative(top, dir);
-  const pathspec = [rel === '' ? ':(top)' : `:(top)${rel}`, ':(top,exclude).agentbox'];
+  const pathspec = [rel === '' ? ':(top)' : `:(top)${rel}`, ':(top,exclude,glob)**/.agentbox/**'];
   const tree = async () => {
     if ((await git(bin, top, ['add', '-A', '--ignore-errors', '--', ...pathspec], env)) === undefined) return undefined;
     return (await git(bin, top, ['write-tree'], env))?.trim();
@@ -189,7 +190,10 @@ function fileDiff(name: string, kind: ChangeKind, a: Entry | undefined, b: Entry
   const patch = structuredPatch(`a/${name}`, `b/${name}`, oldText, newText, '', '', { context: 3 });
   const lines = [`--- ${a ? `a/${name}` : '/dev/null'}`, `+++ ${b ? `b/${name}` : '/dev/null'}`];
   for (const h of patch.hunks) {
-    lines.push(`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines);
+    // Unified diff numbers an empty side from the line before it (git shows -0,0 for a new file).
+    const oldStart = h.oldLines === 0 ? h.oldStart - 1 : h.oldStart;
+    const newStart = h.newLines === 0 ? h.newStart - 1 : h.newStart;
+    lines.push(`@@ -${oldStart},${h.oldLines} +${newStart},${h.newLines} @@`, ...h.lines);
   }
   return `${header}${lines.join('\n')}\n`;
 }
