@@ -207,8 +207,12 @@ export class ThreadStore {
   }
 }
 
-/** Appends lines to one thread file; `flush()` resolves when everything appended so far is written. */
+/**
+ * Appends lines to one thread file. Lines are buffered until `flush()` (the loop flushes at every
+ * step), then written with one append, so a step costs one write however many lines it has.
+ */
 export class ThreadLog {
+  #pending = '';
   #chain: Promise<void> = Promise.resolve();
   #error: unknown;
 
@@ -226,28 +230,29 @@ export class ThreadLog {
         const last = Buffer.alloc(1);
         await handle.read(last, 0, 1, size - 1);
         // A torn last line (the server died mid-write) must not swallow the next line.
-        if (last[0] !== 0x0a) log.#write('\n');
+        if (last[0] !== 0x0a) log.#pending += '\n';
       }
     }
     return log;
   }
 
   append(line: NewLine): void {
-    this.#write(`${JSON.stringify({ ts: new Date().toISOString(), ...line })}\n`);
+    this.#pending += `${JSON.stringify({ ts: new Date().toISOString(), ...line })}\n`;
   }
 
-  #write(text: string): void {
-    this.#chain = this.#chain.then(() => this.handle.appendFile(text, 'utf8')).catch((err) => void (this.#error ??= err));
-  }
-
-  /** Waits for every write so far; throws if one failed (disk full, directory removed). */
+  /** Writes everything appended so far; throws if a write failed (disk full, directory removed). */
   async flush(): Promise<void> {
+    if (this.#pending !== '') {
+      const text = this.#pending;
+      this.#pending = '';
+      this.#chain = this.#chain.then(() => this.handle.appendFile(text, 'utf8')).catch((err) => void (this.#error ??= err));
+    }
     await this.#chain;
     if (this.#error) throw this.#error;
   }
 
   async close(): Promise<void> {
-    await this.#chain;
+    await this.flush().catch(() => undefined);
     await this.handle.close().catch(() => undefined);
   }
 }

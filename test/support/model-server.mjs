@@ -121,9 +121,8 @@ function resolveItem(item, body, wire) {
 }
 
 function usageFor(u = {}, body) {
-  const estimate = Math.ceil(JSON.stringify(body).length / 4);
   return {
-    input_tokens: u.input_tokens ?? estimate,
+    input_tokens: u.input_tokens ?? Math.ceil(JSON.stringify(body).length / 4),
     cached_input_tokens: u.cached_input_tokens ?? 0,
     output_tokens: u.output_tokens ?? 10,
     reasoning_tokens: u.reasoning_tokens ?? 0,
