@@ -1,6 +1,6 @@
 // Helpers for delegate tests: an $AGENTBOX_HOME whose config.toml points at the scripted model
 // server, a server connected over stdio with that home, and the delegate result's data.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { CallToolResult, ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { connectStdio, type Connected } from './client.js';
 import type { ModelServer } from './model-server.mjs';
@@ -88,3 +88,31 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
 /** Items of a recorded Responses request's input, or chat messages, as plain objects. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
+
+/** Names of the tools this build has (tests for tools still being built elsewhere skip without them). */
+export async function availableTools(): Promise<Set<string>> {
+  const { testRuntime } = await import('./runtime.js');
+  const { createSessionContext } = await import('../../src/session.js');
+  const { allTools } = await import('../../src/server.js');
+  const runtime = testRuntime();
+  try {
+    return new Set(allTools(createSessionContext(runtime)).map((t) => t.name));
+  } finally {
+    await runtime.shutdown();
+  }
+}
+
+/** Pids of live processes whose command line contains `needle` (from /proc). */
+export function processesMatching(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmdline.includes(needle)) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
