@@ -14,7 +14,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApprovalPolicy, ReasoningEffort, SandboxMode } from '../config/index.js';
 import type { Runtime } from '../runtime.js';
-import { resolveForRead, resolveForWrite, type Policy } from '../sandbox/index.js';
+import { containingRoot, resolveForRead, resolveForWrite, type Policy } from '../sandbox/index.js';
 import { createSessionContext, type SessionContext } from '../session.js';
 import type { AnyToolSpec, CallContext } from '../tools/define.js';
 import { fail, ok, type Result } from '../util/result.js';
@@ -123,7 +123,12 @@ export class AgentService {
     let workDir = cwd.value;
     let worktree: ThreadMeta['worktree'];
     if (params.worktree) {
-      const wt = await createWorktree(this.runtime.bin.git, cwd.value, id);
+      if (parentPolicy.mode === 'read-only') {
+        return fail('read_only', 'worktree: true adds a branch and a worktree to the repository, and this server runs with sandbox read-only.', 'Call delegate without worktree.');
+      }
+      const writable = parentPolicy.writableRoots.filter((r) => r !== parentPolicy.tmpDir);
+      const mayWrite = (top: string) => parentPolicy.mode === 'danger-full-access' || containingRoot(writable, top) !== undefined;
+      const wt = await createWorktree(this.runtime.bin.git, cwd.value, id, mayWrite);
       if (!wt.ok) return wt;
       worktree = wt.value;
       workDir = mapIntoWorktree(wt.value, cwd.value);
@@ -268,9 +273,12 @@ export class AgentService {
     const { meta, child, log } = setup;
     const { config } = this.runtime;
     const rlog = this.runtime.log.child({ thread: meta.id, turn: setup.turn });
+    // The subagent's tools send their own progress (a patch tool may report "patch applied: …"
+    // itself); a step the loop reports with the same words is then only logged, not sent twice.
+    let lastToolProgress: string | undefined;
     const report = (message: string, level: 'info' | 'warning' = 'info') => {
       run.update({ step: message });
-      host.progress(message);
+      if (message !== lastToolProgress) host.progress(message);
       host.log(level, message);
       rlog.debug({ step: message }, 'delegate step');
     };
@@ -307,7 +315,10 @@ export class AgentService {
       const short = meta.id.slice(-8);
       const toolContext: CallContext = {
         signal: run.signal,
-        progress: (m) => host.progress(m),
+        progress: (m) => {
+          lastToolProgress = m;
+          host.progress(m);
+        },
         log: (level, m) => host.log(level, m),
         askApproval: (m) => host.askApproval(`[delegate ${short}] ${m}`),
       };

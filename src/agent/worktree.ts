@@ -6,7 +6,7 @@
 // review and merge it like any branch.
 //
 // Until the shared git core lands (src/git/), the git commands are run here.
-import { mkdir, readFile, appendFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { fail, ok, type Result } from '../util/result.js';
 import { git } from './changes.js';
@@ -19,11 +19,18 @@ export interface Worktree {
   branch: string;
 }
 
-/** Creates the worktree and branch for thread `threadId`, starting at the HEAD of the repo containing `cwd`. */
-export async function createWorktree(bin: string | undefined, cwd: string, threadId: string): Promise<Result<Worktree>> {
+/**
+ * Creates the worktree and branch for thread `threadId`, starting at the HEAD of the repo
+ * containing `cwd`. `mayWrite(top)` says whether the caller may change that repository.
+ */
+export async function createWorktree(bin: string | undefined, cwd: string, threadId: string, mayWrite: (top: string) => boolean): Promise<Result<Worktree>> {
   if (!bin) return fail('git_missing', 'worktree: true needs git, which was not found on PATH.', 'Install git, or call delegate without worktree.');
-  const top = (await git(bin, cwd, ['rev-parse', '--show-toplevel']))?.trim();
-  if (!top) return fail('not_a_repo', `worktree: true needs a git repository, and ${cwd} is not inside one.`, 'Call delegate without worktree, or with a cwd inside a repository.');
+  const found = (await git(bin, cwd, ['rev-parse', '--show-toplevel']))?.trim();
+  if (!found) return fail('not_a_repo', `worktree: true needs a git repository, and ${cwd} is not inside one.`, 'Call delegate without worktree, or with a cwd inside a repository.');
+  const top = await realpath(found);
+  if (!mayWrite(top)) {
+    return fail('outside_workspace', `worktree: true would add a branch and a worktree to the repository at ${top}, which lies outside the writable roots.`, 'Call delegate without worktree.');
+  }
   if ((await git(bin, top, ['rev-parse', '--verify', '-q', 'HEAD'])) === undefined) {
     return fail('no_commits', `The repository at ${top} has no commits yet, so there is nothing to branch from.`, 'Make a first commit, or call delegate without worktree.');
   }

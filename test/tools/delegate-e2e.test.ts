@@ -94,7 +94,10 @@ describe.skipIf(needs !== '')(`delegate fixes a bug end to end ${needs}`, () => 
     expect(d.diff).toContain('--- a/src/math.js\n+++ b/src/math.js');
     expect(d.diff).toContain('-  return a - b;\n+  return a + b;');
     const tools = (model.requests[0]!.body as Json).tools.map((t: Json) => t.function.name);
-    expect(tools).toEqual(expect.arrayContaining(['exec_command', 'write_stdin', 'apply_patch', 'read_file']));
+    expect(tools).toEqual(expect.arrayContaining(['exec_command', 'write_stdin', 'apply_patch', 'read_file', 'list_dir', 'glob', 'grep', 'update_plan']));
+    // git_status and git_diff come with the git tools (issue 6); the host-only tools never do.
+    if (tools.includes('git_status')) expect(tools).toContain('git_diff');
+    for (const hostOnly of ['delegate', 'delegate_reply', 'kill_session', 'list_sessions', 'write_file', 'edit_file', 'git_commit']) expect(tools).not.toContain(hostOnly);
     const messages = (model.requests[3]!.body as Json).messages as Json[];
     expect(messages.find((m) => m.role === 'tool' && m.tool_call_id === 'run-tests').content).toContain('Process exited with code 0');
   });

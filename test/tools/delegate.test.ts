@@ -390,6 +390,17 @@ describe('delegate worktree', () => {
     expect(dirA.startsWith(`${ws.dir}/.agentbox/worktrees/`)).toBe(true);
   });
 
+  it('refuses worktree when the repository reaches outside the workspace', async () => {
+    ws = tempRepo({ 'sub/file.txt': 'x\n' });
+    home = agentHome(model);
+    const conn = await connectAgent(home, ws.path('sub'));
+    conns.push(conn);
+    const r = await conn.call('delegate', { prompt: 'x', worktree: true });
+    expect(r.isError).toBe(true);
+    expect(r.text).toContain('lies outside the writable roots');
+    expect(model.requests).toHaveLength(0);
+  });
+
   it('refuses worktree outside a git repository', async () => {
     ws = tempDir();
     home = agentHome(model);
