@@ -78,6 +78,9 @@ export async function runTurn(o: TurnOptions): Promise<TurnOutcome> {
   let schemaRetries = 0;
   let lastContext = 0;
   let compactedAfterOverflow = false;
+  // Some local servers refuse structured output (response_format / text.format); the schema is
+  // then enforced by the instructions and the answer check alone.
+  let sendSchema = o.answer !== undefined;
 
   const stopped = (): TurnOutcome => ({
     status: (o.signal.reason as StopReason | undefined)?.status ?? 'cancelled',
@@ -120,7 +123,7 @@ export async function runTurn(o: TurnOptions): Promise<TurnOutcome> {
 
     turns++;
     const res = await o.client.complete(
-      { ...request(o.history), ...(o.answer ? { outputSchema: o.answer.schema } : {}) },
+      { ...request(o.history), ...(o.answer && sendSchema ? { outputSchema: o.answer.schema } : {}) },
       { signal: o.signal, onRetry },
     );
     if (!res.ok) {
@@ -132,6 +135,12 @@ export async function runTurn(o: TurnOptions): Promise<TurnOutcome> {
         lastContext = Number.POSITIVE_INFINITY;
         continue;
       }
+      if (sendSchema && res.error.code === 'model_bad_request') {
+        sendSchema = false;
+        turns--;
+        o.report(`the endpoint refused structured output (${res.error.message.slice(0, 120)}); asking for JSON in the instructions only`, 'warning');
+        continue;
+      }
       return failed(formatFailure(res.error));
     }
     const response = res.value;
@@ -141,6 +150,7 @@ export async function runTurn(o: TurnOptions): Promise<TurnOutcome> {
     o.onTurn?.(turns, usage);
     lastContext = response.usageReported ? response.usage.input_tokens + response.usage.output_tokens : estimateTokens(o.history);
 
+    if (response.incomplete) o.report(`turn ${turns}: the model's response was cut off (${response.incomplete})`, 'warning');
     const calls = response.items.filter(isToolCall);
     if (calls.length === 0) {
       const content = lastAssistantText(response.items);

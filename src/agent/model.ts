@@ -47,7 +47,10 @@ export interface CompleteOptions {
 
 export interface ModelClient {
   readonly provider: ResolvedProvider;
-  /** One response; fails with code `aborted` when `signal` fires, `model_error` or `model_unavailable` otherwise. */
+  /**
+   * One response. Fails with code `aborted` when `signal` fires, `model_bad_request` for a 400/422,
+   * `model_error` for other refusals, `model_unavailable` when the retries ran out.
+   */
   complete(req: ModelRequest, opts: CompleteOptions): Promise<Result<ModelResponse>>;
 }
 
@@ -92,7 +95,7 @@ export function createModelClient(provider: ResolvedProvider, opts: ModelClientO
         } catch (err) {
           if (signal.aborted) return aborted();
           const problem = classify(err, idle.fired(), provider);
-          if (!problem.retryable) return fail('model_error', problem.message, problem.hint);
+          if (!problem.retryable) return fail(problem.code ?? 'model_error', problem.message, problem.hint);
           if (attempt >= provider.maxRetries) {
             return fail(
               'model_unavailable',
@@ -362,6 +365,8 @@ export function toChatMessages(instructions: string, items: readonly Item[]): Ch
 interface Problem {
   message: string;
   retryable: boolean;
+  /** A Failure code other than the default `model_error`. */
+  code?: string;
   hint?: string;
   retryAfterMs?: number;
 }
@@ -387,7 +392,12 @@ function classify(err: unknown, idleFired: boolean, provider: ResolvedProvider):
         : status === 404
           ? `Check model_providers.${provider.id}.base_url (it usually ends in /v1) and the model name; wire_api is ${provider.wire}.`
           : undefined;
-    return { message: `The model endpoint rejected the request: ${message}`, retryable: false, ...(hint ? { hint } : {}) };
+    return {
+      message: `The model endpoint rejected the request: ${message}`,
+      retryable: false,
+      ...(status === 400 || status === 422 ? { code: 'model_bad_request' } : {}),
+      ...(hint ? { hint } : {}),
+    };
   }
   return { message: `unexpected error from the model client: ${(err as Error)?.message ?? String(err)}`, retryable: false };
 }

@@ -159,7 +159,16 @@ export class ThreadStore {
         // a torn or corrupt index line: the thread's own file stays authoritative
       }
     }
-    return [...byId.values()].sort((a, b) => b.updated.localeCompare(a.updated));
+    // A thread indexed as running whose lock no live process holds was cut off by a dead server.
+    return [...byId.values()]
+      .map((t) => (t.status === 'running' && !this.isLocked(t.id) ? { ...t, status: 'interrupted' as const } : t))
+      .sort((a, b) => b.updated.localeCompare(a.updated));
+  }
+
+  /** True when a live process holds the thread's turn lock (a turn is running somewhere). */
+  isLocked(id: string): boolean {
+    const holder = readLock(path.join(this.dir, `${id}.lock`));
+    return holder !== undefined && holder.host === os.hostname() && isAlive(holder.pid, holder.start);
   }
 
   /**

@@ -133,7 +133,7 @@ export function delegateResources(ctx: SessionContext, toolsFor: ToolsFor): Reso
     description: 'Every delegate thread: id, title, status, cwd, turns, model, branch; most recent first.',
     mimeType: 'application/json',
     async read(uri) {
-      const threads = (await service.threads.list()).map((t) => (service.running(t.id) ? { ...t, status: 'running' as const } : t));
+      const threads = await service.threads.list();
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify({ threads }, null, 2) }] };
     },
   };
@@ -158,7 +158,8 @@ export function delegateResources(ctx: SessionContext, toolsFor: ToolsFor): Reso
       if (!isThreadId(id)) throw new Error(`${id} is not a thread id; list threads at agentbox://threads.`);
       const loaded = await service.threads.load(id);
       if (!loaded.ok) throw new Error(loaded.error.message);
-      const t = service.running(id) ? { ...loaded.value, status: 'running' as const } : loaded.value;
+      const running = service.running(id) !== undefined || service.threads.isLocked(id);
+      const t = running ? { ...loaded.value, status: 'running' as const } : loaded.value;
       return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text: renderTranscript(t) }] };
     },
   };

@@ -222,6 +222,29 @@ describe('delegate_reply', () => {
     expect(resumed.content).toBe('resumed');
   });
 
+  it('continues a thread whose server was killed mid-turn, which is listed as interrupted', async () => {
+    ws = tempDir();
+    ws.write('a.txt', 'alpha\n');
+    home = agentHome(model);
+    model.script({ output: [call('read_file', { path: 'a.txt' }, 'r1')] }, { hang: true });
+    const first = await connect();
+    void first.client.callTool({ name: 'delegate', arguments: { prompt: 'read a.txt slowly' } }).catch(() => undefined);
+    await model.waitForRequests(2);
+    process.kill(first.pid!, 'SIGKILL');
+    conns.splice(conns.indexOf(first), 1);
+    await first.close().catch(() => undefined);
+
+    const second = await connect();
+    const threads = JSON.parse(((await second.client.readResource({ uri: 'agentbox://threads' })).contents[0] as { text: string }).text).threads as Json[];
+    expect(threads).toEqual([expect.objectContaining({ status: 'interrupted' })]);
+    model.script({ output: [say('a.txt says alpha')] });
+    const d = data(await second.call('delegate_reply', { threadId: threads[0].id, prompt: 'and?' }));
+    expect(d.status).toBe('completed');
+    const input = (model.requests[2]!.body as Json).input as Json[];
+    expect(input.find((i) => i.type === 'function_call_output' && i.call_id === 'r1').output).toContain('alpha');
+    expect(input.filter((i) => i.role === 'user').map((i) => i.content).slice(-2)).toEqual(['read a.txt slowly', 'and?']);
+  });
+
   it('says clearly when the thread does not exist', async () => {
     ws = tempDir();
     home = agentHome(model);
@@ -302,6 +325,19 @@ describe('delegate output_schema', () => {
     expect(first.text.format).toMatchObject({ type: 'json_schema', schema });
     const retry = (model.requests[1]!.body as Json).input.at(-1);
     expect(retry.content).toContain('does not match the required output schema');
+  });
+
+  it('falls back to instructions alone when a chat server refuses response_format', async () => {
+    ws = tempDir();
+    home = agentHome(model, { wire: 'chat' });
+    model.script({ error: 400, message: 'response_format json_schema is not supported' }, { output: [say('{"ok": true}')] });
+    const conn = await connect();
+    const d = data(await conn.call('delegate', { prompt: 'say ok', output_schema: { type: 'object', required: ['ok'] } }));
+    expect(d.status).toBe('completed');
+    expect(d.output).toEqual({ ok: true });
+    expect((model.requests[0]!.body as Json).response_format).toMatchObject({ type: 'json_schema' });
+    expect((model.requests[1]!.body as Json).response_format).toBeUndefined();
+    expect((model.requests[1]!.body as Json).messages[0].content).toContain('Your final message must be only a JSON value');
   });
 
   it('refuses an output_schema that is not a JSON Schema', async () => {
