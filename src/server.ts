@@ -18,7 +18,10 @@ import type { Runtime } from './runtime.js';
 import { createSessionContext, type SessionContext } from './session.js';
 import type { AnyToolSpec, ApprovalAnswer, CallContext, ResourceSpec } from './tools/define.js';
 import { delegateResources, delegateTools } from './tools/delegate.js';
+import { editTools } from './tools/edit.js';
 import { fileTools } from './tools/files.js';
+import { gitTools } from './tools/git.js';
+import { patchTools } from './tools/patch.js';
 import { VERSION } from './version.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -37,7 +40,7 @@ export interface CreateServerOptions {
 
 /** Every tool agentbox has, for one session, before the `tools` setting filters them. */
 export function allTools(session: SessionContext): AnyToolSpec[] {
-  return [...fileTools(session), ...delegateTools(session, allTools)];
+  return [...fileTools(session), ...editTools(session), ...patchTools(session), ...gitTools(session), ...delegateTools(session, allTools)];
 }
 
 /** Every resource agentbox publishes, for one session, before the `tools` setting filters them by group. */

@@ -76,7 +76,10 @@ const GitConfig = z
   .object({
     allow_hooks: z.boolean().default(false),
     allow_network: z.boolean().default(false),
+    // Identity for commits made through agentbox; overrides the repository's user.name/email.
     author: z.object({ name: z.string().min(1), email: z.string().min(1) }).strict().optional(),
+    // Let git sign commits as its own config says (commit.gpgSign). Off: commits are never signed.
+    sign_commits: z.boolean().default(false),
     max_output_bytes: positiveInt().default(60_000),
   })
   .strict();

@@ -1,6 +1,21 @@
-// The file tools' core: reading, listing, globbing and searching. No MCP here.
+// The file tools' core: reading, listing, globbing, searching, and writing and editing text files. No MCP here.
 export { readFileForModel, looksBinary, statFailure, type ReadOutcome, type ReadLimits } from './read.js';
 export { listDirectory } from './list.js';
 export { globFiles, type GlobOutcome } from './glob.js';
 export { grepFiles, type GrepOutcome, type GrepOptions } from './grep.js';
 export { walkFiles } from './walk.js';
+export { writeTextFile, writeFileAtomic, makeParents, writeFailure, type WriteOutcome, type AtomicWriteOptions } from './write.js';
+export { editFile, planEdit, type EditRequest, type EditOutcome, type PlannedEdit } from './edit.js';
+export {
+  splitText,
+  joinText,
+  decodeText,
+  encodeText,
+  readTextFile,
+  refuseDanglingLink,
+  MAX_EDIT_BYTES,
+  type TextLines,
+  type TextFile,
+  type Eol,
+  type LineEnding,
+} from './text.js';

@@ -5,7 +5,7 @@
 // auth and the body limit (413), which that app does not offer.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Server as NodeHttpServer } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
@@ -93,6 +93,7 @@ export async function serveHttp(runtime: Runtime, opts: ServeHttpOptions = {}): 
   };
   mcp.get('/mcp', existingSession);
   mcp.delete('/mcp', existingSession);
+  mcp.disable('x-powered-by');
 
   const app = express();
   app.disable('x-powered-by');
@@ -102,6 +103,7 @@ export async function serveHttp(runtime: Runtime, opts: ServeHttpOptions = {}): 
   // it already read and steps aside.
   app.use(express.json({ limit: http.max_body_bytes, type: ['application/json', 'application/*+json'] }));
   app.use(mcp);
+  app.use((_req: Request, res: Response) => jsonRpcError(res, 404, -32601, 'Not found: the MCP endpoint is POST/GET/DELETE /mcp.'));
   app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
     if (err.type === 'entity.too.large') {
@@ -112,9 +114,10 @@ export async function serveHttp(runtime: Runtime, opts: ServeHttpOptions = {}): 
     return jsonRpcError(res, err.status ?? 500, -32603, 'Internal error');
   });
 
-  const listener: NodeHttpServer = await new Promise((resolve, reject) => {
-    const s = app.listen(http.port, http.host, () => resolve(s));
-    s.once('error', reject);
+  const listener = createHttpServer(app);
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, http.host, http.port)));
+    listener.listen(http.port, http.host, () => resolve());
   });
   const port = (listener.address() as AddressInfo).port;
   const hostInUrl = http.host.includes(':') && !http.host.startsWith('[') ? `[${http.host}]` : http.host;
@@ -142,6 +145,14 @@ export async function serveHttp(runtime: Runtime, opts: ServeHttpOptions = {}): 
       return closing;
     },
   };
+}
+
+/** A start-up failure a user can act on (port taken, address not available). */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (err.code === 'EADDRINUSE') return new ConfigError(`port ${port} on ${host} is already in use: stop the other server or pass --port (0 picks a free port).`);
+  if (err.code === 'EADDRNOTAVAIL') return new ConfigError(`cannot bind ${host}: no such address on this machine; use 127.0.0.1 or one of this machine's addresses.`);
+  if (err.code === 'EACCES') return new ConfigError(`not allowed to bind ${host}:${port}: ports below 1024 need privileges; pick a higher --port.`);
+  return err;
 }
 
 function jsonRpcError(res: Response, status: number, code: number, message: string): void {

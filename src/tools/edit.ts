@@ -1,0 +1,78 @@
+// Write tools of the `files` group: write_file and edit_file. Each resolves its path through the
+// sandbox's write check (which refuses read-only mode, paths outside the writable roots, .git and
+// .agentbox, and symlinks leading out), then calls one function in fs/.
+import { z } from 'zod';
+import { editFile, writeTextFile } from '../fs/index.js';
+import { resolveForWrite } from '../sandbox/index.js';
+import type { SessionContext } from '../session.js';
+import { capDiff } from '../util/diff.js';
+import { defineTool, type AnyToolSpec } from './define.js';
+import { errorResult, textResult, toToolResult } from './result.js';
+
+const WRITES = { readOnlyHint: false, destructiveHint: true, openWorldHint: false } as const;
+const MAX_DIFF_CHARS = 30_000;
+const PATH = 'File path, relative to the workspace root or absolute inside it.';
+
+export function editTools(ctx: SessionContext): AnyToolSpec[] {
+  const writeFile = defineTool({
+    name: 'write_file',
+    title: 'Write a file',
+    group: 'files',
+    description:
+      'Create or overwrite a file with the given content. Creates parent directories; the write is atomic and keeps the mode. ' +
+      'To change part of an existing file use edit_file or apply_patch.',
+    input: {
+      path: z.string().describe(PATH),
+      content: z.string().describe('The complete new content (UTF-8).'),
+    },
+    annotations: { title: 'Write a file', ...WRITES, idempotentHint: true },
+    async run(args) {
+      const target = await resolveForWrite(ctx.policy(), args.path);
+      if (!target.ok) return errorResult(target.error);
+      const shown = ctx.show(target.value);
+      return toToolResult(await writeTextFile(target.value, shown, args.content), (w) =>
+        textResult(
+          w.created
+            ? `Created ${shown} (${w.bytes} bytes).`
+            : `Replaced ${shown}: wrote ${w.bytes} bytes (was ${w.previousBytes} bytes).`,
+        ),
+      );
+    },
+  });
+
+  const editFileTool = defineTool({
+    name: 'edit_file',
+    title: 'Edit a file',
+    group: 'files',
+    description:
+      'Replace text in a file; returns a unified diff. old_string must match the file exactly (copy it from read_file without the line numbers) ' +
+      'and be unique unless replace_all is set. Line endings are kept. If only indentation or line endings differ, a unique whole-line match is used and the result says so.',
+    input: {
+      path: z.string().describe(PATH),
+      old_string: z.string().describe('Text to replace, exactly as in the file.'),
+      new_string: z.string().describe('Replacement text.'),
+      replace_all: z.boolean().optional().describe('Replace every occurrence. Default false.'),
+    },
+    annotations: { title: 'Edit a file', ...WRITES, idempotentHint: false },
+    async run(args) {
+      const target = await resolveForWrite(ctx.policy(), args.path);
+      if (!target.ok) return errorResult(target.error);
+      const shown = ctx.show(target.value);
+      const result = await editFile(target.value, shown, {
+        oldString: args.old_string,
+        newString: args.new_string,
+        replaceAll: args.replace_all ?? false,
+      });
+      return toToolResult(result, (e) => {
+        const where = e.lines.length === 1 ? `line ${e.lines[0]}` : `lines ${e.lines.join(', ')}${e.replaced > e.lines.length ? ', …' : ''}`;
+        const head = `Edited ${shown}: replaced ${e.replaced} occurrence${e.replaced === 1 ? '' : 's'} (at ${where}).`;
+        const parts = [head];
+        if (e.fallback) parts.push(e.fallback);
+        if (e.diff) parts.push(capDiff(e.diff, MAX_DIFF_CHARS, 'use read_file to see the rest').trimEnd());
+        return textResult(parts.join('\n'));
+      });
+    },
+  });
+
+  return [writeFile, editFileTool];
+}

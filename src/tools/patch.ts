@@ -1,0 +1,48 @@
+// apply_patch (group `patch`): Codex's patch format, applied all-or-nothing. The patch names its
+// own paths, so the tool hands the core the write check to run on each of them (move targets too).
+// The delegate's subagent calls this same ToolSpec with the raw patch text as `patch`.
+import { z } from 'zod';
+import { applyPatch } from '../patch/index.js';
+import { resolveForWrite } from '../sandbox/index.js';
+import type { SessionContext } from '../session.js';
+import { defineTool, type AnyToolSpec } from './define.js';
+import { textResult, toToolResult } from './result.js';
+
+const DESCRIPTION = `Edit files with a patch; returns a summary (A/M/D path) and a unified diff. All files change or none do. Format:
+*** Begin Patch
+*** Add File: path/new.py
++every line starts with +
+*** Delete File: path/old.py
+*** Update File: path/app.py
+*** Move to: path/main.py   (optional rename)
+@@ def greet():   (optional: a line to find first)
+ context line (leading space)
+-removed line
++added line
+*** End of File   (optional: the chunk ends the file)
+*** End Patch
+Give about 3 lines of context around each change; add @@ lines when the context is not unique. No line numbers. Paths relative to the workspace root.`;
+
+export function patchTools(ctx: SessionContext): AnyToolSpec[] {
+  const applyPatchTool = defineTool({
+    name: 'apply_patch',
+    title: 'Apply a patch',
+    group: 'patch',
+    description: DESCRIPTION,
+    input: {
+      patch: z.string().describe('The whole patch, from *** Begin Patch to *** End Patch.'),
+    },
+    annotations: { title: 'Apply a patch', readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    async run(args, call) {
+      const policy = ctx.policy();
+      const result = await applyPatch(args.patch, {
+        resolve: (p) => resolveForWrite(policy, p),
+        show: (p) => ctx.show(p),
+        signal: call.signal,
+      });
+      if (result.ok) call.progress(`patch applied: ${result.value.ops.map((o) => `${o.code} ${o.path}`).join(', ')}`);
+      return toToolResult(result, (r) => textResult(r.text));
+    },
+  });
+  return [applyPatchTool];
+}
