@@ -6,16 +6,15 @@
 //   directory, so the user's index, HEAD and .git/objects are never touched; `git diff-tree -M`
 //   between the two trees gives the diff with renames. Changes that were already there before the
 //   run are in both trees and so not in the diff. Paths are relative to the repository root.
-// - Elsewhere, the snapshot records every file under the working directory (size, mtime, and the
-//   text of small text files); the diff is computed for files whose content was captured.
-//   Paths are relative to the working directory.
-//
-// Until the shared git core lands (src/git/), the few git commands are run here with execa.
+//   git runs through the git core (src/git/), with its safe settings (no hooks, no filters, …).
+// - Elsewhere (or in a repository the caller may not open), the snapshot records every file under
+//   the working directory (size, mtime, and the text of small text files); the diff is computed
+//   for files whose content was captured. Paths are relative to the working directory.
 import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { structuredPatch } from 'diff';
+import { openRepo, parseChanges, type GitContext, type Repo } from '../git/index.js';
 
 export type ChangeKind = 'added' | 'modified' | 'deleted' | 'renamed';
 
@@ -36,55 +35,57 @@ export interface ChangeTracker {
   finish(): Promise<ChangeSet>;
 }
 
-/** Safe options for every git command agentbox runs itself: no hooks, no fsmonitor, no pager, no prompts. */
-export const GIT_SAFE = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'core.quotepath=false', '--no-pager'];
-export const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', GIT_EDITOR: 'true', LC_ALL: 'C' };
+/** The most diff a result carries (a run that generates huge files must not make a huge MCP message). */
+export const MAX_DIFF_BYTES = 512 * 1024;
 
-/** Runs git in `cwd`; resolves stdout, or undefined when git fails. */
-export async function git(bin: string, cwd: string, args: string[], env: Record<string, string> = {}): Promise<string | undefined> {
-  const r = await execa(bin, [...GIT_SAFE, ...args], { cwd, env: { ...GIT_ENV, ...env }, reject: false, stripFinalNewline: false, maxBuffer: 256 * 1024 * 1024 });
-  return r.exitCode === 0 ? String(r.stdout) : undefined;
-}
-
-export async function trackChanges(dir: string, gitBin: string | undefined): Promise<ChangeTracker> {
-  if (gitBin) {
-    const info = await git(gitBin, dir, ['rev-parse', '--show-toplevel', '--git-path', 'index', '--git-path', 'objects']);
-    if (info) {
-      const [top, index, objects] = info.trim().split('\n');
-      if (top && index && objects) return gitTracker(gitBin, dir, top, path.resolve(dir, index), path.resolve(dir, objects));
-    }
+/**
+ * Starts tracking `dir`. `git` opens the repository with the calling session's policy (the run's
+ * own policy may be confined to a subdirectory of it); without it, or when that fails, the
+ * directory is snapshotted instead.
+ */
+export async function trackChanges(dir: string, git: GitContext | undefined): Promise<ChangeTracker> {
+  if (git?.settings.bin) {
+    const repo = await openRepo(git, dir, 'read');
+    if (repo.ok) return gitTracker(repo.value, dir);
   }
   return snapshotTracker(dir);
 }
 
 // ---- git --------------------------------------------------------------------------------------
 
-async function gitTracker(bin: string, dir: string, top: string, realIndex: string, realObjects: string): Promise<ChangeTracker> {
+async function gitTracker(repo: Repo, dir: string): Promise<ChangeTracker> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'agentbox-changes-'));
   const env = {
     GIT_INDEX_FILE: path.join(scratch, 'index'),
     GIT_OBJECT_DIRECTORY: path.join(scratch, 'objects'),
-    GIT_ALTERNATE_OBJECT_DIRECTORIES: realObjects,
+    GIT_ALTERNATE_OBJECT_DIRECTORIES: path.join(repo.commonDir, 'objects'),
+    // The pathspecs below are agentbox's own and use magic (top, exclude, glob).
+    GIT_LITERAL_PATHSPECS: '0',
   };
   await mkdir(env.GIT_OBJECT_DIRECTORY);
   // Starting from a copy of the real index lets `git add` skip files whose stat is unchanged.
-  await copyFile(realIndex, env.GIT_INDEX_FILE).catch(() => undefined);
-  const rel = path.relative(top, dir);
+  await copyFile(path.join(repo.gitDir, 'index'), env.GIT_INDEX_FILE).catch(() => undefined);
+  const rel = path.relative(repo.top, dir);
   const pathspec = [rel === '' ? ':(top)' : `:(top)${rel}`, ':(top,exclude,glob)**/.agentbox/**'];
   const tree = async () => {
-    if ((await git(bin, top, ['add', '-A', '--ignore-errors', '--', ...pathspec], env)) === undefined) return undefined;
-    return (await git(bin, top, ['write-tree'], env))?.trim();
+    if (!(await repo.run(['add', '-A', '--ignore-errors', '--', ...pathspec], { env })).ok) return undefined;
+    const written = await repo.run(['write-tree'], { env });
+    return written.ok ? written.value.stdout.trim() : undefined;
   };
   const before = await tree();
   return {
     async finish() {
       try {
         const after = await tree();
-        if (!before || !after) return { diff: '', files: [] };
-        if (before === after) return { diff: '', files: [] };
-        const diff = (await git(bin, top, ['diff-tree', '-r', '-M', '-p', '--no-color', '--no-ext-diff', before, after], env)) ?? '';
-        const status = (await git(bin, top, ['diff-tree', '-r', '-M', '-z', '--name-status', before, after], env)) ?? '';
-        return { diff, files: parseNameStatus(status) };
+        if (!before || !after || before === after) return { diff: '', files: [] };
+        const names = await repo.run(['diff-tree', '-r', '-M', '-z', '--name-status', '--end-of-options', before, after], { env });
+        const files = names.ok ? parseChanges(names.value.stdout) : [];
+        const out = await repo.run(['diff-tree', '-r', '-M', '-p', '--no-color', '--no-ext-diff', '--no-textconv', '--end-of-options', before, after], {
+          env,
+          maxBytes: MAX_DIFF_BYTES,
+        });
+        if (!out.ok) return { diff: '', files };
+        return { diff: out.value.truncated ? cutDiff(out.value.stdout, files.length) : out.value.stdout, files };
       } finally {
         await rm(scratch, { recursive: true, force: true });
       }
@@ -92,22 +93,9 @@ async function gitTracker(bin: string, dir: string, top: string, realIndex: stri
   };
 }
 
-/** Parses `git diff-tree -z --name-status` output. */
-export function parseNameStatus(out: string): FileChange[] {
-  const parts = out.split('\0').filter((p) => p !== '');
-  const files: FileChange[] = [];
-  for (let i = 0; i < parts.length; ) {
-    const code = parts[i++]!;
-    if (code.startsWith('R') || code.startsWith('C')) {
-      const from = parts[i++]!;
-      const to = parts[i++]!;
-      files.push(code.startsWith('R') ? { path: to, kind: 'renamed', from } : { path: to, kind: 'added' });
-    } else {
-      const p = parts[i++]!;
-      files.push({ path: p, kind: code === 'A' ? 'added' : code === 'D' ? 'deleted' : 'modified' });
-    }
-  }
-  return files;
+function cutDiff(diff: string, fileCount: number): string {
+  const shown = diff.slice(0, diff.lastIndexOf('\n') + 1);
+  return `${shown}[… diff cut at ${MAX_DIFF_BYTES} bytes; ${fileCount} files changed in all: see git diff in the workspace]\n`;
 }
 
 // ---- plain directories ------------------------------------------------------------------------
@@ -141,7 +129,8 @@ async function snapshotTracker(dir: string): Promise<ChangeTracker> {
         files.push({ path: name, kind });
         diffs.push(fileDiff(name, kind, a, b));
       }
-      return { diff: diffs.join(''), files };
+      const diff = diffs.join('');
+      return { diff: Buffer.byteLength(diff) > MAX_DIFF_BYTES ? cutDiff(diff.slice(0, MAX_DIFF_BYTES), files.length) : diff, files };
     },
   };
 }

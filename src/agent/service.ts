@@ -14,7 +14,8 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApprovalPolicy, ReasoningEffort, SandboxMode } from '../config/index.js';
 import type { Runtime } from '../runtime.js';
-import { containingRoot, resolveForRead, resolveForWrite, type Policy } from '../sandbox/index.js';
+import { gitSettings, type GitContext } from '../git/index.js';
+import { resolveForRead, resolveForWrite, type Policy } from '../sandbox/index.js';
 import { createSessionContext, type SessionContext } from '../session.js';
 import type { AnyToolSpec, CallContext } from '../tools/define.js';
 import { fail, ok, type Result } from '../util/result.js';
@@ -29,7 +30,7 @@ import { resolveProvider, useFreeformApplyPatch, type ResolvedProvider } from '.
 import { Run, type DelegateResult, type RunHost } from './run.js';
 import { newThreadId, ThreadStore, type ThreadLog, type ThreadMeta, type ThreadStatus } from './threads.js';
 import { buildToolbox, SUBAGENT_TOOLS } from './toolbox.js';
-import { commitWorktree, createWorktree, mapIntoWorktree } from './worktree.js';
+import { commitWorktree, createWorktree, mapIntoWorktree, mapOutOfWorktree } from './worktree.js';
 
 export interface DelegateParams {
   prompt: string;
@@ -58,6 +59,8 @@ interface TurnSetup {
   /** Items to write before the prompt (the opening, for a new thread). */
   opening: Item[];
   child: SessionContext;
+  /** The calling session's policy: the repository is opened with it (the child's may be narrower). */
+  parentPolicy: Policy;
   provider: ResolvedProvider;
   answer?: AnswerCheck;
   log: ThreadLog;
@@ -126,9 +129,7 @@ export class AgentService {
       if (parentPolicy.mode === 'read-only') {
         return fail('read_only', 'worktree: true adds a branch and a worktree to the repository, and this server runs with sandbox read-only.', 'Call delegate without worktree.');
       }
-      const writable = parentPolicy.writableRoots.filter((r) => r !== parentPolicy.tmpDir);
-      const mayWrite = (top: string) => parentPolicy.mode === 'danger-full-access' || containingRoot(writable, top) !== undefined;
-      const wt = await createWorktree(this.runtime.bin.git, cwd.value, id, mayWrite);
+      const wt = await createWorktree(this.#git(parentPolicy), cwd.value, id);
       if (!wt.ok) return wt;
       worktree = wt.value;
       workDir = mapIntoWorktree(wt.value, cwd.value);
@@ -178,7 +179,7 @@ export class AgentService {
     }
     return ok(
       this.#launch(
-        { meta, turn: 1, prompt: params.prompt, history: [], opening, child, provider: provider.value, ...(answer ? { answer } : {}), log, unlock: lock.value },
+        { meta, turn: 1, prompt: params.prompt, history: [], opening, child, parentPolicy, provider: provider.value, ...(answer ? { answer } : {}), log, unlock: lock.value },
         host,
       ),
     );
@@ -201,7 +202,7 @@ export class AgentService {
     const wider = checkMode(meta.sandbox, parentPolicy);
     if (!wider.ok) return wider;
     // A worktree thread is checked by the directory it was started from in the main checkout.
-    const origin = meta.worktree ? path.join(meta.worktree.repo, path.relative(meta.worktree.path, meta.cwd)) : meta.cwd;
+    const origin = meta.worktree ? mapOutOfWorktree(meta.worktree, meta.cwd) : meta.cwd;
     const inside = await checkCwd(parentPolicy, origin, meta.sandbox);
     if (!inside.ok) return fail(inside.error.code, `Thread ${threadId} works in ${meta.cwd}, which this session may not use: ${inside.error.message}`, inside.error.hint);
     if (!(await isDirectory(meta.cwd))) {
@@ -239,6 +240,7 @@ export class AgentService {
           history: loaded.value.history,
           opening: [],
           child,
+          parentPolicy,
           provider: provider.value,
           ...(answer ? { answer } : {}),
           log,
@@ -247,6 +249,11 @@ export class AgentService {
         host,
       ),
     );
+  }
+
+  /** How the git core runs for this server, with `policy` deciding which repositories may be used. */
+  #git(policy: Policy): GitContext {
+    return { policy, settings: gitSettings(this.runtime.config.git, this.runtime.bin.git) };
   }
 
   #client(provider: ResolvedProvider): ModelClient {
@@ -290,7 +297,7 @@ export class AgentService {
 
     let outcome: TurnOutcome = { status: 'failed', content: '', error: 'the run did not start', usage: run.usage, turns: 0 };
     let changes: ChangeSet = { diff: '', files: [] };
-    const tracker = await trackChanges(meta.cwd, this.runtime.bin.git).catch((err: Error) => {
+    const tracker = await trackChanges(meta.cwd, this.#git(setup.parentPolicy)).catch((err: Error) => {
       rlog.warn({ err: err.message }, 'cannot snapshot the files; the diff will be empty');
       return undefined;
     });
@@ -358,8 +365,8 @@ export class AgentService {
         return changes;
       });
     }
-    if (meta.worktree && changes.files.length > 0 && this.runtime.bin.git) {
-      const committed = await commitWorktree(this.runtime.bin.git, meta.worktree, `agentbox: ${meta.title}\n\nThread ${meta.id}, turn ${setup.turn}.`);
+    if (meta.worktree && changes.files.length > 0) {
+      const committed = await commitWorktree(this.#git(setup.parentPolicy), meta.worktree, `agentbox: ${meta.title}\n\nThread ${meta.id}, turn ${setup.turn}.`);
       if (!committed.ok) report(committed.error.message, 'warning');
     }
     const duration = Date.now() - run.startedAt;

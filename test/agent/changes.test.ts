@@ -2,10 +2,17 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, renameSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { trackChanges } from '../../src/agent/changes.js';
+import { ConfigSchema } from '../../src/config/index.js';
+import { gitSettings, type GitContext } from '../../src/git/index.js';
+import { buildPolicy } from '../../src/sandbox/index.js';
 import { which } from '../../src/util/which.js';
 import { tempDir, tempRepo, type TempDir } from '../support/workspace.js';
 
-const gitBin = which('git', process.env.PATH);
+/** The git core's context with a workspace at `root`, as the delegate's caller would have it. */
+const gitFor = (root: string): GitContext => ({
+  policy: buildPolicy({ mode: 'workspace-write', roots: [root], tmpDir: '/tmp' }),
+  settings: gitSettings(ConfigSchema.parse({}).git, which('git', process.env.PATH)),
+});
 let dir: TempDir | undefined;
 afterEach(() => dir?.cleanup());
 
@@ -23,7 +30,7 @@ describe('what a run changed, in a git repository', () => {
     const statusBefore = git(dir.dir, 'status', '--porcelain');
     const objectsBefore = looseObjects(dir.dir);
 
-    const tracker = await trackChanges(dir.dir, gitBin);
+    const tracker = await trackChanges(dir.dir, gitFor(dir.dir));
     dir.write('edit.txt', 'one\nTWO\n');
     dir.write('new/added.txt', 'hello\n');
     rmSync(dir.path('gone.txt'));
@@ -47,7 +54,7 @@ describe('what a run changed, in a git repository', () => {
 
   it('limits the diff to the run\'s directory and leaves out .agentbox', async () => {
     dir = tempRepo({ 'pkg/a.txt': 'a\n', 'other/b.txt': 'b\n' });
-    const tracker = await trackChanges(dir.path('pkg'), gitBin);
+    const tracker = await trackChanges(dir.path('pkg'), gitFor(dir.dir));
     dir.write('pkg/a.txt', 'A\n');
     dir.write('other/b.txt', 'B\n');
     dir.write('pkg/.agentbox/state.json', '{}');
@@ -57,7 +64,7 @@ describe('what a run changed, in a git repository', () => {
 
   it('reports nothing when nothing changed', async () => {
     dir = tempRepo({ 'a.txt': 'a\n' });
-    const tracker = await trackChanges(dir.dir, gitBin);
+    const tracker = await trackChanges(dir.dir, gitFor(dir.dir));
     expect(await tracker.finish()).toEqual({ diff: '', files: [] });
   });
 });
@@ -68,7 +75,7 @@ describe('what a run changed, outside git', () => {
     dir.write('a.txt', 'alpha\nbeta\n');
     dir.write('b.txt', 'to delete\n');
     dir.write('node_modules/x.js', 'ignored\n');
-    const tracker = await trackChanges(dir.dir, gitBin);
+    const tracker = await trackChanges(dir.dir, gitFor(dir.dir));
     dir.write('a.txt', 'alpha\nBETA\n');
     rmSync(dir.path('b.txt'));
     dir.write('sub/c.txt', 'new\n');

@@ -2,7 +2,7 @@
 // apply_patch, runs the tests with exec_command, asks for approval to leave the sandbox, is
 // cancelled in the middle of a command, and works in parallel worktrees. Real server over stdio,
 // real bwrap sandbox, real git; only the model is scripted. These need the shell and patch tools
-// (issues 4 and 5) and skip, saying so, in a build without them.
+// (issues 4 and 5); each group skips, saying so, in a build without the tools it needs.
 import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,8 +13,14 @@ import { call, patch, say, startModelServer, type ModelServer } from '../support
 import { tempDir, tempRepo, type TempDir } from '../support/workspace.js';
 
 const tools = await availableTools();
-const missing = ['exec_command', 'apply_patch'].filter((t) => !tools.has(t));
-const needs = missing.length > 0 ? `needs ${missing.join(', ')} (not in this build yet)` : '';
+/** '' when the build has every tool named, else why the tests are skipped. */
+const needs = (...names: string[]) => {
+  const missing = names.filter((t) => !tools.has(t));
+  return missing.length > 0 ? `(needs ${missing.join(', ')}, not in this build yet)` : '';
+};
+const both = needs('exec_command', 'apply_patch');
+const shell = needs('exec_command');
+const patching = needs('apply_patch');
 
 let model: ModelServer;
 let home: TempDir;
@@ -51,7 +57,7 @@ function scriptFix() {
   );
 }
 
-describe.skipIf(needs !== '')(`delegate fixes a bug end to end ${needs}`, () => {
+describe.skipIf(both !== '')(`delegate fixes a bug end to end ${both}`, () => {
   it('over the Responses wire (freeform apply_patch), in a git repository', async () => {
     const ws = keep(tempRepo(PROJECT));
     home = agentHome(model, { provider: ['freeform_apply_patch = true'] });
@@ -103,7 +109,7 @@ describe.skipIf(needs !== '')(`delegate fixes a bug end to end ${needs}`, () => 
   });
 });
 
-describe.skipIf(needs !== '')(`delegate cancellation ${needs}`, () => {
+describe.skipIf(shell !== '')(`delegate cancellation ${shell}`, () => {
   it('kills the running command and saves the thread as cancelled, ready to continue', async () => {
     const ws = keep(tempDir());
     home = agentHome(model);
@@ -132,7 +138,7 @@ describe.skipIf(needs !== '')(`delegate cancellation ${needs}`, () => {
   });
 });
 
-describe.skipIf(needs !== '')(`delegate approvals ${needs}`, () => {
+describe.skipIf(shell !== '')(`delegate approvals ${shell}`, () => {
   async function escalate(answer: 'accept' | 'decline' | 'never') {
     const ws = keep(tempDir());
     const outside = keep(tempDir('agentbox-outside-'));
@@ -184,7 +190,7 @@ describe.skipIf(needs !== '')(`delegate approvals ${needs}`, () => {
   });
 });
 
-describe.skipIf(needs !== '')(`delegate worktree isolation ${needs}`, () => {
+describe.skipIf(patching !== '')(`delegate worktree isolation ${patching}`, () => {
   it('lets two parallel delegates change the same file on separate branches', async () => {
     const ws = keep(tempRepo({ 'README.md': '# project\n' }));
     home = agentHome(model);
