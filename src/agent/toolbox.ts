@@ -51,14 +51,14 @@ export function buildToolbox(available: readonly AnyToolSpec[], opts: ToolboxOpt
   const byName = new Map(available.map((s) => [s.name, s]));
   const specs = SUBAGENT_TOOLS.map((n) => byName.get(n)).filter((s): s is AnyToolSpec => s !== undefined);
   const specMap = new Map(specs.map((s) => [s.name, s]));
-  // Unknown keys are dropped, as the MCP server does for host calls (models trained elsewhere add some).
-  const validators = new Map(specs.map((s) => [s.name, z.object(s.input)]));
+  // Strict, as for host calls: a misspelled argument is an error the model can fix, not ignored.
+  const validators = new Map(specs.map((s) => [s.name, z.object(s.input).strict()]));
   const planSchema = z.object(PlanInput).strict();
 
   const tools: ModelTool[] = specs.map((spec) =>
     spec.name === 'apply_patch' && opts.freeformPatch
       ? { kind: 'freeform', name: 'apply_patch', description: FREEFORM_PATCH_DESCRIPTION, grammar: { syntax: 'lark', definition: PATCH_GRAMMAR } }
-      : { kind: 'function', name: spec.name, description: spec.description, parameters: modelSchema(z.object(spec.input)) },
+      : { kind: 'function', name: spec.name, description: spec.description, parameters: modelSchema(validators.get(spec.name)!) },
   );
   tools.push({
     kind: 'function',
