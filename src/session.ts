@@ -36,6 +36,7 @@ export function createSessionContext(runtime: Runtime, opts: SessionOptions = {}
     config: runtime.config,
     tmpDir: runtime.tmpDir,
     cwd: opts.cwd ?? runtime.cwd,
+    home: runtime.home,
     ...(opts.roots ? { roots: opts.roots } : {}),
     ...(opts.mode ? { mode: opts.mode } : {}),
     ...(opts.network !== undefined ? { network: opts.network } : {}),

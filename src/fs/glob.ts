@@ -1,10 +1,11 @@
-// Finds files by glob pattern, newest first, honouring .gitignore. ripgrep lists the files when
-// installed (fast, already sorted by mtime); otherwise the JS walker and picomatch do it.
-import { statSync } from 'node:fs';
+// Finds files by glob pattern, newest first, honouring .gitignore. ripgrep lists the candidate
+// files when installed (fast, ignore-aware); the JS walker does otherwise. The pattern itself is
+// matched in JS for both: ripgrep's own --glob would override .gitignore for matching files.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import picomatch from 'picomatch';
 import type { SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
+import { globMatcher, normalizeGlob } from './glob-match.js';
 import { RG_COMMON, runRipgrep } from './ripgrep.js';
 import { walkFiles } from './walk.js';
 
@@ -13,46 +14,59 @@ export interface GlobOutcome {
   paths: string[];
   total: number;
   truncated: boolean;
+  /** Directories that could not be read; results may miss files below them. */
+  unreadable: string[];
 }
+
+/** stat calls in flight at once while ordering by mtime: enough to hide latency, not to flood. */
+const STAT_CONCURRENCY = 64;
 
 export async function globFiles(
   dir: SafePath,
   pattern: string,
-  opts: { limit: number; rg?: string; signal?: AbortSignal },
+  opts: { limit: number; rg?: string; signal?: AbortSignal; ignoreRoot?: string },
 ): Promise<Result<GlobOutcome>> {
-  if (!pattern.trim()) return fail('invalid_pattern', 'The glob pattern is empty.', 'Example patterns: "**/*.ts", "src/**/test_*.py", "*.md".');
-  const normalized = pattern.replace(/^\.\//, '');
+  if (!normalizeGlob(pattern)) return fail('invalid_pattern', 'The glob pattern is empty.', 'Example patterns: "**/*.ts", "src/**/test_*.py", "*.md".');
+  const isMatch = globMatcher(pattern);
+  const matched: string[] = [];
+  let unreadable: string[] = [];
   if (opts.rg) {
-    const paths: string[] = [];
-    const run = await runRipgrep(opts.rg, ['--files', ...RG_COMMON, '--glob', normalized], dir, (line) => {
-      if (line) paths.push(line);
+    const run = await runRipgrep(opts.rg, ['--files', ...RG_COMMON], dir, (line) => {
+      if (line && isMatch(line)) matched.push(line);
       return true;
     }, opts.signal);
-    if (run.exitCode !== 0 && run.exitCode !== 1 && !opts.signal?.aborted) {
-      return fail('glob_failed', `glob failed: ${run.stderr || `ripgrep exited with ${run.exitCode}`}`, 'Check the pattern syntax, e.g. "**/*.ts".');
+    unreadable = run.problems.unreadable;
+    if (run.exitCode === 2 && run.problems.other.length > 0 && matched.length === 0) {
+      return fail('glob_failed', `glob failed: ${run.problems.other.join('; ')}`);
     }
-    // ripgrep's --sortr sorts within each directory only; sort the whole list by mtime here.
-    return ok(newestFirst(paths.map((rel) => ({ rel, mtime: mtimeOf(path.join(dir, rel)) })), opts.limit));
+  } else {
+    for await (const entry of walkFiles(dir, { signal: opts.signal, ignoreRoot: opts.ignoreRoot })) {
+      if (isMatch(entry.rel)) matched.push(entry.rel);
+    }
   }
-  // Like ripgrep's --glob: a pattern without a slash matches a file name at any depth.
-  const isMatch = picomatch(normalized, { dot: true, basename: !normalized.includes('/') });
-  const found: Array<{ rel: string; mtime: number }> = [];
-  for await (const entry of walkFiles(dir, opts.signal)) {
-    if (isMatch(entry.rel)) found.push({ rel: entry.rel, mtime: mtimeOf(entry.abs) });
-  }
-  return ok(newestFirst(found, opts.limit));
+  const withTimes = await mapLimited(matched, STAT_CONCURRENCY, async (rel) => ({
+    rel,
+    mtime: await stat(path.join(dir, rel)).then((s) => s.mtimeMs, () => 0),
+  }));
+  withTimes.sort((a, b) => b.mtime - a.mtime || (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return ok({
+    paths: withTimes.slice(0, opts.limit).map((f) => f.rel),
+    total: withTimes.length,
+    truncated: withTimes.length > opts.limit,
+    unreadable,
+  });
 }
 
-function newestFirst(found: Array<{ rel: string; mtime: number }>, limit: number): GlobOutcome {
-  found.sort((a, b) => b.mtime - a.mtime || (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  return { paths: found.slice(0, limit).map((f) => f.rel), total: found.length, truncated: found.length > limit };
-}
-
-/** Synchronous stat: for thousands of files it is faster than as many promises, and never blocks long. */
-function mtimeOf(file: string): number {
-  try {
-    return statSync(file).mtimeMs;
-  } catch {
-    return 0;
-  }
+/** Promise.all over `items` with at most `limit` in flight. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }

@@ -1,10 +1,10 @@
 // Searches file contents. ripgrep when installed (fast, .gitignore-aware, output passed through
 // nearly as it prints it, grouped by file); a JS regex walker otherwise. Both stop at the cap.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import picomatch from 'picomatch';
 import type { SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
+import { globMatcher, isNameGlob, normalizeGlob } from './glob-match.js';
 import { looksBinary } from './read.js';
 import { RG_COMMON, runRipgrep } from './ripgrep.js';
 import { walkFiles } from './walk.js';
@@ -19,6 +19,8 @@ export interface GrepOptions {
   signal?: AbortSignal;
   /** Prefix for file names in the output (the search directory as the model knows it). */
   prefix: string;
+  /** Where .gitignore files start to count for the JS fallback (the workspace root). */
+  ignoreRoot?: string;
 }
 
 export interface GrepOutcome {
@@ -27,60 +29,132 @@ export interface GrepOutcome {
   matches: number;
   files: number;
   truncated: boolean;
+  /** Notes for the model: unreadable paths, binary files that match. */
+  notes: string[];
 }
 
 const MAX_COLUMNS = 500;
+/** The JS fallback skips files above this size rather than load them whole. */
+const MAX_FALLBACK_FILE_BYTES = 32 * 1024 * 1024;
 
 export async function grepFiles(target: SafePath, isFile: boolean, pattern: string, opts: GrepOptions): Promise<Result<GrepOutcome>> {
   if (!pattern) return fail('invalid_pattern', 'The search pattern is empty.');
   return opts.rg ? grepWithRipgrep(opts.rg, target, isFile, pattern, opts) : grepWithJs(target, isFile, pattern, opts);
 }
 
+/** Collects grouped output, enforcing the match and byte caps and dropping a file block cut at its heading. */
+class Collector {
+  private readonly out: string[] = [];
+  private blockStart = -1;
+  private blockMatches = 0;
+  matches = 0;
+  files = 0;
+  truncated = false;
+  private bytes = 0;
+
+  constructor(private readonly opts: GrepOptions) {}
+
+  heading(file: string): void {
+    this.closeBlock();
+    if (this.out.length > 0) this.out.push('');
+    this.blockStart = this.out.length;
+    this.blockMatches = 0;
+    this.push(this.opts.prefix + file);
+  }
+
+  /** Adds a match (`isMatch`) or context line; false once a cap is reached. */
+  line(text: string, isMatch: boolean): boolean {
+    if (isMatch) {
+      if (this.matches >= this.opts.maxResults) return this.stop();
+      this.matches++;
+      this.blockMatches++;
+    }
+    return this.push(text) || this.stop();
+  }
+
+  separator(): void {
+    this.push('--');
+  }
+
+  finish(): string {
+    this.closeBlock();
+    while (this.out.length > 0 && (this.out[this.out.length - 1] === '' || this.out[this.out.length - 1] === '--')) this.out.pop();
+    return this.out.join('\n');
+  }
+
+  private push(line: string): boolean {
+    this.bytes += line.length + 1;
+    if (this.bytes > this.opts.maxBytes) return false;
+    this.out.push(line);
+    return true;
+  }
+
+  private stop(): false {
+    this.truncated = true;
+    return false;
+  }
+
+  /** A block with no match (cut right after its heading, or context only) is removed. */
+  private closeBlock(): void {
+    if (this.blockStart === -1) return;
+    if (this.blockMatches === 0) this.out.splice(this.blockStart > 0 ? this.blockStart - 1 : 0);
+    else this.files++;
+    this.blockStart = -1;
+  }
+}
+
 async function grepWithRipgrep(rg: string, target: SafePath, isFile: boolean, pattern: string, opts: GrepOptions): Promise<Result<GrepOutcome>> {
   const args = [...RG_COMMON, '--heading', '--with-filename', '--line-number', '--max-columns', String(MAX_COLUMNS), '--max-columns-preview'];
   if (opts.ignoreCase) args.push('--ignore-case');
   if (opts.context) args.push('--context', String(opts.context));
-  if (opts.glob) args.push('--glob', opts.glob);
+  // A name glob becomes a file type, which (unlike --glob) still honours .gitignore; a path glob
+  // is applied to each file block below.
+  const pathFilter = opts.glob && !isNameGlob(opts.glob) ? globMatcher(opts.glob) : undefined;
+  if (opts.glob && !pathFilter) args.push('--type-add', `agentboxglob:${normalizeGlob(opts.glob)}`, '--type', 'agentboxglob');
   args.push('--regexp', pattern);
   const cwd = isFile ? path.dirname(target) : target;
   if (isFile) args.push('--', path.basename(target));
 
-  const out: string[] = [];
-  let matches = 0;
-  let files = 0;
-  let bytes = 0;
-  let truncated = false;
+  const collect = new Collector(opts);
+  const notes: string[] = [];
   let atHeading = true;
+  let skipping = false;
   const run = await runRipgrep(rg, args, cwd, (line) => {
     if (line === '') {
       atHeading = true;
-      out.push('');
+      return true;
+    }
+    const binary = /^(.*): binary file matches \(/.exec(line);
+    if (binary) {
+      notes.push(`${opts.prefix}${binary[1]} is binary and matches; read_file shows text only.`);
       return true;
     }
     if (atHeading) {
       atHeading = false;
-      files++;
-      line = opts.prefix + line;
-    } else if (/^\d+:/.test(line)) {
-      if (matches >= opts.maxResults) {
-        truncated = true;
-        return false;
-      }
-      matches++;
+      skipping = pathFilter !== undefined && !pathFilter(line);
+      if (!skipping) collect.heading(line);
+      return true;
     }
-    bytes += line.length + 1;
-    if (bytes > opts.maxBytes) {
-      truncated = true;
-      return false;
+    if (skipping) return true;
+    if (line === '--') {
+      collect.separator();
+      return true;
     }
-    out.push(line);
-    return true;
+    return collect.line(line, /^\d+:/.test(line));
   }, opts.signal);
-  if (run.exitCode === 2 && !run.stopped) {
-    return fail('invalid_pattern', `grep failed: ${run.stderr || 'ripgrep exited with 2'}`, 'Patterns are Rust regular expressions; escape special characters such as ( [ { . * + ? with a backslash.');
+
+  const { problems } = run;
+  if (problems.patternError) {
+    return fail('invalid_pattern', `grep failed: ${problems.patternError}`, 'Patterns are Rust regular expressions; escape special characters such as ( [ { . * + ? with a backslash.');
   }
-  while (out.length > 0 && out[out.length - 1] === '') out.pop();
-  return ok({ text: out.join('\n'), matches, files, truncated });
+  if (run.exitCode === 2 && !run.stopped && collect.matches === 0 && problems.other.length > 0) {
+    return fail('grep_failed', `grep failed: ${problems.other.join('; ')}`);
+  }
+  if (problems.unreadable.length > 0) {
+    notes.push(`${problems.unreadable.length} path(s) could not be read and were skipped: ${problems.unreadable.slice(0, 5).join(', ')}${problems.unreadable.length > 5 ? ', …' : ''}`);
+  }
+  const text = collect.finish();
+  return ok({ text, matches: collect.matches, files: collect.files, truncated: collect.truncated, notes });
 }
 
 async function grepWithJs(target: SafePath, isFile: boolean, pattern: string, opts: GrepOptions): Promise<Result<GrepOutcome>> {
@@ -90,60 +164,54 @@ async function grepWithJs(target: SafePath, isFile: boolean, pattern: string, op
   } catch (err) {
     return fail('invalid_pattern', `grep failed: ${(err as Error).message}`, 'Escape special characters such as ( [ { . * + ? with a backslash.');
   }
-  const globMatch = opts.glob ? picomatch(opts.glob, { dot: true, basename: !opts.glob.includes('/') }) : undefined;
+  const globMatch = opts.glob ? globMatcher(opts.glob) : undefined;
   const context = Math.max(0, opts.context ?? 0);
-  const blocks: string[] = [];
-  let matches = 0;
-  let files = 0;
-  let bytes = 0;
-  let truncated = false;
+  const collect = new Collector(opts);
+  const notes: string[] = [];
 
   const candidates: AsyncIterable<{ rel: string; abs: string }> = isFile
     ? (async function* () {
         yield { rel: path.basename(target), abs: target };
       })()
-    : walkFiles(target, opts.signal);
+    : walkFiles(target, { signal: opts.signal, ignoreRoot: opts.ignoreRoot });
 
-  outer: for await (const { rel, abs } of candidates) {
-    if (globMatch && !globMatch(rel)) continue;
+  files: for await (const { rel, abs } of candidates) {
+    if (globMatch && !isFile && !globMatch(rel)) continue;
+    const size = await stat(abs).then((s) => s.size, () => -1);
+    if (size < 0) continue;
+    if (size > MAX_FALLBACK_FILE_BYTES) {
+      notes.push(`${opts.prefix}${rel} was skipped: larger than ${MAX_FALLBACK_FILE_BYTES / 1024 / 1024} MiB (install ripgrep to search it).`);
+      continue;
+    }
     let buf: Buffer;
     try {
       buf = await readFile(abs);
     } catch {
       continue;
     }
-    if (looksBinary(buf.subarray(0, 8192))) continue;
+    if (looksBinary(buf.subarray(0, 8192))) {
+      if (isFile && re.test(buf.toString('latin1'))) notes.push(`${opts.prefix}${rel} is binary and matches; read_file shows text only.`);
+      continue;
+    }
     const lines = buf.toString('utf8').split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
-    const hits: number[] = [];
-    for (let i = 0; i < lines.length; i++) if (re.test(lines[i]!)) hits.push(i);
-    if (hits.length === 0) continue;
-    const block: string[] = [opts.prefix + rel];
+    const hits = new Set<number>();
+    for (let i = 0; i < lines.length; i++) if (re.test(lines[i]!)) hits.add(i);
+    if (hits.size === 0) continue;
+    collect.heading(rel);
     let lastShown = -1;
     for (const hit of hits) {
-      if (matches >= opts.maxResults) {
-        truncated = true;
-        break;
-      }
+      if (hit <= lastShown) continue;
       const from = Math.max(hit - context, lastShown + 1);
-      if (lastShown >= 0 && from > lastShown + 1 && context > 0) block.push('--');
+      if (lastShown >= 0 && from > lastShown + 1 && context > 0) collect.separator();
       for (let i = from; i <= Math.min(hit + context, lines.length - 1); i++) {
-        const text = lines[i]!.replace(/\r$/, '');
-        const shown = text.length > MAX_COLUMNS ? `${text.slice(0, MAX_COLUMNS)} [... omitted end of long line]` : text;
-        block.push(`${i + 1}${i === hit || hits.includes(i) ? ':' : '-'}${shown}`);
+        const raw = lines[i]!.replace(/\r$/, '');
+        const shown = raw.length > MAX_COLUMNS ? `${raw.slice(0, MAX_COLUMNS)} [... omitted end of long line]` : raw;
+        const isMatch = hits.has(i);
+        if (!collect.line(`${i + 1}${isMatch ? ':' : '-'}${shown}`, isMatch)) break files;
         lastShown = i;
       }
-      matches++;
     }
-    files++;
-    const blockText = block.join('\n');
-    bytes += blockText.length + 2;
-    if (bytes > opts.maxBytes) {
-      truncated = true;
-      break outer;
-    }
-    blocks.push(blockText);
-    if (truncated) break;
   }
-  return ok({ text: blocks.join('\n\n'), matches, files, truncated });
+  return ok({ text: collect.finish(), matches: collect.matches, files: collect.files, truncated: collect.truncated, notes });
 }

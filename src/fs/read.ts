@@ -1,7 +1,7 @@
 // Reads a file for a model: numbered lines within line and byte caps, images as image content,
 // other binary files refused. A huge file is streamed, never loaded whole.
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
@@ -41,12 +41,21 @@ export async function readFileForModel(
   opts: { offset?: number; limit?: number },
   limits: ReadLimits,
 ): Promise<Result<ReadOutcome>> {
-  let info;
   try {
-    info = await stat(file);
+    return await readChecked(file, shownPath, opts, limits);
   } catch (err) {
+    // An open or read that fails after the stat (permissions, a file removed meanwhile).
     return statFailure(err, shownPath);
   }
+}
+
+async function readChecked(
+  file: SafePath,
+  shownPath: string,
+  opts: { offset?: number; limit?: number },
+  limits: ReadLimits,
+): Promise<Result<ReadOutcome>> {
+  const info = await stat(file);
   if (info.isDirectory()) return fail('is_directory', `${shownPath} is a directory.`, 'Use list_dir to see its entries.');
   if (!info.isFile()) return fail('not_a_file', `${shownPath} is not a regular file.`);
 
@@ -57,7 +66,10 @@ export async function readFileForModel(
   const limit = Math.max(1, Math.min(Math.floor(opts.limit ?? limits.maxLines), limits.maxLines));
   const maxLineChars = limits.maxLineChars ?? 2000;
 
-  const head = await readHead(file, Math.min(SNIFF_BYTES, info.size));
+  // Small files are read once and sniffed from memory; a size of 0 may be a lie (procfs), so it
+  // counts as small. Larger files are sniffed from their head, then streamed.
+  const whole = info.size <= WHOLE_READ_BYTES ? await readWhole(file) : undefined;
+  const head = whole ? whole.subarray(0, SNIFF_BYTES) : await readHead(file, SNIFF_BYTES);
   if (looksBinary(head)) {
     return fail(
       'binary_file',
@@ -66,8 +78,8 @@ export async function readFileForModel(
     );
   }
 
-  const collected = info.size <= WHOLE_READ_BYTES
-    ? collectFromText(await readWhole(file), offset, limit, limits.maxBytes, maxLineChars)
+  const collected = whole
+    ? collectFromText(whole.toString('utf8'), offset, limit, limits.maxBytes, maxLineChars)
     : await collectFromStream(file, offset, limit, limits.maxBytes, maxLineChars);
 
   const { lines, totalLines, stoppedBy, cutLines } = collected;
@@ -192,13 +204,8 @@ async function readHead(file: string, bytes: number): Promise<Buffer> {
   }
 }
 
-async function readWhole(file: string): Promise<string> {
-  const handle = await open(file, 'r');
-  try {
-    return await handle.readFile({ encoding: 'utf8' });
-  } finally {
-    await handle.close();
-  }
+async function readWhole(file: string): Promise<Buffer> {
+  return readFile(file);
 }
 
 /** A NUL byte in the first 8 KiB means binary, as git and ripgrep decide. */

@@ -6,7 +6,7 @@
 //    parent is resolved and the rest appended, so a symlinked parent cannot smuggle a write out.
 // 3. The real path must lie inside an allowed root (containment is checked on real paths only).
 // 4. For writes, nothing under a protected name (.git, .agentbox) of a writable root.
-import { realpath } from 'node:fs/promises';
+import { lstat, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { fail, ok, type Result } from '../util/result.js';
 import { PROTECTED_NAMES, type Policy } from './policy.js';
@@ -42,9 +42,12 @@ export async function resolveForRead(policy: Policy, requested: string, opts: Re
   const resolved = await resolveReal(policy, requested, opts);
   if (!resolved.ok) return resolved;
   const real = resolved.value;
+  const hidden = hiddenFailure(policy, requested, real);
+  if (hidden) return hidden;
   if (policy.mode === 'danger-full-access') return ok(real as SafePath);
-  const allowed = [...policy.roots, ...policy.readRoots, policy.tmpDir];
-  if (!containingRoot(allowed, real)) return outside(requested, real, allowed, 'read');
+  if (!containingRoot([...policy.roots, ...policy.readRoots, policy.tmpDir], real)) {
+    return outside(requested, real, [...policy.roots, ...policy.readRoots], 'read');
+  }
   return ok(real as SafePath);
 }
 
@@ -60,9 +63,11 @@ export async function resolveForWrite(policy: Policy, requested: string, opts: R
   const resolved = await resolveReal(policy, requested, opts);
   if (!resolved.ok) return resolved;
   const real = resolved.value;
+  const hidden = hiddenFailure(policy, requested, real);
+  if (hidden) return hidden;
   if (policy.mode === 'danger-full-access') return ok(real as SafePath);
   const root = containingRoot(policy.writableRoots, real);
-  if (!root) return outside(requested, real, policy.writableRoots, 'write');
+  if (!root) return outside(requested, real, policy.writableRoots.filter((r) => r !== policy.tmpDir), 'write');
   const part = protectedPart(root, real);
   if (part) {
     return fail(
@@ -80,7 +85,14 @@ async function resolveReal(policy: Policy, requested: string, opts: ResolveOptio
     return fail('invalid_path', 'The path is empty.', 'Give a path relative to the workspace root or an absolute path inside it.');
   }
   if (requested.includes('\0')) return fail('invalid_path', 'The path contains a NUL byte.');
-  const base = opts.base ?? policy.roots[0] ?? process.cwd();
+  if (policy.roots.length === 0) {
+    return fail(
+      'no_workspace',
+      'agentbox has no workspace: it was started in / without --root, and the host sent no roots.',
+      'Ask the user to start agentbox with --root /path/to/project (or to configure roots in the host).',
+    );
+  }
+  const base = opts.base ?? policy.roots[0]!;
   const absolute = path.resolve(base, expandHome(requested));
   try {
     return ok(await realpathMissingOk(absolute));
@@ -89,27 +101,48 @@ async function resolveReal(policy: Policy, requested: string, opts: ResolveOptio
     if (e.code === 'ELOOP') return fail('invalid_path', `Cannot resolve ${requested}: too many levels of symbolic links.`);
     if (e.code === 'EACCES') return fail('permission_denied', `Cannot resolve ${requested}: permission denied.`);
     if (e.code === 'ENOTDIR') return fail('not_found', `Cannot resolve ${requested}: a parent is not a directory.`);
+    if (e.code === 'ENAMETOOLONG') return fail('invalid_path', `Cannot resolve ${requested.slice(0, 80)}…: the name is too long.`);
     throw err;
   }
 }
 
-/** realpath, or for a path that does not exist, realpath of its nearest existing parent plus the rest. */
-async function realpathMissingOk(absolute: string): Promise<string> {
-  const missing: string[] = [];
-  let current = absolute;
-  for (;;) {
-    try {
-      const real = await realpath(current);
-      return missing.length === 0 ? real : path.join(real, ...missing.reverse());
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') throw err;
-      const parent = path.dirname(current);
-      if (parent === current) return absolute;
-      missing.push(path.basename(current));
-      current = parent;
-    }
+/** Symlink hops followed before giving up, as the kernel does (ELOOP). */
+const MAX_SYMLINK_HOPS = 40;
+
+/**
+ * realpath, also for a path that does not exist yet: the real parent plus the missing name. A
+ * dangling symlink also reports ENOENT, so each missing component is checked with lstat and, when
+ * it is a link, its target is followed: a write through a link to a missing file outside the
+ * workspace must resolve to that outside place, not to the link's own name.
+ */
+async function realpathMissingOk(absolute: string, hops = 0): Promise<string> {
+  try {
+    return await realpath(absolute);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
+  const parent = path.dirname(absolute);
+  if (parent === absolute) return absolute;
+  const realParent = await realpathMissingOk(parent, hops);
+  const candidate = path.join(realParent, path.basename(absolute));
+  const info = await lstat(candidate).catch(() => undefined);
+  if (!info?.isSymbolicLink()) return candidate;
+  if (hops >= MAX_SYMLINK_HOPS) throw Object.assign(new Error('too many symbolic links'), { code: 'ELOOP' });
+  const target = await readlink(candidate);
+  return realpathMissingOk(path.resolve(realParent, target), hops + 1);
+}
+
+/** Paths the file tools never touch in any mode: they hold the server's own secrets. */
+function hiddenFailure(policy: Policy, requested: string, real: string): Result<never> | undefined {
+  const hit = containingRoot(policy.hidden, real);
+  if (!hit) return undefined;
+  return fail(
+    'hidden_path',
+    `Access denied: ${requested} lies in ${hit}, which agentbox's file tools never read or write.`,
+    hit === '/proc' || hit === '/sys'
+      ? 'It exposes the server\'s own environment and memory; use exec_command (sandboxed, with its own /proc) to inspect the system.'
+      : 'It holds agentbox\'s own configuration and state.',
+  );
 }
 
 function expandHome(p: string): string {

@@ -20,6 +20,8 @@ export interface Policy {
   readonly network: boolean;
   /** The server's private temp directory, mounted as /tmp inside the sandbox. */
   readonly tmpDir: string;
+  /** Never readable or writable through the file tools, in any mode (/proc, /sys, $AGENTBOX_HOME). */
+  readonly hidden: readonly string[];
 }
 
 export interface PolicyInput {
@@ -29,6 +31,8 @@ export interface PolicyInput {
   extraWritableRoots?: readonly string[];
   network?: boolean;
   tmpDir: string;
+  /** agentbox's own state directory ($AGENTBOX_HOME), hidden from the file tools. */
+  home?: string;
 }
 
 /** Builds a policy; roots are resolved to real paths so that later containment checks are exact. */
@@ -49,6 +53,7 @@ export function buildPolicy(input: PolicyInput): Policy {
     writableRoots,
     network: input.mode === 'danger-full-access' ? true : (input.network ?? false),
     tmpDir,
+    hidden: uniq(['/proc', '/sys', ...(input.home ? [realOrResolved(input.home)] : [])]),
   };
 }
 

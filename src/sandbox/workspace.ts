@@ -18,12 +18,13 @@ export interface WorkspaceOptions {
   mode?: SandboxMode;
   /** Network override. */
   network?: boolean;
+  /** $AGENTBOX_HOME: hidden from the file tools. */
+  home?: string;
 }
 
 export class Workspace {
   #roots: string[];
   #policy: Policy;
-  #ready: Promise<void> = Promise.resolve();
   readonly #opts: WorkspaceOptions;
   /** True when roots came from --root/config: the host's roots are then ignored. */
   readonly fixedRoots: boolean;
@@ -32,7 +33,7 @@ export class Workspace {
     this.#opts = opts;
     const fixed = opts.roots ?? (opts.config.roots.length > 0 ? opts.config.roots : undefined);
     this.fixedRoots = fixed !== undefined;
-    this.#roots = fixed ? fixed.map((r) => path.resolve(r)) : [opts.cwd ?? process.cwd()];
+    this.#roots = fixed ? fixed.map((r) => path.resolve(r)) : implicitRoots(opts.cwd ?? process.cwd());
     this.#policy = this.#build();
   }
 
@@ -43,16 +44,6 @@ export class Workspace {
 
   get roots(): readonly string[] {
     return this.#policy.roots;
-  }
-
-  /** Resolves once the host's roots (if any) have been fetched; tools await it before the first check. */
-  ready(): Promise<void> {
-    return this.#ready;
-  }
-
-  /** Records a pending roots fetch so that tool calls wait for it. */
-  setPending(fetching: Promise<void>): void {
-    this.#ready = fetching.catch(() => undefined);
   }
 
   /** Replaces the roots with the host's `file://` roots; ignored when roots were fixed by the user. */
@@ -74,6 +65,16 @@ export class Workspace {
       extraWritableRoots: config.sandbox.writable_roots,
       network: this.#opts.network ?? config.sandbox.network,
       tmpDir,
+      home: this.#opts.home,
     });
   }
+}
+
+/**
+ * The directory the server started in, unless that is `/`: hosts often launch servers there, and
+ * the whole filesystem must never become the workspace by accident. Then there is no workspace
+ * until the host sends roots (every tool says how to fix it).
+ */
+function implicitRoots(cwd: string): string[] {
+  return path.resolve(cwd) === '/' ? [] : [cwd];
 }

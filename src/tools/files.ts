@@ -1,6 +1,7 @@
 // Read-only file tools: read_file, list_dir, glob, grep. Each resolves its path through the
 // sandbox's path policy, then calls one function in fs/.
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { z } from 'zod';
 import { globFiles, grepFiles, listDirectory, readFileForModel } from '../fs/index.js';
 import { resolveForRead } from '../sandbox/index.js';
@@ -81,14 +82,20 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
       if (!target.ok) return errorResult(target.error);
       const isDir = await stat(target.value).then((s) => s.isDirectory(), () => false);
       if (!isDir) return errorResult(`${ctx.show(target.value)} is not a directory.`);
-      const result = await globFiles(target.value, args.pattern, { limit: files.max_results, rg, signal: call.signal });
+      const result = await globFiles(target.value, args.pattern, {
+        limit: files.max_results,
+        rg,
+        signal: call.signal,
+        ignoreRoot: ignoreRootFor(target.value),
+      });
       if (!result.ok) return errorResult(result.error);
-      const { paths, total, truncated } = result.value;
-      const base = ctx.show(target.value);
-      const prefix = base === '.' ? '' : `${base}/`;
-      if (total === 0) return textResult(`No files match ${args.pattern} in ${base}.`);
-      const header = `${total} file${total === 1 ? '' : 's'} match ${args.pattern} in ${base}${truncated ? ` (showing the newest ${paths.length}; narrow the pattern or path)` : ''}, newest first:`;
-      return textResult(`${header}\n${paths.map((p) => prefix + p).join('\n')}`);
+      const { paths, total, truncated, unreadable } = result.value;
+      const where = describeWhere(ctx.show(target.value));
+      const prefix = prefixFor(ctx.show(target.value));
+      const note = unreadable.length > 0 ? `\n[${unreadable.length} path(s) could not be read: ${unreadable.slice(0, 5).join(', ')}]` : '';
+      if (total === 0) return textResult(`No files match ${args.pattern} in ${where}.${note}`);
+      const header = `${total} file${total === 1 ? '' : 's'} match ${args.pattern} in ${where}${truncated ? ` (showing the newest ${paths.length}; narrow the pattern or path)` : ''}, newest first:`;
+      return textResult(`${header}${note}\n${paths.map((p) => prefix + p).join('\n')}`);
     },
   });
 
@@ -112,8 +119,9 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
       if (!target.ok) return errorResult(target.error);
       const info = await stat(target.value).catch(() => undefined);
       if (!info) return errorResult(`${ctx.show(target.value)} does not exist.`);
+      if (!info.isFile() && !info.isDirectory()) return errorResult(`${ctx.show(target.value)} is neither a file nor a directory.`);
       const base = ctx.show(target.value);
-      const dirShown = info.isFile() ? ctx.show(target.value.slice(0, target.value.lastIndexOf('/')) || '/') : base;
+      const dirShown = info.isFile() ? ctx.show(path.dirname(target.value)) : base;
       const result = await grepFiles(target.value, info.isFile(), args.pattern, {
         glob: args.glob,
         ignoreCase: args.ignore_case,
@@ -122,15 +130,31 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
         maxBytes: files.max_read_bytes,
         rg,
         signal: call.signal,
-        prefix: dirShown === '.' ? '' : `${dirShown}/`,
+        prefix: prefixFor(dirShown),
+        ignoreRoot: ignoreRootFor(target.value),
       });
       if (!result.ok) return errorResult(result.error);
-      const { text, matches, files: fileCount, truncated } = result.value;
-      if (matches === 0) return textResult(`No matches for ${JSON.stringify(args.pattern)} in ${base}.`);
-      const header = `${matches} match${matches === 1 ? '' : 'es'} in ${fileCount} file${fileCount === 1 ? '' : 's'} for ${JSON.stringify(args.pattern)} in ${base}${truncated ? ' (stopped at the cap; narrow with path or glob, or raise max_results)' : ''}:`;
-      return textResult(`${header}\n${text}`);
+      const { text, matches, files: fileCount, truncated, notes } = result.value;
+      const noteText = notes.map((n) => `\n[${n}]`).join('');
+      const where = `${describeWhere(base)}${args.glob ? ` (files matching ${args.glob})` : ''}`;
+      if (matches === 0) return textResult(`No matches for ${JSON.stringify(args.pattern)} in ${where}.${noteText}`);
+      const header = `${matches} match${matches === 1 ? '' : 'es'} in ${fileCount} file${fileCount === 1 ? '' : 's'} for ${JSON.stringify(args.pattern)} in ${where}${truncated ? ' (stopped at the cap; narrow with path or glob, or raise max_results)' : ''}:`;
+      return textResult(`${header}${noteText}\n${text}`);
     },
   });
 
+  /** The workspace root a search directory lies in: .gitignore files from there down apply. */
+  const ignoreRootFor = (target: string) => ctx.policy().roots.find((root) => target === root || target.startsWith(`${root}/`));
+
   return [readFile, listDir, glob, grep];
+}
+
+/** "the workspace root" for ".", else the path as shown. */
+function describeWhere(shown: string): string {
+  return shown === '.' ? 'the workspace root' : shown;
+}
+
+/** What to put before a result path found below `shown` so the model can use it as is. */
+function prefixFor(shown: string): string {
+  return shown === '.' ? '' : `${shown}/`;
 }

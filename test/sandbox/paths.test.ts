@@ -27,16 +27,21 @@ describe('resolveForRead / resolveForWrite', () => {
   let ws: TempDir;
   let outside: TempDir;
   let policy: Policy;
+  const made: TempDir[] = [];
+  const dir = () => {
+    const d = tempDir();
+    made.push(d);
+    return d;
+  };
   const setup = (mode: Policy['mode'] = 'workspace-write') => {
-    ws = tempDir();
-    outside = tempDir();
+    ws = dir();
+    outside = dir();
     outside.write('secret.txt', 'secret');
     ws.write('inside.txt', 'ok');
-    policy = buildPolicy({ mode, roots: [ws.dir], tmpDir: tempDir().dir });
+    policy = buildPolicy({ mode, roots: [ws.dir], tmpDir: dir().dir });
   };
   afterEach(() => {
-    ws?.cleanup();
-    outside?.cleanup();
+    for (const d of made.splice(0)) d.cleanup();
   });
 
   it('resolves a relative path against the first root', async () => {
@@ -89,11 +94,62 @@ describe('resolveForRead / resolveForWrite', () => {
     expect(r).toEqual({ ok: true, value: ws.path('real/a.txt') });
   });
 
+  it('follows a dangling symlink to where a write would really land', async () => {
+    setup();
+    symlinkSync(outside.path('planted.txt'), ws.path('notes.txt'));
+    symlinkSync(outside.path('missing-dir'), ws.path('danglingdir'));
+    symlinkSync('chain2', ws.path('chain1'));
+    symlinkSync(outside.path('end.txt'), ws.path('chain2'));
+    for (const requested of ['notes.txt', 'danglingdir/x.txt', 'chain1']) {
+      const write = await resolveForWrite(policy, requested);
+      expect(write.ok, requested).toBe(false);
+      if (!write.ok) expect(write.error.message).toContain(outside.dir);
+      expect((await resolveForRead(policy, requested)).ok, requested).toBe(false);
+    }
+    symlinkSync('later.txt', ws.path('inside-link.txt'));
+    expect(await resolveForWrite(policy, 'inside-link.txt')).toEqual({ ok: true, value: ws.path('later.txt') });
+  });
+
+  it('gives up on symlink loops with a clear error', async () => {
+    setup();
+    symlinkSync('loop-b', ws.path('loop-a'));
+    symlinkSync('loop-a', ws.path('loop-b'));
+    const r = await resolveForWrite(policy, 'loop-a');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toContain('too many levels of symbolic links');
+  });
+
+  it('never exposes /proc, /sys or agentbox\'s own home, even with / as a root', async () => {
+    const home = dir();
+    home.write('config.toml', 'auth_token = "x"');
+    policy = buildPolicy({ mode: 'workspace-write', roots: ['/'], tmpDir: dir().dir, home: home.dir });
+    for (const requested of ['/proc/self/environ', '/proc/1/cmdline', '/sys/kernel', home.path('config.toml')]) {
+      const r = await resolveForRead(policy, requested);
+      expect(r.ok, requested).toBe(false);
+      if (!r.ok) expect(r.error.code).toBe('hidden_path');
+    }
+    expect((await resolveForRead(policy, '/etc/hostname')).ok).toBe(true);
+  });
+
+  it('says there is no workspace when there are no roots', async () => {
+    policy = buildPolicy({ mode: 'workspace-write', roots: [], tmpDir: dir().dir });
+    const r = await resolveForRead(policy, 'a.txt');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.hint).toContain('--root');
+  });
+
+  it('refuses an overlong name with a clear error instead of throwing', async () => {
+    setup();
+    const r = await resolveForWrite(policy, 'x'.repeat(300));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toContain('too long');
+  });
+
   it('allows configured read roots for reading only', async () => {
-    ws = tempDir();
-    outside = tempDir();
+    ws = dir();
+    outside = dir();
     outside.write('doc.txt', 'doc');
-    policy = buildPolicy({ mode: 'workspace-write', roots: [ws.dir], readRoots: [outside.dir], tmpDir: tempDir().dir });
+    policy = buildPolicy({ mode: 'workspace-write', roots: [ws.dir], readRoots: [outside.dir], tmpDir: dir().dir });
     expect((await resolveForRead(policy, outside.path('doc.txt'))).ok).toBe(true);
     expect((await resolveForWrite(policy, outside.path('doc.txt'))).ok).toBe(false);
   });

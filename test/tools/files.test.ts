@@ -1,6 +1,7 @@
 // The read-only file tools as a host sees them: an SDK Client over stdio against a temp workspace.
 import { mkdirSync, symlinkSync, utimesSync, writeFileSync, openSync, ftruncateSync, closeSync } from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectStdio, type Connected } from '../support/client.js';
 import { tempDir, type TempDir } from '../support/workspace.js';
@@ -32,7 +33,12 @@ describe.each([
     ws.write('src/util/helper.ts', 'function needle() {}\n');
     ws.write('src/util/Notes.md', 'NEEDLE in caps\n');
     ws.write('ignored/skip.ts', 'needle hidden by gitignore\n');
-    ws.write('.gitignore', 'ignored/\n');
+    ws.write('.gitignore', 'ignored/\n*.log\n');
+    ws.write('src/app.log', 'log line with haystack\n');
+    ws.write('src/keep/.gitignore', '!important.log\n');
+    ws.write('src/keep/important.log', 'important haystack\n');
+    ws.write('wide-lines.txt', `${'y'.repeat(1900)}\n`.repeat(200));
+    execFileSync('mkfifo', [ws.path('pipe')]);
     ws.write('.config/settings.ts', 'needle in a hidden dir\n');
     mkdirSync(ws.path('emptydir'));
     symlinkSync(outside.path('secret.txt'), ws.path('escape-link.txt'));
@@ -71,6 +77,13 @@ describe.each([
       expect(r.text).toContain('call read_file with offset=15');
       expect(r.text).toContain('10\tline 10');
       expect(r.text).not.toContain('line 15');
+    });
+
+    it('caps the reply at 256 KB and says where to read on', async () => {
+      const r = await conn.call('read_file', { path: 'wide-lines.txt' });
+      expect(r.text).toMatch(/lines 1-\d+ of 200/);
+      expect(r.text).toContain('256 KB reply cap');
+      expect(r.text.length).toBeLessThan(270_000);
     });
 
     it('caps the number of lines by default', async () => {
@@ -172,7 +185,19 @@ describe.each([
     });
 
     it('says when nothing matches', async () => {
-      expect((await conn.call('glob', { pattern: '*.rs' })).text).toContain('No files match *.rs');
+      expect((await conn.call('glob', { pattern: '*.rs' })).text).toContain('No files match *.rs in the workspace root.');
+    });
+
+    it('never lists a .gitignored file, even one the pattern matches; a deeper negation re-includes', async () => {
+      const r = await conn.call('glob', { pattern: '*.log' });
+      expect(r.text.split('\n').slice(1)).toEqual(['src/keep/important.log']);
+      const inSub = await conn.call('glob', { pattern: '*.log', path: 'src' });
+      expect(inSub.text.split('\n').slice(1)).toEqual(['src/keep/important.log']);
+    });
+
+    it('anchors a leading "/" or "./" at the search directory', async () => {
+      expect((await conn.call('glob', { pattern: '/src/*.ts' })).text.split('\n').slice(1)).toEqual(['src/main.ts']);
+      expect((await conn.call('glob', { pattern: './src/*.ts' })).text.split('\n').slice(1)).toEqual(['src/main.ts']);
     });
   });
 
@@ -196,6 +221,37 @@ describe.each([
       const r = await conn.call('grep', { pattern: 'line', path: 'long.txt', max_results: 5 });
       expect(r.text).toMatch(/^5 matches in 1 file/);
       expect(r.text).toContain('stopped at the cap');
+    });
+
+    it('honours .gitignore under a glob filter, and reports no match when the glob matches no file', async () => {
+      const logs = await conn.call('grep', { pattern: 'haystack', glob: '*.log' });
+      expect(logs.text).toMatch(/^1 match in 1 file/);
+      expect(logs.text).toContain('src/keep/important.log');
+      expect(logs.text).not.toContain('src/app.log');
+      const none = await conn.call('grep', { pattern: 'needle', glob: '*.nothing' });
+      expect(none.isError).toBeFalsy();
+      expect(none.text).toContain('No matches for "needle" in the workspace root (files matching *.nothing).');
+      const byPath = await conn.call('grep', { pattern: 'needle', glob: 'src/util/*.ts' });
+      expect(byPath.text).toMatch(/^1 match in 1 file/);
+      expect(byPath.text).toContain('src/util/helper.ts');
+    });
+
+    it('counts only files that have shown matches when the cap cuts in', async () => {
+      const r = await conn.call('grep', { pattern: 'needle', max_results: 1 });
+      expect(r.text).toMatch(/^1 match in 1 file /);
+      expect(r.text.trim().split('\n')).toHaveLength(3);
+    });
+
+    it('says so when an explicitly named binary file matches', async () => {
+      const r = await conn.call('grep', { pattern: 'ELF', path: 'bin.dat' });
+      expect(r.text).toContain('bin.dat is binary and matches');
+    });
+
+    it('refuses a FIFO instead of blocking on it', async () => {
+      const r = await conn.call('grep', { pattern: 'x', path: 'pipe' });
+      expect(r.isError).toBe(true);
+      expect(r.text).toContain('neither a file nor a directory');
+      expect((await conn.call('read_file', { path: 'pipe' })).text).toContain('not a regular file');
     });
 
     it('explains an invalid regular expression', async () => {
