@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import {
   ALL_TOOL_GROUPS,
   ApprovalPolicy,
+  assertDirectories,
   ConfigError,
   flagsLayer,
   loadConfig,
@@ -73,7 +74,9 @@ function flagsToLayer(flags: ServeFlags) {
 }
 
 function load(flags: ServeFlags): LoadedConfig {
-  return loadConfig({ flags: flagsToLayer(flags) });
+  const loaded = loadConfig({ flags: flagsToLayer(flags) });
+  for (const warning of loaded.warnings) process.stderr.write(`agentbox: warning: ${warning}\n`);
+  return loaded;
 }
 
 const program = new Command()
@@ -95,6 +98,7 @@ addCommonOptions(
 ).action(async (flags: ServeFlags) => {
   if (flags.stdio && flags.http) throw new ConfigError('choose one transport: --stdio or --http, not both.');
   const loaded = load(flags);
+  assertDirectories(loaded);
   const { createLogger } = await import('./log.js');
   const { createRuntime } = await import('./runtime.js');
   const log = createLogger(loaded.config.log_level);
@@ -105,8 +109,12 @@ addCommonOptions(
   }
   const { serveHttp } = await import('./transports/http.js');
   const { printBanner } = await import('./banner.js');
+  const { createSessionContext } = await import('./session.js');
   const handle = await serveHttp(runtime);
-  if (flags.banner) printBanner(handle.url, Boolean(loaded.config.http.auth_token));
+  if (flags.banner) {
+    const workspace = createSessionContext(runtime).workspace.roots;
+    printBanner({ url: handle.url, withToken: Boolean(loaded.config.http.auth_token), workspace, mode: loaded.config.sandbox.mode });
+  }
   else process.stderr.write(`agentbox ${VERSION} listening on ${handle.url}\n`);
   let stopping = false;
   const stop = async (signal: string) => {

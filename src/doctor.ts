@@ -56,6 +56,7 @@ async function collectChecks(loaded: LoadedConfig): Promise<Check[]> {
   }
 
   checks.push(homeCheck(loaded.home));
+  checks.push(httpCheck(config.http.host, Boolean(config.http.auth_token)));
 
   const git = which('git');
   const gitVersion = git ? await versionOf(git, ['--version']) : undefined;
@@ -75,6 +76,14 @@ async function collectChecks(loaded: LoadedConfig): Promise<Check[]> {
     ? { name: 'sandbox', status: 'ok', detail: `${probe.version} works (user, pid, net, ipc, uts namespaces); mode ${config.sandbox.mode}, network ${config.sandbox.network ? 'on' : 'off'}` }
     : { name: 'sandbox', status: needed ? 'fix' : 'warn', detail: `${probe.reason} ${probe.fix}${needed ? ' Until then every command fails.' : ' (mode is danger-full-access: commands run unsandboxed)'}` });
   return checks;
+}
+
+function httpCheck(host: string, withToken: boolean): Check {
+  const loopback = host === 'localhost' || host === '::1' || /^127\./.test(host);
+  if (loopback) return { name: 'http', status: 'ok', detail: `binds ${host} (loopback)${withToken ? ', bearer token set' : ''}` };
+  return withToken
+    ? { name: 'http', status: 'ok', detail: `binds ${host} with a bearer token` }
+    : { name: 'http', status: 'fix', detail: `http.host is ${host} but no auth token is set: serve --http will refuse to start. Set AGENTBOX_AUTH_TOKEN (16+ characters) or bind 127.0.0.1` };
 }
 
 function homeCheck(home: string): Check {

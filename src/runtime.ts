@@ -1,6 +1,7 @@
 // The process-wide state every MCP session shares: the configuration, the logger, the private
 // temp directory, the executables found at start-up, and one shutdown signal that reaches every
 // running tool call. Built once by the CLI (or by a test).
+import { setMaxListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,6 +48,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   const log = opts.log ?? createLogger(opts.config.log_level);
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'agentbox-'));
   const controller = new AbortController();
+  // Every tool call in flight listens on this signal; hundreds at once is normal, not a leak.
+  setMaxListeners(0, controller.signal);
   const cleanups: Array<() => void | Promise<void>> = [];
   let done: Promise<void> | undefined;
   const bin: Executables = {

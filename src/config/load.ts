@@ -2,7 +2,7 @@
 // AGENTBOX_* environment < command-line flags. Every layer is checked against one schema, and a
 // bad value stops start-up with a message that names the key, the value, where it came from and
 // what is allowed.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
@@ -19,6 +19,8 @@ export interface ConfigLayer {
 
 export interface LoadedConfig {
   config: Config;
+  /** Things worth telling the user that do not stop start-up (e.g. an unknown AGENTBOX_* variable). */
+  warnings: string[];
   home: string;
   file: string;
   fileExists: boolean;
@@ -45,7 +47,47 @@ export function loadConfig(opts: { env?: NodeJS.ProcessEnv; flags?: ConfigLayer 
   const config = parseLayers(layers);
   const sources = new Map<string, ConfigLayer['source']>();
   for (const layer of layers) for (const key of leafPaths(layer.values)) sources.set(key, layer.source);
-  return { config, home, file, fileExists: fileLayer !== undefined, sources };
+  return { config, warnings: unknownEnvWarnings(env), home, file, fileExists: fileLayer !== undefined, sources };
+}
+
+/** Variables agentbox reads that are not configuration keys. */
+const OTHER_ENV = new Set(['AGENTBOX_HOME']);
+
+/** An AGENTBOX_* variable that sets nothing is most likely a typo: say which names exist. */
+function unknownEnvWarnings(env: NodeJS.ProcessEnv): string[] {
+  const known = envKeys();
+  return Object.keys(env)
+    .filter((name) => name.startsWith('AGENTBOX_') && !known.has(name) && !OTHER_ENV.has(name))
+    .map((name) => {
+      const guess = [...known.keys()].find((k) => k.endsWith(name.slice('AGENTBOX_'.length)) || name.endsWith(k.slice('AGENTBOX_'.length)));
+      return `environment variable ${name} sets nothing${guess ? `; did you mean ${guess}?` : ''} (every key has one: AGENTBOX_ + its path, e.g. AGENTBOX_SANDBOX_MODE)`;
+    });
+}
+
+/**
+ * Directories the configuration names must exist: a server serving a workspace that is not there
+ * would only fail on every call. Checked by `serve`, reported by `doctor`.
+ */
+export function assertDirectories(loaded: LoadedConfig): void {
+  const { config, sources } = loaded;
+  const checks: Array<[string, string, readonly string[]]> = [
+    ['roots', '--root', config.roots],
+    ['read_roots', '--read-root', config.read_roots],
+    ['sandbox.writable_roots', 'sandbox.writable_roots', config.sandbox.writable_roots],
+  ];
+  for (const [key, flag, dirs] of checks) {
+    for (const dir of dirs) {
+      let isDir = false;
+      try {
+        isDir = statSync(dir).isDirectory();
+      } catch {
+        isDir = false;
+      }
+      if (isDir) continue;
+      const from = sources.get(key) === 'flags' ? `flag ${flag}` : sources.get(key) === 'env' ? `environment variable AGENTBOX_${key.replace(/\./g, '_').toUpperCase()}` : `${key} in ${loaded.file}`;
+      throw new ConfigError(`${key} = ${JSON.stringify(dir)} (from ${from}): expected an existing directory.`);
+    }
+  }
 }
 
 /** Merges the layers and validates the result; errors name the layer that set the bad key. */
@@ -164,10 +206,10 @@ function describeIssue(issue: z.core.$ZodIssue, merged: Record<string, unknown>,
       })
       .join('\n  - ');
   }
-  const keyPath = issue.path.join('.');
+  const keyPath = formatKeyPath(issue.path);
   const value = getPath(merged, issue.path);
-  const shown = value === undefined ? '(missing)' : JSON.stringify(value);
-  return `${keyPath} = ${shown}${where(keyPath, layers)}: ${allowedText(issue)}`;
+  const shown = value === undefined ? '(missing)' : SECRET_KEY.test(keyPath) ? '[redacted]' : JSON.stringify(value);
+  return `${keyPath} = ${shown}${where(issue.path.filter((p) => typeof p !== 'number').join('.'), layers)}: ${allowedText(issue)}`;
 }
 
 /** " (in FILE)", " (from flag --x)": the highest layer that sets this key or one of its parents. */
@@ -217,6 +259,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(source)) {
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
     const existing = target[key];
     if (isPlainObject(value) && isPlainObject(existing)) deepMerge(existing, value);
     else target[key] = isPlainObject(value) ? structuredClone(value) : value;
@@ -235,11 +278,20 @@ function setPath(obj: Record<string, unknown>, parts: string[], value: unknown):
 function getPath(obj: unknown, parts: PropertyKey[]): unknown {
   let cur = obj;
   for (const part of parts) {
-    if (!isPlainObject(cur)) return undefined;
-    cur = cur[String(part)];
+    if (Array.isArray(cur) && typeof part === 'number') cur = cur[part];
+    else if (isPlainObject(cur)) cur = cur[String(part)];
+    else return undefined;
   }
   return cur;
 }
+
+/** `tools[1]`, `http.port`: a key path as a user writes it. */
+function formatKeyPath(parts: readonly PropertyKey[]): string {
+  return parts.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '');
+}
+
+/** Secrets are never echoed, not even in an error about them. */
+const SECRET_KEY = /token|secret|password|api_key|apikey|authorization/i;
 
 function leafPaths(obj: Record<string, unknown>, prefix = ''): string[] {
   return Object.entries(obj).flatMap(([k, v]) =>

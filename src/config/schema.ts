@@ -56,7 +56,8 @@ const ShellConfig = z
 const FilesConfig = z
   .object({
     max_read_lines: positiveInt().default(2000),
-    max_read_bytes: positiveInt().default(256 * 1024),
+    // Replies stay far below the SDK's 10 MiB stdio message limit.
+    max_read_bytes: positiveInt().max(4 * 1024 * 1024).default(256 * 1024),
     max_results: positiveInt().default(500),
   })
   .strict();
@@ -67,6 +68,9 @@ const HttpConfig = z
     port: z.number().int().min(0).max(65535).default(8765),
     auth_token: z.string().min(16, 'must be at least 16 characters').optional(),
     max_body_bytes: positiveInt().default(8 * 1024 * 1024),
+    max_sessions: positiveInt().default(256),
+    // A session with no request in flight for this long is closed (clients that vanish without DELETE).
+    session_idle_ms: positiveInt().default(30 * 60_000),
     allowed_hosts: z.array(z.string()).default([]),
     allowed_origins: z.array(z.string()).default([]),
   })

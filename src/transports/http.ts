@@ -10,11 +10,13 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
 import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js';
+import { hostHeaderValidation } from '@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js';
 import { StreamableHTTPServerTransport, type EventStore } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { ConfigError } from '../config/index.js';
 import type { Runtime } from '../runtime.js';
-import { createServer, type CreateServerOptions, type CreatedServer } from '../server.js';
+import { createServer, type CreateServerOptions } from '../server.js';
+import { HttpSessions } from './http-sessions.js';
 
 export interface HttpHandle {
   url: string;
@@ -50,28 +52,45 @@ export async function serveHttp(runtime: Runtime, opts: ServeHttpOptions = {}): 
     );
   }
 
-  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; created: CreatedServer }>();
-  const mcp = createMcpExpressApp({
-    host: http.host,
-    ...(http.allowed_hosts.length > 0 ? { allowedHosts: http.allowed_hosts } : {}),
+  const sessions = new HttpSessions(http.max_sessions, http.session_idle_ms, (id) => {
+    const entry = sessions.get(id);
+    runtime.log.info({ session: id }, 'closing an idle http session');
+    void entry?.transport.close();
   });
+  // Host validation against DNS rebinding for every loopback bind (createMcpExpressApp adds it
+  // only for exactly 127.0.0.1, localhost and ::1), or for the configured names.
+  const allowedHosts =
+    http.allowed_hosts.length > 0
+      ? http.allowed_hosts
+      : isLoopbackHost(http.host)
+        ? [...new Set(['localhost', '127.0.0.1', '[::1]', http.host.includes(':') && !http.host.startsWith('[') ? `[${http.host}]` : http.host])]
+        : undefined;
+  const mcp = createMcpExpressApp({ host: http.host, ...(allowedHosts ? { allowedHosts } : {}) });
 
   mcp.post('/mcp', async (req: Request, res: Response) => {
+    if (!req.is('application/json') && !req.is('application/*+json')) {
+      return void jsonRpcError(res, 415, -32000, 'Unsupported Media Type: send JSON-RPC with Content-Type: application/json.');
+    }
     const id = req.header('mcp-session-id');
     if (id) {
       const entry = sessions.get(id);
       if (!entry) return void jsonRpcError(res, 404, -32001, `Session not found: ${id}. Start a new session with initialize.`);
+      sessions.track(entry, res);
       return void (await entry.transport.handleRequest(req, res, req.body));
     }
     if (!isInitializeRequest(req.body)) {
       return void jsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required (send initialize first).');
+    }
+    if (sessions.size >= sessions.max) {
+      res.setHeader('Retry-After', '5');
+      return void jsonRpcError(res, 503, -32000, `Too many open sessions (${sessions.max}, http.max_sessions): close one with DELETE /mcp or retry later.`);
     }
     const created = createServer(runtime, opts);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       ...(opts.eventStore ? { eventStore: opts.eventStore(), retryInterval: opts.retryInterval } : {}),
       onsessioninitialized: (sid) => {
-        sessions.set(sid, { transport, created });
+        sessions.add(sid, { transport, created, active: 0, lastSeen: Date.now() });
         runtime.log.debug({ session: sid, open: sessions.size }, 'http session opened');
       },
     });
@@ -89,6 +108,7 @@ export async function serveHttp(runtime: Runtime, opts: ServeHttpOptions = {}): 
     if (!id) return void jsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required.');
     const entry = sessions.get(id);
     if (!entry) return void jsonRpcError(res, 404, -32001, `Session not found: ${id}.`);
+    sessions.track(entry, res);
     await entry.transport.handleRequest(req, res);
   };
   mcp.get('/mcp', existingSession);
@@ -97,6 +117,8 @@ export async function serveHttp(runtime: Runtime, opts: ServeHttpOptions = {}): 
 
   const app = express();
   app.disable('x-powered-by');
+  // Host first: a request for a foreign name is refused before its token is checked or its body read.
+  if (allowedHosts) app.use(hostHeaderValidation(allowedHosts));
   app.use(originCheck(http.allowed_origins));
   if (http.auth_token) app.use(bearerAuth(http.auth_token));
   // Read the body here with our own limit; the JSON parser inside createMcpExpressApp then finds
@@ -131,8 +153,7 @@ export async function serveHttp(runtime: Runtime, opts: ServeHttpOptions = {}): 
     sessionCount: () => sessions.size,
     close() {
       closing ??= (async () => {
-        const open = [...sessions.values()];
-        sessions.clear();
+        const open = sessions.drain();
         await Promise.all(open.map(async ({ transport, created }) => {
           await transport.close().catch(() => undefined);
           await created.close();

@@ -78,6 +78,39 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env })).toThrow(/unknown key sandbox\.mod .*allowed keys here: mode, network/);
   });
 
+  it('names an array element by index and shows its value', () => {
+    home = tempDir('agentbox-home-');
+    expect(() => loadConfig({ env: { AGENTBOX_HOME: home.dir, AGENTBOX_TOOLS: 'files,shel' } })).toThrow(
+      /tools\[1\] = "shel" \(from environment variable AGENTBOX_TOOLS\): expected one of "files", "shell"/,
+    );
+  });
+
+  it('never echoes a secret value, even when it is invalid', () => {
+    const env = withFile('[http]\nauth_token = "short-secret"\n');
+    expect(() => loadConfig({ env })).toThrow(/http\.auth_token = \[redacted\]/);
+    try {
+      loadConfig({ env });
+    } catch (err) {
+      expect((err as Error).message).not.toContain('short-secret');
+    }
+  });
+
+  it('warns about AGENTBOX_* variables that set nothing, suggesting the right name', () => {
+    home = tempDir('agentbox-home-');
+    const { warnings } = loadConfig({ env: { AGENTBOX_HOME: home.dir, AGENTBOX_NETWORK: 'true' } });
+    expect(warnings).toEqual([expect.stringContaining('AGENTBOX_NETWORK sets nothing; did you mean AGENTBOX_SANDBOX_NETWORK?')]);
+  });
+
+  it('ignores __proto__ keys instead of polluting objects', () => {
+    const env = withFile('[__proto__]\npolluted = "yes"\n');
+    try {
+      loadConfig({ env });
+    } catch {
+      // an unknown-key error is fine; pollution is not
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('rejects a file that is not TOML', () => {
     const env = withFile('this is [not toml');
     expect(() => loadConfig({ env })).toThrow(/is not valid TOML/);
@@ -99,6 +132,17 @@ describe('agentbox CLI start-up with bad configuration', () => {
     expect(r.stderr).toContain('approval_policy = "sometimes"');
     expect(r.stderr).toContain('"never", "on-request", "untrusted"');
     expect(r.stdout).toBe('');
+  });
+
+  it('refuses to start when a --root directory does not exist', () => {
+    home = tempDir('agentbox-home-');
+    const r = spawnSync(process.execPath, [CLI, 'serve', '--stdio', '--root', '/does/not/exist'], {
+      env: { ...process.env, AGENTBOX_HOME: home.dir },
+      encoding: 'utf8',
+      input: '',
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('roots = "/does/not/exist" (from flag --root): expected an existing directory');
   });
 
   it('refuses to listen off loopback without an auth token', () => {

@@ -7,10 +7,10 @@ export interface RawResponse {
   body: string;
 }
 
-export function rawRequest(opts: { port: number; method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<RawResponse> {
+export function rawRequest(opts: { host?: string; port: number; method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port: opts.port, method: opts.method ?? 'POST', path: opts.path ?? '/mcp', headers: opts.headers },
+      { host: opts.host ?? '127.0.0.1', port: opts.port, method: opts.method ?? 'POST', path: opts.path ?? '/mcp', headers: opts.headers },
       (res) => {
         let body = '';
         res.setEncoding('utf8');

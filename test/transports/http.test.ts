@@ -84,6 +84,41 @@ describe('Streamable HTTP transport', () => {
     expect(localOrigin.status).toBe(200);
   });
 
+  it('validates the Host header on any loopback address, not only 127.0.0.1', async () => {
+    ws = tempDir();
+    runtime = testRuntime({ roots: [ws.dir], http: { port: 0, host: '127.0.0.2' } });
+    handle = await serveHttp(runtime);
+    const evil = await rawRequest({ host: '127.0.0.2', port: handle.port, headers: { ...MCP_HEADERS, host: 'evil.example.com' }, body: initializeBody });
+    expect(evil.status).toBe(403);
+    const good = await rawRequest({ host: '127.0.0.2', port: handle.port, headers: MCP_HEADERS, body: initializeBody });
+    expect(good.status).toBe(200);
+  });
+
+  it('answers 415 for a POST that is not JSON', async () => {
+    const h = await start();
+    const res = await rawRequest({ port: h.port, headers: { 'content-type': 'text/plain', accept: 'application/json, text/event-stream' }, body: initializeBody });
+    expect(res.status).toBe(415);
+  });
+
+  it('refuses new sessions beyond http.max_sessions with 503', async () => {
+    const h = await start({ max_sessions: 2 });
+    await openSession(h.port);
+    await openSession(h.port);
+    const third = await rawRequest({ port: h.port, headers: MCP_HEADERS, body: initializeBody });
+    expect(third.status).toBe(503);
+    expect(third.headers['retry-after']).toBe('5');
+  });
+
+  it('closes a session left idle past http.session_idle_ms', async () => {
+    const h = await start({ session_idle_ms: 1000 });
+    const id = await openSession(h.port);
+    expect(h.sessionCount()).toBe(1);
+    for (let i = 0; i < 40 && h.sessionCount() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(h.sessionCount()).toBe(0);
+    const after = await rawRequest({ port: h.port, headers: { ...MCP_HEADERS, 'mcp-session-id': id }, body: toolsList });
+    expect(after.status).toBe(404);
+  });
+
   it('accepts an Origin listed in http.allowed_origins', async () => {
     const h = await start({ allowed_origins: ['https://app.example.com'] });
     const res = await rawRequest({ port: h.port, headers: { ...MCP_HEADERS, origin: 'https://app.example.com' }, body: initializeBody });
