@@ -107,6 +107,8 @@ addCommonOptions(
     const { serveStdio } = await import('./transports/stdio.js');
     return serveStdio(runtime);
   }
+  // Loaded only when used: a stdio server that never holds express (and doctor's code) stays small,
+  // which keeps every fork for a command cheap (fork time grows with the server's memory).
   const { serveHttp } = await import('./transports/http.js');
   const { printBanner } = await import('./banner.js');
   const { createSessionContext } = await import('./session.js');
@@ -114,8 +116,7 @@ addCommonOptions(
   if (flags.banner) {
     const workspace = createSessionContext(runtime).workspace.roots;
     printBanner({ url: handle.url, withToken: Boolean(loaded.config.http.auth_token), workspace, mode: loaded.config.sandbox.mode });
-  }
-  else process.stderr.write(`agentbox ${VERSION} listening on ${handle.url}\n`);
+  } else process.stderr.write(`agentbox ${VERSION} listening on ${handle.url}\n`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

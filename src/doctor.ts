@@ -4,7 +4,9 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { LoadedConfig } from './config/index.js';
-import { probeSandbox } from './sandbox/doctor.js';
+import { PidsCgroups } from './exec/index.js';
+import { createLogger } from './log.js';
+import { probeSandbox, sandboxChecks, withheldSecretNames } from './sandbox/index.js';
 import { which } from './util/which.js';
 import { VERSION } from './version.js';
 
@@ -71,10 +73,18 @@ async function collectChecks(loaded: LoadedConfig): Promise<Check[]> {
     : { name: 'ripgrep', status: 'warn', detail: 'not found; grep and glob fall back to a slower built-in search. Install: `sudo apt-get install -y ripgrep`' });
 
   const probe = await probeSandbox(which('bwrap'));
-  const needed = config.sandbox.mode !== 'danger-full-access';
-  checks.push(probe.ok
-    ? { name: 'sandbox', status: 'ok', detail: `${probe.version} works (user, pid, net, ipc, uts namespaces); mode ${config.sandbox.mode}, network ${config.sandbox.network ? 'on' : 'off'}` }
-    : { name: 'sandbox', status: needed ? 'fix' : 'warn', detail: `${probe.reason} ${probe.fix}${needed ? ' Until then every command fails.' : ' (mode is danger-full-access: commands run unsandboxed)'}` });
+  const cgroups = PidsCgroups.detect(createLogger('silent'));
+  await cgroups?.removeAll();
+  checks.push(
+    ...sandboxChecks({
+      config,
+      probe,
+      pidsCgroup: cgroups !== undefined,
+      isRoot: process.getuid?.() === 0,
+      withheld: withheldSecretNames(process.env, config.shell.env.include),
+    }),
+  );
+  if (!which('bash')) checks.push({ name: 'bash', status: 'fix', detail: 'not found; exec_command runs every command with bash: `sudo apt-get install -y bash`' });
   return checks;
 }
 

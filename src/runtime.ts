@@ -31,6 +31,8 @@ export interface Runtime {
   readonly signal: AbortSignal;
   /** Registers cleanup to run at shutdown (kill processes, flush state). */
   onShutdown(fn: () => void | Promise<void>): void;
+  /** Process-wide state a module needs once per runtime, created on first use (e.g. the exec layer's process table). */
+  shared<T>(key: string, create: () => T): T;
   /** Aborts everything, runs the cleanups, removes the temp dir. Safe to call twice. */
   shutdown(): Promise<void>;
 }
@@ -51,6 +53,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   // Every tool call in flight listens on this signal; hundreds at once is normal, not a leak.
   setMaxListeners(0, controller.signal);
   const cleanups: Array<() => void | Promise<void>> = [];
+  const sharedState = new Map<string, unknown>();
   let done: Promise<void> | undefined;
   const bin: Executables = {
     rg: which('rg', env.PATH),
@@ -67,6 +70,10 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     cwd: opts.cwd ?? process.cwd(),
     signal: controller.signal,
     onShutdown: (fn) => void cleanups.push(fn),
+    shared<T>(key: string, create: () => T): T {
+      if (!sharedState.has(key)) sharedState.set(key, create());
+      return sharedState.get(key) as T;
+    },
     shutdown() {
       done ??= (async () => {
         controller.abort(new Error('agentbox is shutting down'));

@@ -18,6 +18,7 @@ import { editTools } from './tools/edit.js';
 import { fileTools } from './tools/files.js';
 import { gitTools } from './tools/git.js';
 import { patchTools } from './tools/patch.js';
+import { shellTools } from './tools/shell.js';
 import { VERSION } from './version.js';
 
 export interface CreatedServer {
@@ -34,7 +35,7 @@ export interface CreateServerOptions {
 
 /** Every tool agentbox has, for one session, before the `tools` setting filters them. */
 export function allTools(session: SessionContext): AnyToolSpec[] {
-  return [...fileTools(session), ...editTools(session), ...patchTools(session), ...gitTools(session), ...delegateTools(session, allTools)];
+  return [...fileTools(session), ...editTools(session), ...patchTools(session), ...shellTools(session), ...gitTools(session), ...delegateTools(session, allTools)];
 }
 
 /** Every resource agentbox publishes, for one session, before the `tools` setting filters them by group. */

@@ -1,6 +1,11 @@
 // Checks whether the bubblewrap sandbox can run here, and says how to fix it when it cannot.
 // `agentbox doctor` prints this; the shell tools give the same message when a command can't start.
+import os from 'node:os';
 import { execa } from 'execa';
+import type { Config } from '../config/index.js';
+import { buildBwrapArgs } from './bwrap.js';
+import { CORE_ENV_NAMES } from './env.js';
+import { buildPolicy, PROTECTED_NAMES } from './policy.js';
 
 export type SandboxProbe = { ok: true; version: string } | { ok: false; reason: string; fix: string };
 
@@ -21,19 +26,90 @@ export function explainBwrapFailure(stderr: string): { reason: string; fix: stri
   return { reason: `bubblewrap failed to start: ${firstLine(text) || 'no error output'}.`, fix: 'Run `agentbox doctor` for details.' };
 }
 
-/** Starts one trivial sandbox with the namespaces agentbox uses. */
+/** Starts one trivial sandbox with the same options (namespaces, mounts, capabilities) commands get. */
 export async function probeSandbox(bwrap: string | undefined): Promise<SandboxProbe> {
   if (!bwrap) return { ok: false, reason: 'bubblewrap (bwrap) is not installed.', fix: BWRAP_INSTALL_FIX };
-  const version = await execa(bwrap, ['--version'], { reject: false, timeout: 5000 });
-  const run = await execa(
-    bwrap,
-    ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--new-session', '--die-with-parent', '--', 'true'],
-    { reject: false, timeout: 10_000 },
-  );
+  const tmp = os.tmpdir();
+  const policy = buildPolicy({ mode: 'workspace-write', roots: [tmp], tmpDir: tmp });
+  const args = buildBwrapArgs({ policy, protectedMounts: [], cwd: '/', newSession: true });
+  const [version, run] = await Promise.all([
+    execa(bwrap, ['--version'], { reject: false, timeout: 5000 }),
+    execa(bwrap, [...args, 'true'], { reject: false, timeout: 10_000 }),
+  ]);
   if (run.exitCode === 0) return { ok: true, version: String(version.stdout).trim() || 'bubblewrap' };
   return { ok: false, ...explainBwrapFailure(String(run.stderr)) };
 }
 
 function firstLine(text: string): string {
   return text.split('\n')[0] ?? '';
+}
+
+/** One line of `agentbox doctor` (the same shape as doctor.ts's Check). */
+export interface SandboxCheck {
+  name: string;
+  status: 'ok' | 'warn' | 'fix';
+  detail: string;
+}
+
+/** What `agentbox doctor` knows about the sandbox, gathered by the caller. */
+export interface SandboxFacts {
+  config: Config;
+  probe: SandboxProbe;
+  /** A writable cgroup v1 pids hierarchy (process limits that hold for root too). */
+  pidsCgroup: boolean;
+  isRoot: boolean;
+  /** Names in the server's environment that commands will not see because they look like secrets. */
+  withheld: readonly string[];
+}
+
+/** The sandbox's state as doctor lines: sandbox, process limit, resource limits, environment, approvals. */
+export function sandboxChecks(f: SandboxFacts): SandboxCheck[] {
+  const { config, probe } = f;
+  const { sandbox, shell } = config;
+  const needed = sandbox.mode !== 'danger-full-access';
+  const checks: SandboxCheck[] = [];
+  const writes =
+    sandbox.mode === 'read-only'
+      ? 'nothing is writable'
+      : sandbox.mode === 'workspace-write'
+        ? `writable: the workspace roots${sandbox.writable_roots.length > 0 ? `, ${sandbox.writable_roots.join(', ')}` : ''} and a private /tmp; read-only inside them: ${PROTECTED_NAMES.join(', ')}`
+        : 'no sandbox: commands run with full access';
+  checks.push(
+    probe.ok
+      ? { name: 'sandbox', status: 'ok', detail: `${probe.version} works (user, pid, net, ipc, uts namespaces; all capabilities dropped); mode ${sandbox.mode}: ${writes}; network ${sandbox.network || !needed ? 'on' : 'off'}` }
+      : { name: 'sandbox', status: needed ? 'fix' : 'warn', detail: `${probe.reason} ${probe.fix}${needed ? ' Until then every command fails.' : ' (mode is danger-full-access: commands run unsandboxed)'}` },
+  );
+  checks.push(
+    f.pidsCgroup
+      ? { name: 'process limit', status: 'ok', detail: `max_processes = ${sandbox.max_processes} per command, enforced by a pids cgroup` }
+      : f.isRoot
+        ? {
+            name: 'process limit',
+            status: 'warn',
+            detail: `running as root without a writable cgroup v1 pids hierarchy: the kernel does not apply RLIMIT_NPROC to root, so max_processes (${sandbox.max_processes}) is not enforced and a fork bomb is stopped only by its timeout. Run agentbox as an ordinary user, or where /sys/fs/cgroup/pids is writable.`,
+          }
+        : { name: 'process limit', status: 'ok', detail: `max_processes = ${sandbox.max_processes} per command (RLIMIT_NPROC)` },
+  );
+  checks.push({
+    name: 'resource limits',
+    status: 'ok',
+    detail: `per process: ${sandbox.max_memory_mb} MB of data (RLIMIT_DATA), ${sandbox.max_cpu_seconds} s of CPU (RLIMIT_CPU); at most ${sandbox.max_sessions} commands at once; default timeout ${shell.default_timeout_ms} ms`,
+  });
+  checks.push({
+    name: 'environment',
+    status: 'ok',
+    detail:
+      `commands get ${CORE_ENV_NAMES.join(', ')}${shell.env.include.length > 0 ? `, ${shell.env.include.join(', ')}` : ''}` +
+      `${Object.keys(shell.env.set).length > 0 ? ` and set ${Object.keys(shell.env.set).join(', ')}` : ''}; ` +
+      (f.withheld.length > 0 ? `withheld as secret-looking: ${f.withheld.join(', ')}` : 'no secret-looking variables in this environment'),
+  });
+  checks.push({
+    name: 'approvals',
+    status: 'ok',
+    detail:
+      config.approval_policy === 'never'
+        ? 'approval_policy = never: requests to leave the sandbox are refused'
+        : `approval_policy = ${config.approval_policy}: asks the host's user (MCP elicitation) ${config.approval_policy === 'untrusted' ? 'for every command not known read-only and ' : ''}before running a command outside the sandbox; no answer in ${Math.round(config.approval_timeout_ms / 1000)} s or no elicitation support means decline`,
+  });
+  return checks;
 }

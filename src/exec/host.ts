@@ -1,0 +1,76 @@
+// The exec layer's process-wide state, one per Runtime (runtime.shared): the one-time sandbox
+// check, the pids cgroups, the masked protected paths in use, every running command (for
+// max_sessions and for shutdown), and the session id counter. Per-MCP-session state (which ids a
+// session may see) is in SessionTable.
+import { readdirSync, rmdirSync } from 'node:fs';
+import type { Runtime } from '../runtime.js';
+import { probeSandbox, type SandboxProbe } from '../sandbox/index.js';
+import { PidsCgroups } from './limits.js';
+import type { ExecSession } from './session.js';
+
+export class ExecHost {
+  readonly runtime: Runtime;
+  /** Every command still running, across all MCP sessions. */
+  readonly live = new Set<ExecSession>();
+  /** The server's environment, read once: commands get a filtered copy (reading process.env per call is slow). */
+  readonly env: Readonly<Record<string, string | undefined>> = { ...process.env };
+  #probe: Promise<SandboxProbe> | undefined;
+  #cgroups: PidsCgroups | undefined | null = null;
+  #masks = new Set<string>();
+  #nextId = 1000;
+  #closing = false;
+
+  /** The ExecHost of `runtime`, created on first use. */
+  static of(runtime: Runtime): ExecHost {
+    return runtime.shared('exec.host', () => new ExecHost(runtime));
+  }
+
+  private constructor(runtime: Runtime) {
+    this.runtime = runtime;
+    runtime.onShutdown(() => this.shutdown());
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  nextId(): number {
+    return this.#nextId++;
+  }
+
+  /** Whether bwrap can run here: checked once (one trivial sandbox), then cached for the server's life. */
+  sandbox(): Promise<SandboxProbe> {
+    this.#probe ??= probeSandbox(this.runtime.bin.bwrap);
+    return this.#probe;
+  }
+
+  /** The pids cgroup hierarchy, detected on first use; undefined where there is none. */
+  cgroups(): PidsCgroups | undefined {
+    if (this.#cgroups === null) this.#cgroups = PidsCgroups.detect(this.runtime.log);
+    return this.#cgroups;
+  }
+
+  /**
+   * Records the missing protected paths a command masks. bwrap leaves an empty directory on the host
+   * as each mount point; it stays while the server runs (an empty `.git` directory is ignored by
+   * git, and removing it after each command would race with concurrent commands) and is removed at
+   * shutdown if still empty.
+   */
+  noteMasks(paths: readonly string[]): void {
+    for (const p of paths) this.#masks.add(p);
+  }
+
+  /** Kills every running command and removes the cgroups (at shutdown). */
+  async shutdown(): Promise<void> {
+    this.#closing = true;
+    await Promise.all([...this.live].map((s) => s.kill()));
+    if (this.#cgroups) await this.#cgroups.removeAll();
+    for (const p of this.#masks) {
+      try {
+        if (readdirSync(p).length === 0) rmdirSync(p);
+      } catch {
+        // gone already, or no longer empty (the user made it a repository meanwhile)
+      }
+    }
+  }
+}

@@ -1,0 +1,183 @@
+// Starts one command as a child process (pipes, or a PTY through @lydell/node-pty) in its own
+// process group, streams its output to a callback, and kills it with everything it started.
+// It knows nothing about sandboxes: the argv it gets may begin with bwrap or with bash.
+import { spawn as spawnPipes } from 'node:child_process';
+import os from 'node:os';
+import { createRequire } from 'node:module';
+import type * as Pty from '@lydell/node-pty';
+import type { CommandCgroup, PidsCgroups } from './limits.js';
+import { childrenOf, descendants, signalEach, signalGroup, waitGone } from './tree.js';
+
+export interface SpawnSpec {
+  file: string;
+  args: string[];
+  /** Host directory the child starts in. */
+  cwd: string;
+  env: Record<string, string>;
+  tty: boolean;
+  /** The child is bwrap: its first two levels are bwrap itself and the sandbox's init. */
+  sandboxed: boolean;
+  /** Where available: the child is born in a pids cgroup of its own, limited to maxProcesses. */
+  cgroups?: PidsCgroups;
+  maxProcesses: number;
+}
+
+export interface Exit {
+  /** Exit code; 128 + n when the process ended by signal n. */
+  code: number;
+  signal?: NodeJS.Signals;
+}
+
+/** How long the terminated command has between SIGTERM and SIGKILL. */
+export const KILL_GRACE_MS = 2000;
+/** How long a finished command's output may stay open (held by a stray process) before agentbox stops reading. */
+const CLOSE_GRACE_MS = 2000;
+
+export interface Child {
+  readonly pid: number;
+  /** The command's pids cgroup, if it has one. */
+  readonly cgroup?: CommandCgroup;
+  /** Resolves once the process has exited and its output is fully read (or abandoned). */
+  readonly done: Promise<Exit>;
+  write(data: string): boolean;
+  /** SIGTERM to the command, SIGKILL to everything after `graceMs`; resolves when nothing is left. */
+  terminate(graceMs?: number): Promise<void>;
+}
+
+const SIGNAL_NAMES = new Map(Object.entries(os.constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
+
+/** Starts the child; `onData` receives stdout and stderr (or the PTY's output) as they arrive. */
+export async function startChild(spec: SpawnSpec, onData: (chunk: Buffer) => void): Promise<Child> {
+  const spawnNow = () => (spec.tty ? startPty(spec, onData) : startPiped(spec, onData));
+  let started: Started;
+  let cgroup: CommandCgroup | undefined;
+  if (spec.cgroups) ({ value: started, cgroup } = await spec.cgroups.spawnInto({ maxProcesses: spec.maxProcesses, sandboxed: spec.sandboxed }, spawnNow));
+  else started = spawnNow();
+  const { pid, done, write } = started;
+  let terminating: Promise<void> | undefined;
+  let exited = false;
+  void done.then(() => (exited = true));
+
+  // Everything that belongs to the command: the group, the process tree, the cgroup.
+  const everything = (): number[] => [...new Set([pid, ...descendants(pid), ...(cgroup?.commandPids() ?? [])])];
+  const killAll = (signal: NodeJS.Signals) => {
+    signalGroup(pid, signal);
+    signalEach(everything(), signal);
+  };
+
+  return {
+    pid,
+    ...(cgroup ? { cgroup } : {}),
+    done,
+    write,
+    terminate(graceMs = KILL_GRACE_MS) {
+      terminating ??= (async () => {
+        if (exited) return;
+        const seen = everything();
+        // SIGTERM goes to the command's own processes. In the sandbox those are below bwrap and the
+        // sandbox's init: bwrap would die of SIGTERM at once and take everything down with SIGKILL,
+        // leaving the command no chance to clean up.
+        const bwraps = spec.sandboxed ? new Set([pid, ...childrenOf(pid)]) : new Set<number>();
+        if (!spec.sandboxed) signalGroup(pid, 'SIGTERM');
+        signalEach(seen.filter((p) => !bwraps.has(p)), 'SIGTERM');
+        const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
+        if ((await Promise.race([done, timer])) === 'timeout') killAll('SIGKILL');
+        await done;
+        // Processes that outlived the command's exit (PID-namespace teardown is asynchronous).
+        const rest = [...new Set([...seen, ...(cgroup?.commandPids() ?? [])])];
+        if (!(await waitGone(rest, 200))) {
+          signalEach(rest, 'SIGKILL');
+          await waitGone(rest, 3000);
+        }
+      })();
+      return terminating;
+    },
+  };
+}
+
+interface Started {
+  pid: number;
+  done: Promise<Exit>;
+  write(data: string): boolean;
+}
+
+function startPiped(spec: SpawnSpec, onData: (chunk: Buffer) => void): Started {
+  const child = spawnPipes(spec.file, spec.args, {
+    cwd: spec.cwd,
+    env: spec.env,
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  child.stdin?.on('error', () => undefined);
+  const done = new Promise<Exit>((resolve) => {
+    let exit: Exit | undefined;
+    let closeTimer: NodeJS.Timeout | undefined;
+    child.on('error', (err) => {
+      onData(Buffer.from(`agentbox: cannot start ${spec.file}: ${err.message}\n`));
+      resolve({ code: 127 });
+    });
+    child.on('exit', (code, signal) => {
+      exit = toExit(code, signal);
+      // A background process still holding stdout or stderr would keep 'close' from firing: end
+      // the rest of the group, and stop reading after a grace period.
+      if (!spec.sandboxed) signalGroup(child.pid ?? 0, 'SIGKILL');
+      closeTimer = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        resolve(exit!);
+      }, CLOSE_GRACE_MS);
+      closeTimer.unref();
+    });
+    child.on('close', (code, signal) => {
+      if (closeTimer) clearTimeout(closeTimer);
+      resolve(exit ?? toExit(code, signal));
+    });
+  });
+  return {
+    pid: child.pid ?? -1,
+    done,
+    write: (data) => Boolean(child.stdin?.writable && child.stdin.write(data)),
+  };
+}
+
+// node-pty (a native module) is loaded on the first PTY command only (Node caches it from then on):
+// most servers never need it, and every megabyte the server holds makes each fork slower.
+const require = createRequire(import.meta.url);
+
+function startPty(spec: SpawnSpec, onData: (chunk: Buffer) => void): Started {
+  const pty = require('@lydell/node-pty') as typeof Pty;
+  const term = pty.spawn(spec.file, spec.args, {
+    name: spec.env.TERM ?? 'xterm-256color',
+    cols: 200,
+    rows: 50,
+    cwd: spec.cwd,
+    env: spec.env,
+    encoding: null,
+  } as Pty.IPtyForkOptions);
+  term.onData((d: string | Buffer) => onData(typeof d === 'string' ? Buffer.from(d) : d));
+  const done = new Promise<Exit>((resolve) => {
+    term.onExit(({ exitCode, signal }) => {
+      if (!spec.sandboxed) signalGroup(term.pid, 'SIGKILL');
+      resolve(signal ? { code: 128 + signal, signal: SIGNAL_NAMES.get(signal) } : { code: exitCode });
+    });
+  });
+  return {
+    pid: term.pid,
+    done,
+    write(data) {
+      try {
+        term.write(data);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+function toExit(code: number | null, signal: NodeJS.Signals | null): Exit {
+  if (signal) return { code: 128 + (os.constants.signals[signal] ?? 0), signal };
+  return { code: code ?? 1 };
+}

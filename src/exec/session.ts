@@ -1,0 +1,160 @@
+// One running command: its child process, the output not yet read (head + tail, 1 MiB), its
+// timeout, and the waits that tool calls do on it. Sessions live in a SessionTable per MCP
+// session (ids are unique per server) and in the ExecHost, which ends them all at shutdown.
+import { CAPTURE_BYTES, HeadTailBuffer } from './output.js';
+import type { Child, Exit } from './process.js';
+
+/** Exit code reported for a command killed because timeout_ms passed (as GNU timeout does). */
+export const TIMEOUT_EXIT_CODE = 124;
+
+export interface SessionInfo {
+  id: number;
+  command: string;
+  cwd: string;
+  tty: boolean;
+  /** `read-only`, `workspace-write`, or `danger-full-access` for commands outside the sandbox. */
+  sandbox: string;
+  timeoutMs: number;
+}
+
+export interface Finished extends Exit {
+  timedOut: boolean;
+  killed: boolean;
+}
+
+export class ExecSession {
+  readonly info: SessionInfo;
+  readonly startedAt = performance.now();
+  readonly startedAtIso = new Date().toISOString();
+  #child: Child | undefined;
+  #buffer = new HeadTailBuffer(CAPTURE_BYTES);
+  #finished: Finished | undefined;
+  #endedAt: number | undefined;
+  #timedOut = false;
+  #killed = false;
+  #timer: NodeJS.Timeout | undefined;
+  #wakers = new Set<() => void>();
+  readonly #ended: Promise<Finished>;
+  #resolveEnded!: (f: Finished) => void;
+
+  constructor(info: SessionInfo) {
+    this.info = info;
+    this.#ended = new Promise((r) => (this.#resolveEnded = r));
+  }
+
+  /** Takes output from the child (before or after attach: the child starts inside attach's caller). */
+  onData = (chunk: Buffer): void => {
+    this.#buffer.push(chunk);
+    this.#wake();
+  };
+
+  /** Binds the started child; `cleanup` runs after it has exited and before waiters see the end. */
+  attach(child: Child, cleanup: () => Promise<void>): void {
+    this.#child = child;
+    this.#timer = setTimeout(() => {
+      this.#timedOut = true;
+      void child.terminate();
+    }, this.info.timeoutMs);
+    this.#timer.unref();
+    if (this.#killed) void child.terminate(); // killed (shutdown, session closed) while it was starting
+    void child.done.then(async (exit) => {
+      clearTimeout(this.#timer);
+      await cleanup().catch(() => undefined);
+      this.#endedAt = performance.now();
+      const finished: Finished = {
+        ...exit,
+        code: this.#timedOut ? TIMEOUT_EXIT_CODE : exit.code,
+        timedOut: this.#timedOut,
+        killed: this.#killed,
+      };
+      this.#finished = finished;
+      this.#resolveEnded(finished);
+      this.#wake();
+    });
+  }
+
+  get finished(): Finished | undefined {
+    return this.#finished;
+  }
+
+  get ended(): Promise<Finished> {
+    return this.#ended;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Bytes printed and not yet read. */
+  get unread(): number {
+    return this.#buffer.total;
+  }
+
+  /** Wall time so far, or until the command ended. */
+  get wallMs(): number {
+    return (this.#endedAt ?? performance.now()) - this.startedAt;
+  }
+
+  write(chars: string): boolean {
+    return this.#child?.write(chars) ?? false;
+  }
+
+  /** Takes the unread output. */
+  drain() {
+    return this.#buffer.drain();
+  }
+
+  /** Kills the command and everything it started (SIGTERM, SIGKILL after a grace period); resolves when it has ended. */
+  async kill(): Promise<Finished> {
+    if (!this.#finished) {
+      this.#killed = true;
+      await this.#child?.terminate();
+    }
+    return this.#ended;
+  }
+
+  /** The command could not be started: ends the session so that nothing waits for it. */
+  abandon(): void {
+    if (this.#child || this.#finished) return;
+    this.#finished = { code: 127, timedOut: false, killed: this.#killed };
+    this.#endedAt = performance.now();
+    this.#resolveEnded(this.#finished);
+  }
+
+  /**
+   * Waits until the command ends, `ms` pass, or `signal` aborts; with `untilOutput`, also returns
+   * `settleMs` after new output first arrives (or at the deadline, whichever comes first).
+   */
+  async wait(opts: { ms: number; signal?: AbortSignal; untilOutput?: boolean; settleMs?: number }): Promise<void> {
+    if (this.#finished || opts.signal?.aborted) return;
+    const settleMs = opts.settleMs ?? 250;
+    let seen = this.#buffer.total;
+    // Output is already waiting: return it after the settle time rather than wait for more.
+    const ms = opts.untilOutput && seen > 0 ? Math.min(opts.ms, settleMs) : opts.ms;
+    const deadline = performance.now() + ms;
+    await new Promise<void>((resolve) => {
+      let settle: NodeJS.Timeout | undefined;
+      const finish = () => {
+        clearTimeout(timer);
+        clearTimeout(settle);
+        this.#wakers.delete(wake);
+        opts.signal?.removeEventListener('abort', finish);
+        resolve();
+      };
+      const wake = () => {
+        if (this.#finished) return finish();
+        if (!opts.untilOutput || settle || this.#buffer.total === seen) return;
+        seen = this.#buffer.total;
+        // More output usually follows right away: collect for a moment more, within the deadline.
+        settle = setTimeout(finish, Math.max(0, Math.min(settleMs, deadline - performance.now())));
+      };
+      const timer = setTimeout(finish, ms);
+      this.#wakers.add(wake);
+      opts.signal?.addEventListener('abort', finish, { once: true });
+    });
+  }
+
+  #wake(): void {
+    for (const w of [...this.#wakers]) w();
+  }
+}

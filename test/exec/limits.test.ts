@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { PidsCgroups, rlimitPrefix, shellArgs } from '../../src/exec/index.js';
+import { createLogger } from '../../src/log.js';
+
+const limits = { maxProcesses: 77, maxMemoryMb: 512, maxCpuSeconds: 42 };
+
+describe('rlimitPrefix', () => {
+  it('sets data size, CPU time and (in the sandbox) the process count, silently and on one line', () => {
+    expect(rlimitPrefix(limits, { nproc: true })).toBe('{ ulimit -d 524288; ulimit -t 42; ulimit -u 77; } 2>/dev/null; ');
+    expect(rlimitPrefix(limits, { nproc: false })).toBe('{ ulimit -d 524288; ulimit -t 42; } 2>/dev/null; ');
+  });
+
+  it('is in force for the command that follows it', () => {
+    const out = execFileSync('bash', ['-c', `${rlimitPrefix(limits, { nproc: true })}ulimit -d; ulimit -t; ulimit -u; echo line $LINENO`], { encoding: 'utf8' });
+    expect(out.trim().split('\n')).toEqual(['524288', '42', '77', 'line 1']);
+  });
+});
+
+describe('PidsCgroups', () => {
+  const cgroupOf = (text: string) => /^\d+:pids:(.*)$/m.exec(text)?.[1];
+  const mine = () => cgroupOf(readFileSync(`/proc/self/task/${process.pid}/cgroup`, 'utf8'));
+
+  it('starts each child in a cgroup of its own with pids.max, and the server never in a command\'s', async () => {
+    const groups = PidsCgroups.detect(createLogger('silent'));
+    if (!groups) {
+      // Only where no cgroup v1 pids hierarchy is writable (then limits fall back to RLIMIT_NPROC).
+      // On this project's CI (root, cgroup v1) it must be found.
+      expect(process.getuid?.() === 0 ? readFileSync('/proc/self/cgroup', 'utf8') : 'non-root').not.toMatch(/^\d+:pids:/m);
+      return;
+    }
+    try {
+      // The main thread waits, parked, in the next command's cgroup.
+      const parked = mine();
+      expect(parked).toMatch(new RegExp(`/agentbox-${process.pid}/c\\d+$`));
+
+      // A sandboxed spawn is born in the parked cgroup, with the limit set.
+      const a = await groups.spawnInto({ maxProcesses: 33, sandboxed: true }, () => execFileSync('cat', ['/proc/self/cgroup'], { encoding: 'utf8' }));
+      expect(cgroupOf(a.value)).toBe(parked);
+      expect(readFileSync(`${a.cgroup.dir}/pids.max`, 'utf8').trim()).toBe('33');
+      // The server's own processes are never the command's (only the sandbox's PID namespace is).
+      expect(a.cgroup.commandPids()).toEqual([]);
+
+      // An unsandboxed spawn gets an exclusive cgroup; the next spawn never shares a cgroup with the last.
+      const b = await groups.spawnInto({ maxProcesses: 7, sandboxed: false }, () => execFileSync('cat', ['/proc/self/cgroup'], { encoding: 'utf8' }));
+      expect(cgroupOf(b.value)).not.toBe(parked);
+      expect(readFileSync(`${b.cgroup.dir}/pids.max`, 'utf8').trim()).toBe('7');
+      expect(mine()).not.toBe(parked);
+      expect(mine()).not.toBe(cgroupOf(b.value));
+      expect(await a.cgroup.close()).toBe(true);
+      expect(await b.cgroup.close()).toBe(true);
+    } finally {
+      await groups.removeAll();
+    }
+    expect(mine()).not.toMatch(/agentbox-/);
+  });
+});
+
+describe('shellArgs', () => {
+  const opts = { limits, nproc: true, tty: false, login: false };
+  it('runs the command after the limits with bash -c, or -lc for a login shell', () => {
+    expect(shellArgs('echo hi', opts)).toEqual(['-c', `${rlimitPrefix(limits, { nproc: true })}echo hi`]);
+    expect(shellArgs('echo hi', { ...opts, login: true })[0]).toBe('-lc');
+  });
+  it('runs a PTY command as a foreground job, closing the subshell on its own line', () => {
+    const [, script] = shellArgs('echo hi # comment', { ...opts, tty: true });
+    expect(script).toBe(`${rlimitPrefix(limits, { nproc: true })}set -m; (echo hi # comment\n)`);
+    expect(execFileSync('bash', ['-c', script!.replace('set -m; ', '')], { encoding: 'utf8' })).toBe('hi\n');
+  });
+});

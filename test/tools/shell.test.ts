@@ -1,0 +1,250 @@
+// The shell tools as a host uses them: the built server over stdio, a temp git repository as the
+// workspace, the real bwrap sandbox and real processes.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectStdio, type Connected } from '../support/client.js';
+import { eventually, marker, parseExec, processesMatching } from '../support/exec.js';
+import { PROJECT_ROOT } from '../support/paths.js';
+import { tempDir, tempRepo, type TempDir } from '../support/workspace.js';
+
+let conn: Connected;
+let repo: TempDir;
+
+beforeAll(async () => {
+  repo = tempRepo({ 'README.md': '# test\n' });
+  conn = await connectStdio({
+    args: ['--root', repo.dir],
+    env: { OPENAI_API_KEY: 'sk-test-secret-value', MY_SERVICE_TOKEN: 'tok-123', GREETING: 'hello' },
+  });
+});
+
+afterAll(async () => {
+  await conn?.close();
+  repo?.cleanup();
+});
+
+const run = async (cmd: string, extra: Record<string, unknown> = {}) => {
+  const r = await conn.call('exec_command', { cmd, ...extra });
+  return { ...parseExec(r.text), text: r.text, isError: r.isError, result: r };
+};
+
+describe('exec_command in workspace-write', () => {
+  it('returns exit code and output as plain text, no structuredContent', async () => {
+    const r = await run('echo hello');
+    expect(r.text).toMatch(/^Process exited with code 0\nWall time: \d+\.\d{3} seconds\nOutput:\nhello\n$/);
+    expect(r.result.structuredContent).toBeUndefined();
+  });
+
+  it('returns both stdout and stderr of a command that fails at once', async () => {
+    const r = await run('echo to-stdout; echo to-stderr >&2; exit 3');
+    expect(r.exitCode).toBe(3);
+    expect(r.isError).toBeFalsy();
+    expect(r.output).toContain('to-stdout');
+    expect(r.output).toContain('to-stderr');
+  });
+
+  it('writes inside the workspace and in /tmp', async () => {
+    const r = await run('echo data > inside.txt && mkdir -p sub && echo t > /tmp/scratch && cat /tmp/scratch && echo $TMPDIR');
+    expect(r.exitCode).toBe(0);
+    expect(r.output).toBe('t\n/tmp\n');
+    expect(readFileSync(repo.path('inside.txt'), 'utf8')).toBe('data\n');
+  });
+
+  it('cannot write outside the workspace', async () => {
+    const outsideDir = mkdtempSync(path.join(PROJECT_ROOT, '.outside-'));
+    const hostTmp = tempDir('agentbox-outside-');
+    try {
+      const r = await run(`echo x > ${outsideDir}/f; echo x > ${hostTmp.dir}/f; echo x > $HOME/.agentbox-test-escape; touch /etc/agentbox-escape`);
+      // Read-only, or hidden when the checkout itself lives under /tmp.
+      expect(r.output).toMatch(new RegExp(`${outsideDir}/f: (Read-only file system|No such file or directory)`));
+      // The host's /tmp is hidden behind the private /tmp: the directory is not even there.
+      expect(r.output).toMatch(new RegExp(`${hostTmp.dir}/f: No such file or directory`));
+      expect(r.output).toMatch(/touch: cannot touch '\/etc\/agentbox-escape': Read-only file system/);
+      expect(existsSync(path.join(outsideDir, 'f'))).toBe(false);
+      expect(existsSync(hostTmp.path('f'))).toBe(false);
+      expect(existsSync('/etc/agentbox-escape')).toBe(false);
+    } finally {
+      rmSync(outsideDir, { recursive: true, force: true });
+      hostTmp.cleanup();
+    }
+  });
+
+  it('cannot modify .git or create .agentbox', async () => {
+    const configBefore = readFileSync(repo.path('.git/config'), 'utf8');
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo.dir, encoding: 'utf8' });
+    const r = await run(
+      'echo "[core] fsmonitor = evil" >> .git/config; mkdir .git/hooks/x; rm -f .git/HEAD; mv .git g; ' +
+        'git commit -q --allow-empty -m sneaky; mkdir -p .agentbox/x; git status --short | head -3',
+    );
+    expect(r.output).toMatch(/\.git\/config: Read-only file system/);
+    expect(r.output).toMatch(/cannot create directory '\.git\/hooks\/x': Read-only file system/);
+    expect(r.output).toMatch(/rm: cannot remove '\.git\/HEAD': Read-only file system/);
+    expect(r.output).toMatch(/cannot move '\.git' to 'g': Device or resource busy/);
+    expect(r.output).toMatch(/\.agentbox\/x'?: Read-only file system/);
+    expect(readFileSync(repo.path('.git/config'), 'utf8')).toBe(configBefore);
+    expect(execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo.dir, encoding: 'utf8' })).toBe(head);
+    // The missing .agentbox is masked: bwrap's empty mount point is all the host sees (removed at shutdown).
+    expect(readdirSync(repo.path('.agentbox'))).toEqual([]);
+  });
+
+  it('keeps secret-looking variables of the server environment out of commands', async () => {
+    const r = await run('env');
+    expect(r.output).not.toContain('sk-test-secret-value');
+    expect(r.output).not.toContain('OPENAI_API_KEY');
+    expect(r.output).not.toContain('tok-123');
+    expect(r.output).not.toContain('GREETING');
+    expect(r.output).toMatch(/^AGENTBOX_SANDBOX=workspace-write$/m);
+    expect(r.output).toMatch(/^PAGER=cat$/m);
+  });
+
+  it('kills the whole process group with exit code 124 when timeout_ms passes, leaving no process', async () => {
+    const m1 = marker();
+    const m2 = marker();
+    const r = await run(`sleep ${m1} & (setsid sleep ${m2} &); sleep ${m1}`, { timeout_ms: 500 });
+    expect(r.exitCode).toBe(124);
+    expect(r.header).toMatch(/Timed out after 500 ms/);
+    expect(processesMatching(`sleep ${m1}`)).toEqual([]);
+    expect(processesMatching(`sleep ${m2}`)).toEqual([]);
+  });
+
+  it('kills the running command when the call is cancelled', async () => {
+    const m = marker();
+    const controller = new AbortController();
+    const call = conn.client.callTool({ name: 'exec_command', arguments: { cmd: `sleep ${m}`, yield_time_ms: 30_000 } }, undefined, {
+      signal: controller.signal,
+    });
+    expect(await eventually(() => processesMatching(`sleep ${m}`).length > 0)).toBe(true);
+    controller.abort();
+    await expect(call).rejects.toThrow();
+    expect(await eventually(() => processesMatching(`sleep ${m}`).length === 0)).toBe(true);
+  });
+
+  it('completes an interactive `read` through write_stdin, with pipes and with a PTY', async () => {
+    for (const tty of [false, true]) {
+      const started = await run('read -r x; echo "got:$x"', { yield_time_ms: 250, tty });
+      expect(started.sessionId, `tty=${tty}`).toBeGreaterThan(0);
+      const r = await conn.call('write_stdin', { session_id: started.sessionId, chars: 'hello there\n', yield_time_ms: 5000 });
+      const p = parseExec(r.text);
+      expect(p.exitCode, r.text).toBe(0);
+      expect(p.output).toContain('got:hello there');
+    }
+  });
+
+  it('gives a PTY session a terminal and a real Ctrl-C', async () => {
+    const started = await run('test -t 0 && echo is-a-tty; trap "echo interrupted; exit 7" INT; while :; do sleep 0.1; done', { yield_time_ms: 500, tty: true });
+    expect(started.sessionId).toBeGreaterThan(0);
+    expect(started.output).toContain('is-a-tty');
+    const r = parseExec((await conn.call('write_stdin', { session_id: started.sessionId, chars: '\u0003', yield_time_ms: 5000 })).text);
+    expect(r.exitCode).toBe(7);
+    expect(r.output).toContain('interrupted');
+  });
+
+  it('waits for new output when write_stdin has no chars', async () => {
+    const started = await run('sleep 0.5; echo later; read x', { yield_time_ms: 250 });
+    expect(started.sessionId).toBeGreaterThan(0);
+    let seen = '';
+    for (let i = 0; i < 5 && !seen.includes('later'); i++) {
+      const r = parseExec((await conn.call('write_stdin', { session_id: started.sessionId, yield_time_ms: 10_000 })).text);
+      seen += r.output;
+    }
+    expect(seen).toContain('later');
+    await conn.call('kill_session', { session_id: started.sessionId });
+  });
+
+  it('lists sessions as structured data and kills one with everything it started', async () => {
+    const m = marker();
+    const started = await run(`sleep ${m} & sleep ${m}`, { yield_time_ms: 250 });
+    const id = started.sessionId!;
+    const list = await conn.call('list_sessions');
+    const sessions = (list.structuredContent as { sessions: Array<{ session_id: number; running: boolean; command: string }> }).sessions;
+    expect(sessions).toContainEqual(expect.objectContaining({ session_id: id, running: true, command: `sleep ${m} & sleep ${m}` }));
+    const killed = parseExec((await conn.call('kill_session', { session_id: id })).text);
+    expect(killed.header).toMatch(/Killed on request/);
+    expect(killed.exitCode).toBeGreaterThan(128);
+    expect(processesMatching(`sleep ${m}`)).toEqual([]);
+    const after = (await conn.call('list_sessions')).structuredContent as { sessions: Array<{ session_id: number }> };
+    expect(after.sessions.map((s) => s.session_id)).not.toContain(id);
+    const again = await conn.call('write_stdin', { session_id: id });
+    expect(again.isError).toBe(true);
+    expect(again.text).toMatch(/no session/);
+  });
+
+  it('cuts long output in the middle for the model and says how much', async () => {
+    const r = await run('seq 1 100000');
+    expect(r.exitCode).toBe(0);
+    expect(r.text).toMatch(/^Output \(588895 bytes, \d+ omitted from the middle\):$/m);
+    expect(r.output.startsWith('1\n2\n3\n')).toBe(true);
+    expect(r.output.endsWith('99999\n100000\n')).toBe(true);
+    expect(r.output).toMatch(/\[\.\.\. \d+ bytes omitted \.\.\.\]/);
+    expect(Buffer.byteLength(r.output)).toBeLessThan(10_000 + 100);
+  });
+
+  it('refuses a workdir outside the workspace', async () => {
+    const r = await conn.call('exec_command', { cmd: 'pwd', workdir: '/etc' });
+    expect(r.isError).toBe(true);
+    expect(r.text).toMatch(/outside the readable roots/);
+  });
+});
+
+describe('server lifetime', () => {
+  // Outside the sandbox nothing but agentbox's own cleanup ends the command (no bwrap --die-with-parent).
+  it.each(['workspace-write', 'danger-full-access'])('kills every running session when the host disconnects (%s)', async (mode) => {
+    const ws = tempDir();
+    const m = marker();
+    const own = await connectStdio({ args: ['--root', ws.dir, '--sandbox', mode] });
+    const r = parseExec((await own.call('exec_command', { cmd: `sleep ${m}`, yield_time_ms: 250 })).text);
+    expect(r.sessionId).toBeGreaterThan(0);
+    expect(processesMatching(`sleep ${m}`).length).toBeGreaterThan(0);
+    await own.close();
+    expect(await eventually(() => processesMatching(`sleep ${m}`).length === 0)).toBe(true);
+    ws.cleanup();
+  });
+
+  it('removes the empty mount points of masked paths when it shuts down', async () => {
+    const ws = tempDir();
+    const own = await connectStdio({ args: ['--root', ws.dir] });
+    try {
+      const r = parseExec((await own.call('exec_command', { cmd: 'ls -A; touch .git/x 2>&1 | grep -c Read-only' })).text);
+      expect(r.output).toBe('.agentbox\n.git\n1\n');
+    } finally {
+      await own.close();
+    }
+    expect(await eventually(() => !existsSync(ws.path('.git')) && !existsSync(ws.path('.agentbox')))).toBe(true);
+    ws.cleanup();
+  });
+});
+
+describe('other sandbox modes', () => {
+  it('read-only: nothing is writable, not even the workspace or /tmp', async () => {
+    const ws = tempDir();
+    const ro = await connectStdio({ args: ['--root', ws.dir, '--sandbox', 'read-only'] });
+    try {
+      const r = parseExec((await ro.call('exec_command', { cmd: 'echo x > a.txt; echo y > /tmp/b; echo $AGENTBOX_SANDBOX; cat /etc/hostname >/dev/null && echo can-read' })).text);
+      expect(r.output).toMatch(/a\.txt: Read-only file system/);
+      expect(r.output).toMatch(/\/tmp\/b: Read-only file system/);
+      expect(r.output).toContain('read-only\ncan-read');
+      expect(existsSync(ws.path('a.txt'))).toBe(false);
+    } finally {
+      await ro.close();
+      ws.cleanup();
+    }
+  });
+
+  it('danger-full-access: runs without the sandbox', async () => {
+    const ws = tempDir();
+    const outside = tempDir('agentbox-outside-');
+    const full = await connectStdio({ args: ['--root', ws.dir, '--sandbox', 'danger-full-access'] });
+    try {
+      const r = parseExec((await full.call('exec_command', { cmd: `echo x > ${outside.dir}/f && echo $AGENTBOX_SANDBOX` })).text);
+      expect(r.exitCode).toBe(0);
+      expect(r.output).toBe('danger-full-access\n');
+      expect(readFileSync(outside.path('f'), 'utf8')).toBe('x\n');
+    } finally {
+      await full.close();
+      ws.cleanup();
+      outside.cleanup();
+    }
+  });
+});
