@@ -7,8 +7,8 @@
 //    same HTTP client. The model runs in a worker thread, so its work is not counted.
 //    Target: < 5 ms per turn.
 // 2. The same over stdio, as a host sees it (includes the MCP round trip once per delegate).
-// 3. 32 delegates at once on one stdio server (each: read_file, update_plan, answer): errors,
-//    wall time, per-delegate latency, peak RSS.
+// 3. 32 delegates at once on one stdio server (each: read_file, a sandboxed `echo` through
+//    exec_command, update_plan, answer): errors, wall time, per-delegate latency, peak RSS.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,6 +69,7 @@ const conn = await connectAgentbox(['--root', ws], { env: { AGENTBOX_HOME: home,
 const call = async (prompt) => {
   const r = await conn.client.callTool({ name: 'delegate', arguments: { prompt } }, undefined, { timeout: 120_000 });
   if (r.isError || r.structuredContent?.status !== 'completed') throw new Error(JSON.stringify(r.content).slice(0, 300));
+  if (prompt.startsWith('concurrent') && !r.structuredContent.content.endsWith('exec ok')) throw new Error(`the command failed: ${r.structuredContent.content}`);
 };
 const overStdio = await measure(() => call('turns'), { rounds: 5, warmup: 1 });
 
@@ -107,7 +108,7 @@ console.log(
       ['**loop overhead per turn**', fmt(overhead), '–', `target < 5 ms: ${overhead < 5 ? 'met' : 'NOT met'}`],
       [`delegate over stdio, ${TURNS + 1} turns`, fmt(overStdio.p50), fmt(overStdio.p90), `${fmt(overStdio.p50 / (TURNS + 1))} ms per turn`],
       [
-        `${CONCURRENT} concurrent delegates (3 turns each), one stdio server`,
+        `${CONCURRENT} concurrent delegates (4 turns each, one sandboxed command), one stdio server`,
         fmt(conc.p50),
         fmt(conc.p90),
         `${errors} errors; wall ${fmt(wall)} ms; peak RSS ${rss ? rss.toFixed(0) : '?'} MiB`,
