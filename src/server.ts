@@ -44,22 +44,27 @@ export function allResources(session: SessionContext): ResourceSpec[] {
 }
 
 /** What the host's model is told about this server, naming the roots when they are known up front. */
-function instructions(session: SessionContext): string {
+function instructions(session: SessionContext, groups: ReadonlySet<ToolGroup>): string {
   const roots = session.workspace.roots;
+  const mode = session.policy().mode;
   const where = session.workspace.fixedRoots
     ? `Workspace root${roots.length > 1 ? 's' : ''}: ${roots.join(', ')}; relative paths resolve against ${roots[0]}.`
     : 'The workspace is the host\'s roots (or the directory the server started in); relative paths resolve against the first root.';
-  return (
-    'agentbox gives you a coding agent\'s tools on this machine, confined to the workspace by an OS sandbox. ' +
-    `${where} Prefer grep, glob and read_file to explore before changing anything.`
-  );
+  const confinement =
+    mode === 'danger-full-access'
+      ? 'This server runs with danger-full-access: commands are NOT sandboxed and can change anything the user can.'
+      : mode === 'read-only'
+        ? 'The sandbox is read-only: nothing in the workspace can be changed.'
+        : 'Commands and writes are confined to the workspace by an OS sandbox; .git is changed only through the git_* tools.';
+  const explore = groups.has('files') ? ' Prefer grep, glob and read_file to explore before changing anything.' : '';
+  return `agentbox gives you a coding agent's tools on this machine. ${confinement} ${where}${explore}`;
 }
 
 export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): CreatedServer {
   const session = createSessionContext(runtime);
   const server = new McpServer(
     { name: 'agentbox', title: 'agentbox', version: VERSION },
-    { capabilities: { logging: {} }, instructions: instructions(session) },
+    { capabilities: { logging: {} }, instructions: instructions(session, new Set(runtime.config.tools)) },
   );
   const roots = trackHostRoots(server, session);
   const logLevel = trackLogLevel(server);
@@ -86,8 +91,8 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
         try {
           const result = await tool.run(args, call);
           const ms = Math.round(performance.now() - started);
-          if (result.isError) call.log('notice', `${tool.name} failed after ${ms} ms: ${firstText(result)}`);
-          else call.log('debug', `${tool.name} finished in ${ms} ms`);
+          // The result already tells the model; the log line is for a human who turned on debug.
+          call.log('debug', result.isError ? `${tool.name} failed after ${ms} ms: ${firstText(result)}` : `${tool.name} finished in ${ms} ms`);
           return result;
         } finally {
           call.dispose();
