@@ -1,7 +1,7 @@
 // createServer: one McpServer with agentbox's tools, for one MCP session. The stdio transport makes
 // one; the HTTP transport makes one per session. Tools come from tools/*.ts as ToolSpecs; this file
 // only publishes them; mcp/ holds the glue (call context, host roots, log level, tools/list).
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { ToolGroup } from './config/index.js';
@@ -12,7 +12,8 @@ import { trackLogLevel } from './mcp/log-level.js';
 import { compactToolList } from './mcp/tool-list.js';
 import type { Runtime } from './runtime.js';
 import { createSessionContext, type SessionContext } from './session.js';
-import type { AnyToolSpec } from './tools/define.js';
+import type { AnyToolSpec, ResourceSpec } from './tools/define.js';
+import { delegateResources, delegateTools } from './tools/delegate.js';
 import { editTools } from './tools/edit.js';
 import { fileTools } from './tools/files.js';
 import { gitTools } from './tools/git.js';
@@ -34,7 +35,12 @@ export interface CreateServerOptions {
 
 /** Every tool agentbox has, for one session, before the `tools` setting filters them. */
 export function allTools(session: SessionContext): AnyToolSpec[] {
-  return [...fileTools(session), ...editTools(session), ...patchTools(session), ...shellTools(session), ...gitTools(session)];
+  return [...fileTools(session), ...editTools(session), ...patchTools(session), ...shellTools(session), ...gitTools(session), ...delegateTools(session, allTools)];
+}
+
+/** Every resource agentbox publishes, for one session, before the `tools` setting filters them by group. */
+export function allResources(session: SessionContext): ResourceSpec[] {
+  return [...delegateResources(session, allTools)];
 }
 
 /** What the host's model is told about this server, naming the roots when they are known up front. */
@@ -94,6 +100,9 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
       },
     );
   }
+  for (const resource of allResources(session)) {
+    if (groups.has(resource.group)) registerResource(server, resource);
+  }
   opts.extend?.(server, session);
   if (published === 0 && !opts.extend) {
     // Every group named was empty: still answer tools/list (with nothing) rather than "method not found".
@@ -110,6 +119,17 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
       await server.close().catch(() => undefined);
     },
   };
+}
+
+function registerResource(server: McpServer, spec: ResourceSpec): void {
+  const meta = { title: spec.title, description: spec.description, mimeType: spec.mimeType };
+  if (!spec.uri.includes('{')) {
+    server.registerResource(spec.name, spec.uri, meta, (uri) => spec.read(uri, {}));
+    return;
+  }
+  const list = spec.list;
+  const template = new ResourceTemplate(spec.uri, { list: list ? async () => ({ resources: await list() }) : undefined });
+  server.registerResource(spec.name, template, meta, (uri, vars) => spec.read(uri, vars));
 }
 
 function firstText(result: CallToolResult): string {
