@@ -7,7 +7,7 @@ export { classifyGitError } from './errors.js';
 export { openRepo, resolvePathspecs, checkRevision, type Repo, type GitContext, type Access } from './repo.js';
 export { getStatus, parseStatus, formatStatus, operationInProgress, type RepoStatus, type StatusEntry, type Operation } from './status.js';
 export { diffText, showText, describeDiff, parseNumstat, type DiffRequest, type TextOutcome, type NumstatEntry } from './diff.js';
-export { getLog, parseLog, formatLog, type LogCommit, type LogResult, type LogRequest } from './log.js';
+export { getLog, parseLog, fitLog, formatLog, type LogCommit, type LogResult, type LogRequest } from './log.js';
 export {
   listBranches,
   parseBranches,

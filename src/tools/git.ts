@@ -73,6 +73,7 @@ const LogOutput = {
     }),
   ),
   more: z.boolean(),
+  note: z.string().optional(),
 };
 const BranchOutput = {
   current: z.string().optional(),

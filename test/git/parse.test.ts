@@ -7,6 +7,8 @@ import {
   includedFiles,
   parseBranches,
   parseChanges,
+  fitLog,
+  formatLog,
   formatWorktrees,
   parseCommitInfo,
   parseLog,
@@ -173,14 +175,31 @@ describe('parseStatus', () => {
 });
 
 describe('output parsers', () => {
-  it('parseLog reads fields, keeps bodies, lists parents of merges only', () => {
+  it('parseLog reads NUL-separated fields, keeps bodies, lists parents of merges only', () => {
     const rec = (hash: string, parents: string, subject: string, body: string) =>
-      [hash, 'A <a@x>', '2024-01-02T03:04:05+00:00', parents, subject, body].join('\x1f');
-    const out = `${rec('h2', 'p1 p2', 'Merge', '')}\0\n${rec('h1', 'p0', 'Fix it', 'Because.\n')}\0`;
+      [hash, 'A <a@x>', '2024-01-02T03:04:05+00:00', parents, subject, body].join('\0');
+    // \x1f in a message is just text; each commit ends with one more NUL (-z).
+    const [h2, h1] = ['2'.repeat(40), '1'.repeat(40)];
+    const out = `${rec(h2, 'p1 p2', 'Merge \x1f x', '')}\0${rec(h1, 'p0', 'Fix it', 'Because.\x1f\n')}\0`;
     expect(parseLog(out)).toEqual([
-      { hash: 'h2', author: 'A <a@x>', date: '2024-01-02T03:04:05+00:00', subject: 'Merge', parents: ['p1', 'p2'] },
-      { hash: 'h1', author: 'A <a@x>', date: '2024-01-02T03:04:05+00:00', subject: 'Fix it', body: 'Because.' },
+      { hash: h2, author: 'A <a@x>', date: '2024-01-02T03:04:05+00:00', subject: 'Merge \x1f x', parents: ['p1', 'p2'] },
+      { hash: h1, author: 'A <a@x>', date: '2024-01-02T03:04:05+00:00', subject: 'Fix it', body: 'Because.\x1f' },
     ]);
+  });
+
+  it('fitLog drops the oldest bodies, then the oldest commits, and says what it left out', () => {
+    const commit = (i: number) => ({ hash: `${i}`.repeat(40), author: 'A <a@x>', date: '2024-01-02', subject: `c${i}`, body: 'b'.repeat(500) });
+    const fits = fitLog([commit(1), commit(2)], false, 10_000);
+    expect(fits).toEqual({ commits: [commit(1), commit(2)], more: false });
+    const bodies = fitLog([commit(1), commit(2), commit(3)], false, 1300);
+    expect(bodies.commits.map((c) => c.body !== undefined)).toEqual([true, false, false]);
+    expect(bodies.more).toBe(false);
+    expect(bodies.note).toContain('Left out to stay within 1300 bytes: the message bodies of the 2 oldest commits shown.');
+    const dropped = fitLog([commit(1), commit(2), commit(3)], false, 200);
+    expect(dropped.commits.map((c) => c.subject)).toEqual(['c1']);
+    expect(dropped.more).toBe(true);
+    expect(dropped.note).toContain('the message bodies of the 3 oldest commits shown and 2 older commits.');
+    expect(formatLog(dropped)).toContain(`(${dropped.note})`);
   });
 
   it('parseCommitInfo reads diff-tree\'s header and files', () => {

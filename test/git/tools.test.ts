@@ -40,7 +40,7 @@ let conn: Connected;
 /** The repositories the tests make, each a root (created empty before the servers start). */
 const REPOS = [
   'status', 'diff', 'log', 'show', 'branches', 'commit', 'checkout', 'dirty', 'ignored', 'literal', 'wt', 'hooked', 'hooked-allowed',
-  'hookspath', 'paths', 'errors', 'conflict', 'readonly', 'huge', 'noident',
+  'hookspath', 'paths', 'errors', 'conflict', 'readonly', 'huge', 'logcut', 'noident',
 ];
 
 /** `--root ws` and one `--root` per repository. */
@@ -500,6 +500,27 @@ describe('other settings', () => {
     expect(file.text.length).toBeLessThan(4000 + 300);
     expect(file.text).toMatch(/^y{100}\n/);
     expect(file.text).toContain('[Output cut at 4000 bytes. Read the file in the working tree with read_file');
+  });
+
+  it('cuts a long log at git.max_output_bytes, saying what was left out and how to narrow it', async () => {
+    const dir = repoIn(ws, 'logcut');
+    for (let i = 1; i <= 6; i++) {
+      ws.write(`logcut/f${i}.txt`, `${i}\n`);
+      git(dir, 'add', '-A');
+      git(dir, 'commit', '-q', '-m', `commit ${i}`, '-m', `body ${i} ${'b'.repeat(1500)}`);
+    }
+    c = await connectStdio({ args: rootArgs(), env: isolatedEnv(home, { AGENTBOX_GIT_MAX_OUTPUT_BYTES: '4000' }) });
+    const r = await c.call('git_log', { repo_path: 'logcut', max_count: 5 });
+    const data = r.structuredContent as { commits: Array<{ subject: string; body?: string }>; more: boolean; note?: string };
+    expect(data.commits.map((x) => x.subject)).toEqual(['commit 6', 'commit 5', 'commit 4', 'commit 3', 'commit 2']);
+    expect(data.commits.filter((x) => x.body !== undefined).map((x) => x.subject)).toEqual(['commit 6', 'commit 5']);
+    expect(data.more).toBe(true);
+    expect(data.note).toBe(
+      'Left out to stay within 4000 bytes: the message bodies of the 3 oldest commits shown. ' +
+        'git_show <hash> shows a whole message; a smaller max_count, path or since, or a ref range (a..b), narrows the list.',
+    );
+    expect(r.text).toContain(`(${data.note})`);
+    expect(r.text).not.toContain('raise max_count');
   });
 
   it('a commit without an identity fails saying how to set one; git.author supplies one', async () => {
