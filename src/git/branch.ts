@@ -3,6 +3,7 @@
 // between the branches, and --no-overwrite-ignore extends that to ignored files. A ref is always
 // read as a ref, never as a file to restore (`git switch`, not `git checkout <path>`).
 import { fail, ok, type Result } from '../util/result.js';
+import { describeOverwritten, OVERWRITE_HINT, overwrittenFiles, type Overwritten } from './errors.js';
 import { checkRevision, type Repo } from './repo.js';
 import { getStatus, operationInProgress } from './status.js';
 
@@ -135,24 +136,28 @@ export async function checkout(repo: Repo, ref: string, create = false): Promise
   if (!checked.ok) return checked;
   const op = operationInProgress(repo.gitDir);
   if (op) return fail('merge_conflict', `A ${op} is in progress; finish or abort it before switching.`, 'See git_status for the conflicted files.');
+  // -q: without it git lists the local changes it carries over, asking a git in each submodule.
+  const base = ['switch', '-q', '--no-overwrite-ignore'];
   let args: string[];
   let branch: string | null = ref;
   if (create) {
-    args = ['switch', '--no-overwrite-ignore', '--no-track', '-c', ref];
+    args = [...base, '--no-track', '-c', ref];
   } else if (await branchExists(repo, ref)) {
-    args = ['switch', '--no-overwrite-ignore', '--end-of-options', ref];
+    args = [...base, '--end-of-options', ref];
   } else if (await resolveCommit(repo, ref)) {
-    args = ['switch', '--no-overwrite-ignore', '--detach', '--end-of-options', ref];
+    args = [...base, '--detach', '--end-of-options', ref];
     branch = null;
   } else {
     // Not a local branch or a commit: let git create a tracking branch from a unique remote one.
-    args = ['switch', '--no-overwrite-ignore', '--end-of-options', ref];
+    args = [...base, '--end-of-options', ref];
   }
-  const out = await repo.run(args);
+  let output = '';
+  const out = await repo.run(args, { onFailure: (o) => (output = o) });
   if (!out.ok) {
     if (create && out.error.code === 'git_error' && /already exists/.test(out.error.message)) {
       return fail('branch_exists', `A branch named '${ref}' already exists.`, 'Check it out without create.');
     }
+    if (out.error.code === 'dirty_worktree') return refuseOverwrite(repo, overwrittenFiles(output));
     return out;
   }
   const status = await getStatus(repo);
@@ -160,4 +165,17 @@ export async function checkout(repo: Repo, ref: string, create = false): Promise
   const s = status.value;
   const carried = [...new Set([...s.staged, ...s.unstaged].map((e) => e.path))];
   return ok({ branch: branch === null ? null : s.branch, head: s.head ?? '', created: create, carried });
+}
+
+/** The refusal of a checkout that would overwrite files, saying which of the untracked ones are ignored. */
+async function refuseOverwrite(repo: Repo, files: Overwritten): Promise<Result<never>> {
+  let ignored: string[] = [];
+  if (files.untracked.length > 0) {
+    // check-ignore takes plain paths (it refuses the literal pathspec switch), and -z only with
+    // --stdin: a name git has to quote is then simply not recognised as ignored.
+    const out = await repo.run(['check-ignore', '--', ...files.untracked], { okExit: [1], env: { GIT_LITERAL_PATHSPECS: '0' } });
+    if (out.ok) ignored = out.value.stdout.split('\n').filter((f) => files.untracked.includes(f));
+  }
+  const hint = ignored.length > 0 ? `${OVERWRITE_HINT} Ignored files are never overwritten either: move ${ignored.length === 1 ? 'it' : 'them'} aside (or delete ${ignored.length === 1 ? 'it' : 'them'} if ${ignored.length === 1 ? 'it is' : 'they are'} generated).` : OVERWRITE_HINT;
+  return fail('dirty_worktree', `Checkout refused: it would overwrite ${describeOverwritten({ ...files, ignored })}.`, hint);
 }

@@ -4,8 +4,12 @@
 import { fail, ok, type Result } from '../util/result.js';
 import { checkRevision, type Repo } from './repo.js';
 
-/** Flags that keep a diff git's own: no external diff program, no textconv filter, no colour. */
-export const PLAIN_DIFF = ['--no-ext-diff', '--no-textconv', '--no-color'];
+/**
+ * Flags that keep a diff git's own: no external diff program, no textconv filter, no colour, and
+ * no git started in a submodule (to diff it, or to see whether its work tree is dirty): a
+ * submodule's .git file lies in the work tree, where a command can point it at any config.
+ */
+export const PLAIN_DIFF = ['--no-ext-diff', '--no-textconv', '--no-color', '--submodule=short', '--ignore-submodules=dirty'];
 
 export interface DiffRequest {
   staged?: boolean;
@@ -42,7 +46,8 @@ export async function diffText(repo: Repo, req: DiffRequest): Promise<Result<Tex
   const select = [...(req.staged ? ['--cached'] : []), '--end-of-options', ...refs, '--', ...(req.paths ?? [])];
   const context = req.contextLines !== undefined ? [`-U${req.contextLines}`] : [];
   const max = repo.ctx.settings.maxOutputBytes;
-  const out = await repo.run(['diff', ...PLAIN_DIFF, ...context, ...select], { maxBytes: max });
+  // -M here and in --numstat below, so the cut note lists the same files in the same order.
+  const out = await repo.run(['diff', ...PLAIN_DIFF, '-M', ...context, ...select], { maxBytes: max });
   if (!out.ok) return out;
   const what = describeDiff(req);
   const worktree = !req.staged && !req.ref2;

@@ -19,20 +19,17 @@ export function classifyGitError(output: string, exitCode: number | null): Resul
     );
   }
   if (has(/Author identity unknown|Committer identity unknown|Please tell me who you are|empty ident name|no email was given|unable to auto-detect email/i)) {
+    // The sandbox keeps .git read-only, so the model cannot set one itself: the user has to.
     return fail(
       'no_identity',
       'Cannot commit: no git identity (user.name and user.email) is configured.',
-      'Set one with `git config user.name "Name"` and `git config user.email "you@example.com"` in the repository (or --global), ' +
-        'or set git.author = { name = "…", email = "…" } in ~/.agentbox/config.toml (or AGENTBOX_GIT_AUTHOR_NAME and AGENTBOX_GIT_AUTHOR_EMAIL).',
+      'Ask the user to set git.author = { name = "…", email = "…" } in ~/.agentbox/config.toml (or AGENTBOX_GIT_AUTHOR_NAME and ' +
+        'AGENTBOX_GIT_AUTHOR_EMAIL), or to run `git config user.name "Name"` and `git config user.email "you@example.com"` outside agentbox.',
     );
   }
-  const overwritten = filesAfter(text, /(?:Your local changes to the following files|The following untracked working tree files) would be (?:overwritten|removed) by (?:checkout|switch)[^\n]*:\n/i);
-  if (overwritten.length > 0) {
-    return fail(
-      'dirty_worktree',
-      `Checkout refused: it would overwrite uncommitted changes in ${overwritten.join(', ')}.`,
-      'Commit them (git_add, git_commit) or move them aside first; nothing was changed.',
-    );
+  const overwritten = overwrittenFiles(text);
+  if (overwritten.changed.length + overwritten.untracked.length > 0) {
+    return fail('dirty_worktree', `Checkout refused: it would overwrite ${describeOverwritten(overwritten)}.`, OVERWRITE_HINT);
   }
   if (has(/you need to resolve your current index first|unmerged files|Unmerged paths|is unmerged|needs merge|not possible because you have unmerged/i)) {
     return fail(
@@ -66,6 +63,13 @@ export function classifyGitError(output: string, exitCode: number | null): Resul
   if (has(/index\.lock': File exists|Unable to create '[^']*\.lock'/i)) {
     return fail('locked', 'Another git process holds the repository lock (index.lock).', 'Wait for it to finish and try again; if none is running, the user can delete .git/index.lock.');
   }
+  if (has(/lazy fetching disabled|could not fetch \S+ from promisor remote/i)) {
+    return fail(
+      'missing_object',
+      'The object is not in the local repository (a partial clone left it on the remote), and git tools never fetch.',
+      'Ask the user to fetch it outside agentbox, or look at another revision.',
+    );
+  }
   if (has(/transport '[^']*' not allowed|protocol '[^']*' is not allowed/i)) {
     return fail('network_disabled', 'git tried to reach a remote, and network access is off for git.', 'The user can allow it with git.allow_network = true.');
   }
@@ -77,6 +81,37 @@ export function classifyGitError(output: string, exitCode: number | null): Resul
     return fail('no_such_path', `No file matches '${m[1]}' in the repository.`, 'Check the path with git_status; paths are relative to the repository root.');
   }
   return fail('git_error', `git failed${exitCode !== null ? ` (exit ${exitCode})` : ''}: ${firstLines(text, 20) || 'no message'}`);
+}
+
+/** Files a checkout refused to overwrite: tracked ones with local changes, and untracked (or ignored) ones. */
+export interface Overwritten {
+  changed: string[];
+  untracked: string[];
+  /** The untracked files that are ignored, when the caller found out (git's message does not say). */
+  ignored?: string[];
+}
+
+export const OVERWRITE_HINT = 'Commit them (git_add, git_commit) or move them aside first; nothing was changed.';
+
+/** The files git names in "would be overwritten by checkout" errors. Pure. */
+export function overwrittenFiles(text: string): Overwritten {
+  const tail = ' would be (?:overwritten|removed) by (?:checkout|switch)[^\\n]*:\\n';
+  return {
+    changed: filesAfter(text, new RegExp(`Your local changes to the following files${tail}`, 'i')),
+    untracked: filesAfter(text, new RegExp(`The following untracked working tree files${tail}`, 'i')),
+  };
+}
+
+/** "uncommitted changes in a.txt; the untracked file n.txt; the ignored file build.log". Pure. */
+export function describeOverwritten(o: Overwritten): string {
+  const ignored = new Set(o.ignored ?? []);
+  const untracked = o.untracked.filter((f) => !ignored.has(f));
+  const list = (what: string, files: string[]) => `the ${what} file${files.length === 1 ? '' : 's'} ${files.join(', ')}`;
+  const parts: string[] = [];
+  if (o.changed.length > 0) parts.push(`uncommitted changes in ${o.changed.join(', ')}`);
+  if (untracked.length > 0) parts.push(list('untracked', untracked));
+  if (ignored.size > 0) parts.push(list('ignored', [...ignored]));
+  return parts.join('; ');
 }
 
 /** The revision git could not resolve ('' when it does not say which), or undefined for another error. */
@@ -111,10 +146,6 @@ function filesAfter(text: string, heading: RegExp): string[] {
     }
   }
   return [...new Set(files)];
-}
-
-function firstLine(text: string): string {
-  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
 }
 
 function firstLines(text: string, n: number): string {

@@ -17,8 +17,10 @@ export interface LogCommit {
 
 export interface LogResult {
   commits: LogCommit[];
-  /** True when more commits match than were returned (raise max_count or narrow with since/path). */
+  /** True when more commits match than were returned. */
   more: boolean;
+  /** What was left out to stay within the output budget, and how to see it. */
+  note?: string;
 }
 
 export interface LogRequest {
@@ -29,17 +31,20 @@ export interface LogRequest {
   since?: string;
 }
 
-const FIELD = '\x1f';
-const FORMAT = ['%H', '%an <%ae>', '%aI', '%P', '%s', '%b'].join('%x1f');
+// Fields are separated by NUL, which no name or message can hold (\x1f can); with -z git ends
+// each commit with one more NUL, so the output is a flat list of FIELDS.length-field groups.
+const FIELDS = ['%H', '%an <%ae>', '%aI', '%P', '%s', '%b'];
+const FORMAT = FIELDS.join('%x00');
 /** A commit body longer than this is cut; the whole message is one git_show away. */
 const MAX_BODY = 2000;
 
 /** Parses `git log -z --format=FORMAT` output. Pure. */
 export function parseLog(out: string): LogCommit[] {
   const commits: LogCommit[] = [];
-  for (const rec of out.split('\0')) {
-    if (rec.trim() === '') continue;
-    const [hash = '', author = '', date = '', parentList = '', subject = '', body = ''] = rec.replace(/^\n/, '').split(FIELD);
+  const parts = out.split('\0');
+  for (let i = 0; i + FIELDS.length <= parts.length; i += FIELDS.length) {
+    const [hash = '', author = '', date = '', parentList = '', subject = '', body = ''] = parts.slice(i, i + FIELDS.length);
+    if (!/^[0-9a-f]{7,64}$/.test(hash)) break;
     const trimmed = body.trim();
     const parents = parentList.split(' ').filter(Boolean);
     const c: LogCommit = { hash, author, date, subject };
@@ -73,16 +78,32 @@ export async function getLog(repo: Repo, req: LogRequest): Promise<Result<LogRes
   const all = parseLog(out.value.stdout);
   const more = all.length > req.maxCount;
   const commits = all.slice(0, req.maxCount);
-  // Keep the data within the output budget: drop bodies first, then the oldest commits.
-  const max = repo.ctx.settings.maxOutputBytes;
+  return ok(fitLog(commits, more, repo.ctx.settings.maxOutputBytes));
+}
+
+/** Keeps the commits within `max` bytes of JSON: drops bodies (oldest first), then the oldest commits, and says so. Pure. */
+export function fitLog(commits: LogCommit[], more: boolean, max: number): LogResult {
   const size = () => JSON.stringify(commits).length;
-  for (let i = commits.length - 1; i >= 0 && size() > max; i--) delete commits[i]!.body;
-  let dropped = false;
+  let bodies = 0;
+  for (let i = commits.length - 1; i >= 0 && size() > max; i--) {
+    if (commits[i]!.body === undefined) continue;
+    delete commits[i]!.body;
+    bodies++;
+  }
+  let dropped = 0;
   while (commits.length > 1 && size() > max) {
     commits.pop();
-    dropped = true;
+    dropped++;
   }
-  return ok({ commits, more: more || dropped });
+  if (bodies === 0 && dropped === 0) return { commits, more };
+  const cut = [
+    ...(bodies > 0 ? [`the message bodies of the ${bodies} oldest commit${bodies === 1 ? '' : 's'} shown`] : []),
+    ...(dropped > 0 ? [`${dropped} older commit${dropped === 1 ? '' : 's'}`] : []),
+  ].join(' and ');
+  const note =
+    `Left out to stay within ${max} bytes: ${cut}. ` +
+    `git_show <hash> shows a whole message; a smaller max_count, path or since, or a ref range (a..b), narrows the list.`;
+  return { commits, more: more || dropped > 0, note };
 }
 
 export function formatLog(result: LogResult): string {
@@ -90,6 +111,7 @@ export function formatLog(result: LogResult): string {
   const lines = result.commits.map(
     (c) => `${c.hash.slice(0, 12)} ${c.date.slice(0, 10)} ${c.author}: ${c.subject}${c.body ? `\n    ${c.body.split('\n').join('\n    ')}` : ''}`,
   );
-  if (result.more) lines.push('(more commits; raise max_count or narrow with since, ref or path)');
+  if (result.note) lines.push(`(${result.note})`);
+  else if (result.more) lines.push('(more commits; raise max_count or narrow with since, ref or path)');
   return lines.join('\n');
 }

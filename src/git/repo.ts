@@ -2,20 +2,24 @@
 //
 // 1. `repo_path` (default: the first workspace root) goes through the path policy (symlinks
 //    resolved), so a link pointing outside the workspace is refused before git runs.
-// 2. git finds the work tree from there; its real top level must lie inside the workspace (for
-//    changes: a writable root). This also catches core.worktree pointing elsewhere and a
-//    directory that is only inside a repository outside the workspace.
-// 3. The git directory must lie inside the workspace too, unless it is the linked-worktree
-//    directory of a repository whose back-link names this very work tree (a delegate's worktree
-//    under .agentbox/worktrees/ has its git dir in the main repository). A `.git` file that
-//    points at some other repository is refused.
-// 4. Filter drivers from the repository's own config are switched off (settings.ts).
+// 2. One `git rev-parse` finds the work tree, the git dir and the common dir. The real top level
+//    must lie inside the workspace (for changes: a writable root); this also catches core.worktree
+//    pointing elsewhere and a directory that is only inside a repository outside the workspace.
+// 3. confine.ts checks the layout (the `.git` that led there, a worktree's back-link) and, in
+//    workspace-write mode, that sandboxed commands cannot write the git dir or anything git reads
+//    through it. In the other modes the git dir must lie in the workspace too, unless it is the
+//    linked-worktree directory of a repository whose back-link names this very work tree.
+// 4. Filter drivers from the repository's own config are switched off (settings.ts). The config
+//    is listed only when its files mention filters, signing or includes: most never do.
+// 5. Every later command gets GIT_DIR and GIT_WORK_TREE, so git never searches again: a `.git`
+//    a command swaps in after the check is not read.
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { containingRoot, isInside, resolveForRead, type Policy, type SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
+import { checkIncludes, checkLayout, checkProtected, type Layout, type Located } from './confine.js';
 import { runGit, type GitCommand, type RunOptions, type RunOutput } from './run.js';
-import { gitEnv, parseScopedConfig, repoConfigOverrides, repoSigningProgram, safeConfig, type GitSettings } from './settings.js';
+import { gitEnv, includedFiles, parseScopedConfig, repoConfigOverrides, repoSigningProgram, safeConfig, type GitSettings } from './settings.js';
 
 /** What a git operation needs from its caller: the policy in force, the git settings, the call's signal. */
 export interface GitContext {
@@ -32,6 +36,7 @@ export interface Repo {
   readonly top: SafePath;
   readonly gitDir: string;
   readonly commonDir: string;
+  readonly layout: Layout;
   readonly access: Access;
   readonly ctx: GitContext;
   /** A signing program set by the repository's own config, if any (see commit). */
@@ -40,12 +45,14 @@ export interface Repo {
   run(args: readonly string[], opts?: RunOptions): Promise<Result<RunOutput>>;
 }
 
+const READ_ONLY_TOOLS = 'git_status, git_diff, git_log, git_show, git_branch_list and git_worktree list';
+
 /** Opens the repository at or above `repoPath` (default: the first workspace root). */
 export async function openRepo(ctx: GitContext, repoPath: string | undefined, access: Access): Promise<Result<Repo>> {
   const { policy, settings } = ctx;
   if (!settings.bin) return fail('git_missing', 'git is not installed (not found on PATH at start-up).', 'Install git; `agentbox doctor` checks it.');
   if (access === 'write' && policy.mode === 'read-only') {
-    return fail('read_only', 'Cannot change the repository: the sandbox is in read-only mode.', 'Only git_status, git_diff, git_log, git_show and git_branch_list work in this session.');
+    return fail('read_only', 'Cannot change the repository: the sandbox is in read-only mode.', `Only ${READ_ONLY_TOOLS} work in this session.`);
   }
   const requested = repoPath ?? policy.roots[0];
   if (requested === undefined) return fail('no_workspace', 'No workspace root is set.', 'Pass repo_path.');
@@ -55,8 +62,7 @@ export async function openRepo(ctx: GitContext, repoPath: string | undefined, ac
   if (!info) return fail('not_found', `${requested} does not exist.`);
   if (!info.isDirectory()) return fail('not_a_directory', `${requested} is not a directory.`, 'repo_path names the repository directory.');
 
-  const base = baseCommand(ctx, dir.value, []);
-  const found = await runGit(base, ['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir']);
+  const found = await runGit(baseCommand(ctx, dir.value, [], {}), ['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir']);
   if (!found.ok) {
     if (found.error.code === 'not_a_repository') {
       return fail('not_a_repository', `${requested} is not in a git repository.`, 'Pass repo_path pointing at a repository inside the workspace.');
@@ -68,19 +74,41 @@ export async function openRepo(ctx: GitContext, repoPath: string | undefined, ac
   }
   const [topRaw, gitDirRaw, commonRaw] = found.value.stdout.split('\n');
   if (!topRaw || !gitDirRaw || !commonRaw) return fail('not_a_repository', `${requested} is not in a work tree.`);
-  const top = await realpath(topRaw);
-  const gitDir = await realpath(gitDirRaw);
-  const commonDir = await realpath(path.resolve(dir.value, commonRaw));
+  const located = {
+    top: await realpath(topRaw),
+    gitDir: await realpath(gitDirRaw),
+    commonDir: await realpath(path.resolve(dir.value, commonRaw)),
+  };
+  return openLocated(ctx, located, access, requested);
+}
 
+/** Opens the linked worktree at `top` (a real path) of `repo` without asking git to search. */
+export async function openWorktree(repo: Repo, top: string, access: Access): Promise<Result<Repo>> {
+  const text = await readFile(path.join(top, '.git'), 'utf8').catch(() => '');
+  const named = /^gitdir:\s*(.+?)\s*$/m.exec(text)?.[1];
+  const gitDir = named ? await realpath(path.resolve(top, named)).catch(() => undefined) : undefined;
+  if (!gitDir) return fail('not_a_worktree', `${top} is not a worktree (its .git file names no git directory).`);
+  return openLocated(repo.ctx, { top, gitDir, commonDir: repo.commonDir }, access, top);
+}
+
+/** Steps 3 to 5 for a repository whose location is known. */
+async function openLocated(ctx: GitContext, located: Located, access: Access, requested: string): Promise<Result<Repo>> {
+  const { policy } = ctx;
+  const { top, gitDir, commonDir } = located;
   const allowed = allowedRoots(policy, access);
-  if (allowed && !containingRoot(allowed, top)) {
+  if (!containingRoot(allowed, top)) {
     return fail(
       'outside_workspace',
       `The repository at ${top}${requested !== top ? ` (found from ${requested})` : ''} lies outside the ${access === 'write' ? 'writable roots' : 'workspace'}.`,
       `git tools work on repositories inside ${allowed.join(', ')}.`,
     );
   }
-  if (allowed && !containingRoot(allowed, gitDir) && !(await isLinkedWorktree(top, gitDir, commonDir))) {
+  // In workspace-write mode, a repository out of the sandbox's protection is refused as such first.
+  const guarded = await checkProtected(policy, located);
+  if (!guarded.ok) return guarded;
+  const layout = await checkLayout(located);
+  if (!layout.ok) return layout;
+  if (policy.mode !== 'workspace-write' && !containingRoot(allowed, gitDir) && layout.value !== 'worktree') {
     return fail(
       'outside_workspace',
       `The repository's git directory ${gitDir} lies outside the workspace and is not a worktree of it.`,
@@ -88,52 +116,78 @@ export async function openRepo(ctx: GitContext, repoPath: string | undefined, ac
     );
   }
 
-  const listed = await runGit(base, ['config', '--show-scope', '-z', '--get-regexp', '^(filter|gpg)\\.'], { okExit: [1] });
-  if (!listed.ok) return listed;
-  const entries = parseScopedConfig(listed.value.stdout);
-  const overrides = repoConfigOverrides(entries);
-  if (!overrides.ok) {
-    return fail('unsafe_config', `The repository's config sets ${overrides.key}, which agentbox cannot switch off safely.`, 'Remove that filter from .git/config.');
-  }
-  const topSafe = top as SafePath;
-  const signing = repoSigningProgram(entries);
-  const cmd = baseCommand(ctx, top, overrides.overrides);
+  // Repositories the sandbox protects may save a refreshed index as git status does; others not.
+  const env = { GIT_DIR: gitDir, GIT_WORK_TREE: top, ...(policy.mode === 'read-only' ? {} : { optionalLocks: true }) };
+  const config = await repoConfig(ctx, located, env);
+  if (!config.ok) return config;
+  const cmd = baseCommand(ctx, top, config.value.overrides, env);
   return ok({
-    top: topSafe,
+    top: top as SafePath,
     gitDir,
     commonDir,
+    layout: layout.value,
     access,
     ctx,
-    ...(signing ? { repoSigningProgram: signing } : {}),
+    ...(config.value.signing ? { repoSigningProgram: config.value.signing } : {}),
     run: (args, opts) => runGit(cmd, args, opts),
   });
 }
 
-/** Roots the repository must lie in; undefined when everything is allowed. */
-function allowedRoots(policy: Policy, access: Access): readonly string[] | undefined {
-  if (policy.mode === 'danger-full-access') return undefined;
+interface RepoConfig {
+  overrides: string[];
+  signing?: string;
+}
+
+/**
+ * A section header git would read as filter.*, gpg.*, include.* or includeIf.* (`[filter "x"]`,
+ * `[filter.x]`, also after another section on the same line); keys exist only inside sections.
+ */
+const CONFIG_SECTIONS = /\[(filter|gpg|include|includeif)[\s".\]]/i;
+
+/**
+ * The `-c` overrides for the repository's own filter drivers, its signing program, and a check
+ * that it includes no file sandboxed commands can write. git lists the config only when the
+ * repository's config files mention a filter, gpg or an include at all.
+ */
+async function repoConfig(ctx: GitContext, { top, gitDir, commonDir }: Located, env: PinnedEnv): Promise<Result<RepoConfig>> {
+  const files = [path.join(commonDir, 'config'), path.join(gitDir, 'config.worktree')];
+  const texts = await Promise.all(files.map((f) => readFile(f, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? '' : undefined))));
+  if (texts.every((t) => t !== undefined && !CONFIG_SECTIONS.test(t))) return ok({ overrides: [] });
+
+  const listed = await runGit(baseCommand(ctx, top, [], env), ['config', '--show-scope', '--show-origin', '-z', '--get-regexp', '^(filter|gpg|include|includeif)\\.'], { okExit: [1] });
+  if (!listed.ok) return listed;
+  const entries = parseScopedConfig(listed.value.stdout);
+  const included = await checkIncludes(ctx.policy, top, ctx.settings.env.HOME, includedFiles(entries));
+  if (!included.ok) return included;
+  const overrides = repoConfigOverrides(entries);
+  if (!overrides.ok) {
+    return fail('unsafe_config', `The repository's config sets ${overrides.key}, which agentbox cannot switch off safely.`, 'Remove that filter from .git/config.');
+  }
+  const signing = repoSigningProgram(entries);
+  return ok({ overrides: overrides.overrides, ...(signing ? { signing } : {}) });
+}
+
+/** Roots the work tree must lie in. */
+function allowedRoots(policy: Policy, access: Access): readonly string[] {
   // The private temp dir is writable by sandboxed commands; a repository there is not the workspace.
-  if (access === 'write') return policy.writableRoots.filter((r) => r !== policy.tmpDir);
+  if (access === 'write' && policy.mode === 'workspace-write') return policy.writableRoots.filter((r) => r !== policy.tmpDir);
+  // danger-full-access has no sandbox, yet the git tools still stay in the workspace.
   return [...policy.roots, ...policy.readRoots];
 }
 
-/** True when `gitDir` is `<commonDir>/worktrees/<id>` and its `gitdir` back-link names `top/.git`. */
-async function isLinkedWorktree(top: string, gitDir: string, commonDir: string): Promise<boolean> {
-  if (path.dirname(gitDir) !== path.join(commonDir, 'worktrees')) return false;
-  try {
-    const back = (await readFile(path.join(gitDir, 'gitdir'), 'utf8')).trim();
-    return (await realpath(back)) === (await realpath(path.join(top, '.git')));
-  } catch {
-    return false;
-  }
+interface PinnedEnv {
+  GIT_DIR?: string;
+  GIT_WORK_TREE?: string;
+  optionalLocks?: boolean;
 }
 
-function baseCommand(ctx: GitContext, cwd: string, extraConfig: readonly string[]): GitCommand {
+function baseCommand(ctx: GitContext, cwd: string, extraConfig: readonly string[], pinned: PinnedEnv): GitCommand {
   const { settings } = ctx;
+  const { optionalLocks, ...paths } = pinned;
   return {
     bin: settings.bin!,
     cwd,
-    env: gitEnv(settings),
+    env: { ...gitEnv(settings, { optionalLocks: optionalLocks ?? false }), ...paths },
     config: [...safeConfig(settings), ...extraConfig],
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     timeoutMs: settings.timeoutMs,

@@ -24,6 +24,8 @@ export interface RunOptions {
   maxBytes?: number;
   /** Extra environment (e.g. GIT_INDEX_FILE for a temporary index). */
   env?: Record<string, string>;
+  /** Sees what git printed (stderr, then stdout) when it fails, before the failure is classified. */
+  onFailure?: (output: string) => void;
 }
 
 export interface RunOutput {
@@ -110,7 +112,11 @@ export async function runGit(cmd: GitCommand, args: readonly string[], opts: Run
     return ok({ stdout, exitCode, truncated: false });
   } catch (err) {
     if (truncated) return ok({ stdout: Buffer.concat(chunks).toString('utf8'), exitCode, truncated: true });
-    if (err instanceof GitExit) return classifyGitError(`${err.stderr}\n${err.stdout}`, err.exitCode);
+    if (err instanceof GitExit) {
+      const output = `${err.stderr}\n${err.stdout}`;
+      opts.onFailure?.(output);
+      return classifyGitError(output, err.exitCode);
+    }
     if (err instanceof GitPluginError) {
       if (err.plugin === 'abort') return fail('cancelled', 'The git command was cancelled.');
       if (err.plugin === 'timeout') {

@@ -1,19 +1,25 @@
 // What every git invocation runs with. The git tools run in the server process, outside the
-// sandbox, so a repository's own config (which a sandboxed command or a downloaded tree may have
-// written) must not be able to make git run a program. This module builds, as pure functions:
+// sandbox. Which repositories they open at all is decided in confine.ts (in workspace-write mode
+// only those whose .git the sandbox protects); this module is the defence in depth for the
+// repositories that pass: a repository's config (which an earlier session, a downloaded tree or
+// the user wrote) must not be able to make git run a program. It builds, as pure functions:
 //
 // 1. the environment: an allow-list of the server's variables (no GIT_DIR, GIT_EXTERNAL_DIFF,
-//    GIT_SSH_COMMAND, … from the server's environment), then no pager, no editor, no prompts;
+//    GIT_SSH_COMMAND, … from the server's environment), then no pager, no editor, no prompts, no
+//    lazy fetch, and no transport at all (GIT_ALLOW_PROTOCOL, which beats any protocol.*.allow in
+//    a config file) unless the network is allowed;
 // 2. the `-c` settings given on every command line (command-line config beats every file):
 //    hooks off (core.hooksPath=/dev/null, a path where no hook can ever be created), no
-//    fsmonitor, no signing, no auto gc/maintenance, no submodule recursion, no identity guessing,
-//    and no transport at all (protocol.allow=never) unless the network is allowed;
+//    fsmonitor, no signing, no auto gc/maintenance, no submodule recursion or submodule diffs
+//    (a submodule's .git file lies in the work tree, so a child git there would read a config a
+//    sandboxed command wrote), no identity guessing, and protocol.allow=never;
 // 3. per repository, empty overrides for filter drivers that the repository's own config defines
 //    (clean/smudge/process run programs on add, status and checkout). Drivers from the user's
 //    global or system config (git-lfs) are trusted and keep working.
 //
 // Diff drivers (diff.external, diff.<driver>.command/textconv) are switched off per command with
-// --no-ext-diff --no-textconv; pagers only ever start on a terminal, which git never has here.
+// --no-ext-diff --no-textconv, child gits in submodules with --ignore-submodules=dirty and
+// --submodule=short (see diff.ts); pagers only ever start on a terminal, which git never has here.
 import type { Config } from '../config/index.js';
 
 export interface GitSettings {
@@ -66,8 +72,16 @@ const PASSED = new Set([
 /** Passed only when the network is allowed: what transports and credential lookups need. */
 const PASSED_WITH_NETWORK = new Set(['SSH_AUTH_SOCK', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy']);
 
+export interface EnvOptions {
+  /**
+   * Let read commands save what they learn (git status refreshes the index). Off in read-only
+   * mode, where nothing may change, and for repositories the sandbox does not protect.
+   */
+  optionalLocks?: boolean;
+}
+
 /** The environment of every git command. */
-export function gitEnv(s: Pick<GitSettings, 'env' | 'allowNetwork' | 'author'>): Record<string, string> {
+export function gitEnv(s: Pick<GitSettings, 'env' | 'allowNetwork' | 'author'>, opts: EnvOptions = {}): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(s.env)) {
     if (value === undefined) continue;
@@ -83,9 +97,12 @@ export function gitEnv(s: Pick<GitSettings, 'env' | 'allowNetwork' | 'author'>):
     PAGER: 'cat',
     // Paths are passed as literal paths, already checked by the path policy: no pathspec magic.
     GIT_LITERAL_PATHSPECS: '1',
-    // Read-only commands (status, diff) do not rewrite the index as a cache.
-    GIT_OPTIONAL_LOCKS: '0',
+    // A promisor (partial clone) remote is never contacted for a missing object.
+    GIT_NO_LAZY_FETCH: '1',
   });
+  if (!opts.optionalLocks) out.GIT_OPTIONAL_LOCKS = '0';
+  // Beats protocol.<name>.allow=always in a repository's config, which -c protocol.allow does not.
+  if (!s.allowNetwork) out.GIT_ALLOW_PROTOCOL = 'none';
   if (s.author) {
     out.GIT_AUTHOR_NAME = out.GIT_COMMITTER_NAME = s.author.name;
     out.GIT_AUTHOR_EMAIL = out.GIT_COMMITTER_EMAIL = s.author.email;
@@ -101,6 +118,10 @@ export function safeConfig(s: Pick<GitSettings, 'allowHooks' | 'allowNetwork' | 
     'core.quotePath=false',
     'color.ui=false',
     'submodule.recurse=false',
+    // Never start a git in a submodule: not for a diff of it, a summary, or to see if it is dirty.
+    'diff.submodule=short',
+    'status.submoduleSummary=false',
+    'diff.ignoreSubmodules=dirty',
     'gc.auto=0',
     'maintenance.auto=false',
     // Fail with "Author identity unknown" instead of inventing user@hostname.
@@ -117,25 +138,35 @@ export function safeConfig(s: Pick<GitSettings, 'allowHooks' | 'allowNetwork' | 
   ];
 }
 
-/** One config entry as `git config --show-scope -z --get-regexp` lists it. */
+/** One config entry as `git config --show-scope --show-origin -z --get-regexp` lists it. */
 export interface ScopedEntry {
   scope: string;
+  /** Where it was read: `file:<path>` (relative to the work tree), `command line:`, … */
+  origin: string;
   key: string;
   value: string;
 }
 
-/** Parses `git config --show-scope -z --get-regexp …` output: `scope\0key\nvalue\0`. */
+/** Parses `git config --show-scope --show-origin -z --get-regexp …` output: `scope\0origin\0key\nvalue\0`. */
 export function parseScopedConfig(out: string): ScopedEntry[] {
   const parts = out.split('\0');
   const entries: ScopedEntry[] = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) {
+  for (let i = 0; i + 2 < parts.length; i += 3) {
     const scope = parts[i]!;
-    const kv = parts[i + 1]!;
+    const origin = parts[i + 1]!;
+    const kv = parts[i + 2]!;
     const nl = kv.indexOf('\n');
     // git prints section and variable names lowercased; a subsection keeps its case.
-    entries.push({ scope, key: nl < 0 ? kv : kv.slice(0, nl), value: nl < 0 ? '' : kv.slice(nl + 1) });
+    entries.push({ scope, origin, key: nl < 0 ? kv : kv.slice(0, nl), value: nl < 0 ? '' : kv.slice(nl + 1) });
   }
   return entries;
+}
+
+/** An `include.path` or `includeIf.<condition>.path` entry: the file it reads, as written. */
+export function includedFiles(entries: readonly ScopedEntry[]): Array<{ file: string; from: string }> {
+  return entries
+    .filter((e) => /^include(if\..*)?\.path$/is.test(e.key) && e.value !== '')
+    .map((e) => ({ file: e.value, from: e.origin.replace(/^file:/, '') }));
 }
 
 const REPO_SCOPES = new Set(['local', 'worktree']);

@@ -120,7 +120,8 @@ export function operationInProgress(gitDir: string): Operation | undefined {
 }
 
 export async function getStatus(repo: Repo): Promise<Result<RepoStatus>> {
-  const out = await repo.run(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=normal']);
+  // A submodule counts as changed when its commit moved, never by asking a git inside it.
+  const out = await repo.run(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=normal', '--ignore-submodules=dirty']);
   if (!out.ok) return out;
   const operation = operationInProgress(repo.gitDir);
   return ok({ ...parseStatus(out.value.stdout), ...(operation ? { operation } : {}) });

@@ -1,15 +1,18 @@
 // Worktrees: a second checkout of the repository on its own branch, so a delegate (or the host)
 // can work in isolation. New worktrees go under <repo>/.agentbox/worktrees/ by default, which the
 // sandbox keeps read-only for the parent session and which is added to .git/info/exclude so it
-// never shows up as untracked. A path given by the caller must be in a writable root.
+// never shows up as untracked. Any path, the default one included, must resolve (links followed)
+// into a writable root before anything is created; agentbox then creates the default path's
+// directories itself, one at a time, never through a link.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, realpath } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { lstat, mkdir, open, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { containingRoot, isInside, protectedPart, resolveForRead } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { resolveCommit } from './branch.js';
-import { checkRevision, type Repo } from './repo.js';
+import { checkRevision, openWorktree, type Repo } from './repo.js';
+import { getStatus } from './status.js';
 
 /** Where new worktrees go, relative to the repository's top level. */
 export const WORKTREES_DIR = path.join('.agentbox', 'worktrees');
@@ -25,11 +28,12 @@ export interface WorktreeInfo {
   prunable?: boolean;
 }
 
-/** Parses `git worktree list --porcelain`. Pure. */
+/** Parses `git worktree list --porcelain`, with -z (fields end in NUL) or without (in newlines). Pure. */
 export function parseWorktrees(out: string): WorktreeInfo[] {
   const list: WorktreeInfo[] = [];
-  for (const block of out.split(/\n\n+/)) {
-    const lines = block.split('\n').filter(Boolean);
+  const nul = out.includes('\0');
+  for (const block of out.split(nul ? /\0\0+/ : /\n\n+/)) {
+    const lines = block.split(nul ? '\0' : '\n').filter(Boolean);
     const first = lines[0];
     if (!first?.startsWith('worktree ')) continue;
     const wt: WorktreeInfo = { path: first.slice('worktree '.length), branch: null, head: '', main: list.length === 0 };
@@ -45,7 +49,9 @@ export function parseWorktrees(out: string): WorktreeInfo[] {
 }
 
 export async function listWorktrees(repo: Repo): Promise<Result<WorktreeInfo[]>> {
-  const out = await repo.run(['worktree', 'list', '--porcelain']);
+  let out = await repo.run(['worktree', 'list', '--porcelain', '-z']);
+  // -z needs git 2.36; older ones list without it (a path with a newline would then be misread).
+  if (!out.ok && /unknown switch|usage: git worktree/.test(out.error.message)) out = await repo.run(['worktree', 'list', '--porcelain']);
   return out.ok ? ok(parseWorktrees(out.value.stdout)) : out;
 }
 
@@ -57,7 +63,7 @@ export async function worktreePathOf(repo: Repo, branch: string): Promise<string
 
 export function formatWorktrees(list: WorktreeInfo[]): string {
   return list
-    .map((w) => `${w.path}  ${w.branch ?? `(detached ${w.head.slice(0, 12)})`}${w.main ? '  [main]' : ''}${w.locked ? '  [locked]' : ''}${w.prunable ? '  [prunable]' : ''}`)
+    .map((w) => `${w.path}  ${w.branch ?? `(detached ${w.head.slice(0, 12)})`}${w.main ? '  (main worktree)' : ''}${w.locked ? '  (locked)' : ''}${w.prunable ? '  (prunable)' : ''}`)
     .join('\n');
 }
 
@@ -89,31 +95,33 @@ export async function addWorktree(repo: Repo, opts: AddWorktreeOptions = {}): Pr
     const sp = checkRevision(opts.startPoint, 'start point');
     if (!sp.ok) return sp;
   }
+  // The path is checked before anything is created; the default one goes through the same check.
+  const inAgentbox = opts.path === undefined;
+  const target = await checkedWorktreePath(repo, inAgentbox ? freePath(path.join(repo.top, WORKTREES_DIR, slug(branch))) : opts.path!);
+  if (!target.ok) return target;
+  const dest = target.value;
+  if (existsSync(dest)) return fail('path_exists', `${dest} already exists.`, 'Choose a new path for the worktree.');
+
   const exists = await resolveCommit(repo, `refs/heads/${branch}`);
-  const start = exists ? undefined : await resolveCommit(repo, opts.startPoint ?? 'HEAD');
-  if (!exists && !start) {
+  const start = exists ?? (await resolveCommit(repo, opts.startPoint ?? 'HEAD'));
+  if (!start) {
     return opts.startPoint === undefined
       ? fail('no_commits', 'The repository has no commits yet; a worktree needs one to check out.', 'Commit first (git_add, git_commit).')
       : fail('unknown_ref', `Unknown revision '${opts.startPoint}'.`, 'Check the name with git_branch_list or git_log.');
   }
-
-  const target = opts.path !== undefined ? await checkedWorktreePath(repo, opts.path) : ok(freePath(path.join(repo.top, WORKTREES_DIR, slug(branch))));
-  if (!target.ok) return target;
-  const dest = target.value;
-  if (existsSync(dest)) return fail('path_exists', `${dest} already exists.`, 'Choose a new path for the worktree.');
-  if (isInside(path.join(repo.top, '.agentbox'), dest)) {
-    await mkdir(path.dirname(dest), { recursive: true });
-    await excludeAgentboxDir(repo);
+  if (inAgentbox) {
+    const made = await mkdirNoFollow(repo.top, WORKTREES_DIR.split(path.sep));
+    if (!made.ok) return made;
+    const excluded = await excludeAgentboxDir(repo);
+    if (!excluded.ok) return excluded;
   }
 
   const args = exists
     ? ['worktree', 'add', '--end-of-options', dest, branch]
-    : ['worktree', 'add', '--no-track', '-b', branch, '--end-of-options', dest, start!];
+    : ['worktree', 'add', '--no-track', '-b', branch, '--end-of-options', dest, start];
   const out = await repo.run(args);
   if (!out.ok) return out;
-  const real = await realpath(dest);
-  const head = await resolveCommit(repo, `refs/heads/${branch}`);
-  return ok({ path: real, branch, head: head ?? '', createdBranch: !exists });
+  return ok({ path: await realpath(dest), branch, head: start, createdBranch: !exists });
 }
 
 export interface RemoveWorktreeOptions {
@@ -144,16 +152,23 @@ export async function removeWorktree(repo: Repo, where: string, opts: RemoveWork
   }
   if (found.main) return fail('main_worktree', `${where} is the repository's main work tree; it cannot be removed.`);
   const allowed = writableRoots(repo);
-  if (allowed && !containingRoot(allowed, real)) {
+  if (!containingRoot(allowed, real)) {
     return fail('outside_workspace', `The worktree ${real} is outside the writable roots.`, `Allowed: ${allowed.join(', ')}.`);
   }
-  const out = await repo.run(['worktree', 'remove', ...(opts.force ? ['--force'] : []), '--end-of-options', real]);
-  if (!out.ok) {
-    if (/contains modified or untracked files/.test(out.error.message)) {
+  if (!opts.force && existsSync(real)) {
+    // git's own check runs `git status` inside the worktree, which asks a git in each of its
+    // submodules; this one never does. Then --force, as the check is done.
+    const wt = await openWorktree(repo, real, 'read');
+    if (!wt.ok) return wt;
+    const status = await getStatus(wt.value);
+    if (!status.ok) return status;
+    if (!status.value.clean) {
       return fail('dirty_worktree', `The worktree ${where} has uncommitted or untracked files.`, 'Commit them there first, or remove with force: true (they are lost).');
     }
-    return out;
   }
+  // One --force never removes a locked worktree.
+  const out = await repo.run(['worktree', 'remove', '--force', '--end-of-options', real]);
+  if (!out.ok) return out;
   let branchDeleted = false;
   if (opts.deleteBranch && found.branch) {
     const del = await repo.run(['branch', '-D', '--end-of-options', found.branch]);
@@ -171,9 +186,10 @@ async function findWorktree(list: WorktreeInfo[], real: string): Promise<Worktre
   return undefined;
 }
 
-function writableRoots(repo: Repo): readonly string[] | undefined {
+/** Where worktrees may be: the writable roots (in danger-full-access, the workspace roots). */
+function writableRoots(repo: Repo): readonly string[] {
   const { policy } = repo.ctx;
-  if (policy.mode === 'danger-full-access') return undefined;
+  if (policy.mode === 'danger-full-access') return policy.roots;
   return policy.writableRoots.filter((r) => r !== policy.tmpDir);
 }
 
@@ -183,7 +199,6 @@ async function checkedWorktreePath(repo: Repo, requested: string): Promise<Resul
   if (!resolved.ok) return resolved;
   const real = resolved.value as string;
   const allowed = writableRoots(repo);
-  if (!allowed) return ok(real);
   const root = containingRoot(allowed, real);
   if (!root) return fail('outside_workspace', `Cannot create a worktree at ${requested}: it is outside the writable roots.`, `Allowed: ${allowed.join(', ')}.`);
   const part = protectedPart(root, real);
@@ -204,11 +219,42 @@ function freePath(p: string): string {
   return candidate;
 }
 
+/** Creates `parts` below the real directory `base`, one at a time; refuses any that is a link or not a directory. */
+async function mkdirNoFollow(base: string, parts: string[]): Promise<Result<void>> {
+  let dir = base;
+  for (const part of parts) {
+    dir = path.join(dir, part);
+    await mkdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    });
+    const info = await lstat(dir);
+    if (!info.isDirectory()) {
+      return fail('protected_path', `Cannot create a worktree under ${dir}: it is ${info.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}.`, 'Pass path to put the worktree elsewhere.');
+    }
+  }
+  return ok(undefined);
+}
+
 /** Adds /.agentbox/ to the repository's info/exclude once, so worktrees never show as untracked. */
-async function excludeAgentboxDir(repo: Repo): Promise<void> {
+async function excludeAgentboxDir(repo: Repo): Promise<Result<void>> {
+  const made = await mkdirNoFollow(repo.commonDir, ['info']);
+  if (!made.ok) return made;
   const file = path.join(repo.commonDir, 'info', 'exclude');
-  const current = await readFile(file, 'utf8').catch(() => '');
-  if (current.split('\n').some((l) => l.trim() === '/.agentbox/' || l.trim() === '.agentbox/' || l.trim() === '.agentbox')) return;
-  await mkdir(path.dirname(file), { recursive: true });
-  await appendFile(file, `${current === '' || current.endsWith('\n') ? '' : '\n'}/.agentbox/\n`);
+  let handle;
+  try {
+    // O_NOFOLLOW: a link at info/exclude is refused (ELOOP), never written through.
+    handle = await open(file, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW, 0o644);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ELOOP') return fail('protected_path', `${file} is a symbolic link; agentbox does not write through it.`);
+    throw err;
+  }
+  try {
+    const current = (await handle.readFile('utf8')) as string;
+    if (current.split('\n').some((l) => ['/.agentbox/', '.agentbox/', '.agentbox', '/.agentbox'].includes(l.trim()))) return ok(undefined);
+    await handle.appendFile(`${current === '' || current.endsWith('\n') ? '' : '\n'}/.agentbox/\n`);
+    return ok(undefined);
+  } finally {
+    await handle.close();
+  }
 }

@@ -28,6 +28,7 @@ import {
   showText,
   type Access,
   type Repo,
+  type ResetResult,
   type StatusEntry,
   worktreePathOf,
 } from '../git/index.js';
@@ -72,6 +73,7 @@ const LogOutput = {
     }),
   ),
   more: z.boolean(),
+  note: z.string().optional(),
 };
 const BranchOutput = {
   current: z.string().optional(),
@@ -207,8 +209,13 @@ export function gitTools(ctx: SessionContext): AnyToolSpec[] {
       }),
   });
 
-  const staged = (entries: StatusEntry[]) =>
-    entries.length === 0 ? 'Nothing is staged.' : `Staged (${entries.length}):\n${entries.map((e) => `  ${e.change}: ${e.from ? `${e.from} -> ` : ''}${e.path}`).join('\n')}`;
+  const staged = (entries: StatusEntry[], title = 'Staged') =>
+    entries.length === 0 ? 'Nothing is staged.' : `${title} (${entries.length}):\n${entries.map((e) => `  ${e.change}: ${e.from ? `${e.from} -> ` : ''}${e.path}`).join('\n')}`;
+  const unstaged = (specs: string[], r: ResetResult) => {
+    if (r.unstaged.length > 0) return `Unstaged: ${r.unstaged.join(', ')}.\n${staged(r.staged, 'Still staged')}`;
+    if (specs.includes('.')) return 'Nothing is staged; nothing to unstage.';
+    return `${specs.join(', ')} ${specs.length === 1 ? 'was' : 'were'} not staged; nothing to unstage.${r.staged.length > 0 ? `\n${staged(r.staged)}` : ''}`;
+  };
 
   const add = defineTool({
     name: 'git_add',
@@ -236,7 +243,7 @@ export function gitTools(ctx: SessionContext): AnyToolSpec[] {
       withRepo(call, args.repo_path, 'write', async (repo) => {
         const specs = await resolvePathspecs(repo, args.paths);
         if (!specs.ok) return errorResult(specs.error);
-        return text(await resetPaths(repo, specs.value), staged);
+        return text(await resetPaths(repo, specs.value), (r) => unstaged(specs.value, r));
       }),
   });
 
@@ -250,7 +257,8 @@ export function gitTools(ctx: SessionContext): AnyToolSpec[] {
       message: z.string().min(1),
       amend: z.boolean().optional().describe('Replace the last commit.'),
     },
-    annotations: CHANGE,
+    // amend rewrites history.
+    annotations: { ...CHANGE, destructiveHint: true },
     run: (args, call) => withRepo(call, args.repo_path, 'write', async (repo) => text(await commit(repo, args.message, args.amend), formatCommit)),
   });
 

@@ -4,8 +4,13 @@ import { describe, expect, it } from 'vitest';
 import {
   classifyGitError,
   gitEnv,
+  includedFiles,
   parseBranches,
   parseChanges,
+  fitLog,
+  formatLog,
+  formatWorktrees,
+  parseCommitInfo,
   parseLog,
   parseNameStatus,
   parseNumstat,
@@ -45,7 +50,12 @@ describe('gitEnv', () => {
       GIT_PAGER: 'cat',
       LC_ALL: 'C',
       GIT_LITERAL_PATHSPECS: '1',
+      GIT_NO_LAZY_FETCH: '1',
+      GIT_ALLOW_PROTOCOL: 'none',
+      GIT_OPTIONAL_LOCKS: '0',
     });
+    expect(gitEnv({ env, allowNetwork: false }, { optionalLocks: true })).not.toHaveProperty('GIT_OPTIONAL_LOCKS');
+    expect(gitEnv({ env, allowNetwork: true })).not.toHaveProperty('GIT_ALLOW_PROTOCOL');
     for (const name of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_EXTERNAL_DIFF', 'GIT_SSH_COMMAND', 'GIT_CONFIG_PARAMETERS', 'GIT_CONFIG_COUNT', 'GIT_INDEX_FILE', 'OPENAI_API_KEY', 'SSH_AUTH_SOCK']) {
       expect(out, name).not.toHaveProperty(name);
     }
@@ -61,7 +71,17 @@ describe('gitEnv', () => {
 describe('safeConfig', () => {
   it('turns hooks, signing and transports off unless allowed', () => {
     const strict = safeConfig({ allowHooks: false, allowNetwork: false, signCommits: false });
-    expect(strict).toEqual(expect.arrayContaining(['core.hooksPath=/dev/null', 'protocol.allow=never', 'commit.gpgSign=false', 'core.fsmonitor=false', 'user.useConfigOnly=true']));
+    expect(strict).toEqual(
+      expect.arrayContaining([
+        'core.hooksPath=/dev/null',
+        'protocol.allow=never',
+        'commit.gpgSign=false',
+        'core.fsmonitor=false',
+        'user.useConfigOnly=true',
+        'diff.submodule=short',
+        'status.submoduleSummary=false',
+      ]),
+    );
     const loose = safeConfig({ allowHooks: true, allowNetwork: true, signCommits: true });
     for (const s of ['core.hooksPath=/dev/null', 'protocol.allow=never', 'commit.gpgSign=false']) expect(loose).not.toContain(s);
     expect(loose).toContain('core.fsmonitor=false');
@@ -71,9 +91,10 @@ describe('safeConfig', () => {
 describe('repoConfigOverrides', () => {
   it('empties filter drivers defined by the repository, keeping the name case, and leaves global ones', () => {
     const entries = parseScopedConfig(
-      'local\0filter.Evil.clean\ntouch /x; cat\0worktree\0filter.w.process\nrun\0global\0filter.lfs.process\ngit-lfs filter-process\0local\0gpg.program\nevil\0',
+      'local\0file:.git/config\0filter.Evil.clean\ntouch /x; cat\0worktree\0file:.git/config.worktree\0filter.w.process\nrun\0' +
+        'global\0file:/home/u/.gitconfig\0filter.lfs.process\ngit-lfs filter-process\0local\0file:.git/config\0gpg.program\nevil\0',
     );
-    expect(entries[0]).toEqual({ scope: 'local', key: 'filter.Evil.clean', value: 'touch /x; cat' });
+    expect(entries[0]).toEqual({ scope: 'local', origin: 'file:.git/config', key: 'filter.Evil.clean', value: 'touch /x; cat' });
     const r = repoConfigOverrides(entries);
     expect(r).toEqual({
       ok: true,
@@ -91,7 +112,18 @@ describe('repoConfigOverrides', () => {
   });
 
   it('refuses a driver name with "=" in it', () => {
-    expect(repoConfigOverrides([{ scope: 'local', key: 'filter.a=b.clean', value: 'x' }])).toEqual({ ok: false, key: 'filter.a=b.clean' });
+    expect(repoConfigOverrides([{ scope: 'local', origin: 'file:.git/config', key: 'filter.a=b.clean', value: 'x' }])).toEqual({ ok: false, key: 'filter.a=b.clean' });
+  });
+
+  it('lists the files config includes read, with the file that includes them', () => {
+    const entries = parseScopedConfig(
+      'local\0file:.git/config\0include.path\n../shared.gitconfig\0global\0file:/home/u/.gitconfig\0includeif.gitdir:~/work/.path\n~/work.gitconfig\0' +
+        'local\0file:.git/config\0filter.x.clean\ncat\0',
+    );
+    expect(includedFiles(entries)).toEqual([
+      { file: '../shared.gitconfig', from: '.git/config' },
+      { file: '~/work.gitconfig', from: '/home/u/.gitconfig' },
+    ]);
   });
 });
 
@@ -143,14 +175,43 @@ describe('parseStatus', () => {
 });
 
 describe('output parsers', () => {
-  it('parseLog reads fields, keeps bodies, lists parents of merges only', () => {
+  it('parseLog reads NUL-separated fields, keeps bodies, lists parents of merges only', () => {
     const rec = (hash: string, parents: string, subject: string, body: string) =>
-      [hash, 'A <a@x>', '2024-01-02T03:04:05+00:00', parents, subject, body].join('\x1f');
-    const out = `${rec('h2', 'p1 p2', 'Merge', '')}\0\n${rec('h1', 'p0', 'Fix it', 'Because.\n')}\0`;
+      [hash, 'A <a@x>', '2024-01-02T03:04:05+00:00', parents, subject, body].join('\0');
+    // \x1f in a message is just text; each commit ends with one more NUL (-z).
+    const [h2, h1] = ['2'.repeat(40), '1'.repeat(40)];
+    const out = `${rec(h2, 'p1 p2', 'Merge \x1f x', '')}\0${rec(h1, 'p0', 'Fix it', 'Because.\x1f\n')}\0`;
     expect(parseLog(out)).toEqual([
-      { hash: 'h2', author: 'A <a@x>', date: '2024-01-02T03:04:05+00:00', subject: 'Merge', parents: ['p1', 'p2'] },
-      { hash: 'h1', author: 'A <a@x>', date: '2024-01-02T03:04:05+00:00', subject: 'Fix it', body: 'Because.' },
+      { hash: h2, author: 'A <a@x>', date: '2024-01-02T03:04:05+00:00', subject: 'Merge \x1f x', parents: ['p1', 'p2'] },
+      { hash: h1, author: 'A <a@x>', date: '2024-01-02T03:04:05+00:00', subject: 'Fix it', body: 'Because.\x1f' },
     ]);
+  });
+
+  it('fitLog drops the oldest bodies, then the oldest commits, and says what it left out', () => {
+    const commit = (i: number) => ({ hash: `${i}`.repeat(40), author: 'A <a@x>', date: '2024-01-02', subject: `c${i}`, body: 'b'.repeat(500) });
+    const fits = fitLog([commit(1), commit(2)], false, 10_000);
+    expect(fits).toEqual({ commits: [commit(1), commit(2)], more: false });
+    const bodies = fitLog([commit(1), commit(2), commit(3)], false, 1300);
+    expect(bodies.commits.map((c) => c.body !== undefined)).toEqual([true, false, false]);
+    expect(bodies.more).toBe(false);
+    expect(bodies.note).toContain('Left out to stay within 1300 bytes: the message bodies of the 2 oldest commits shown.');
+    const dropped = fitLog([commit(1), commit(2), commit(3)], false, 200);
+    expect(dropped.commits.map((c) => c.subject)).toEqual(['c1']);
+    expect(dropped.more).toBe(true);
+    expect(dropped.note).toContain('the message bodies of the 3 oldest commits shown and 2 older commits.');
+    expect(formatLog(dropped)).toContain(`(${dropped.note})`);
+  });
+
+  it('parseCommitInfo reads diff-tree\'s header and files', () => {
+    expect(parseCommitInfo(`${'a'.repeat(40)}\x1faaaaaaa\x1fSubject \x1f too\0\nM\0a.txt\0R100\0old\0new\0`)).toEqual({
+      hash: 'a'.repeat(40),
+      short: 'aaaaaaa',
+      subject: 'Subject \x1f too',
+      files: [
+        { path: 'a.txt', change: 'modified' },
+        { path: 'new', change: 'renamed', from: 'old' },
+      ],
+    });
   });
 
   it('parseBranches reads local and remote branches, tracking and worktrees', () => {
@@ -206,6 +267,15 @@ describe('output parsers', () => {
       { path: '/repo/.agentbox/worktrees/x', head: 'bbb', branch: null, main: false, locked: true },
     ]);
   });
+  it('parseWorktrees reads the -z list, where a path may hold a newline', () => {
+    const out = 'worktree /r\0HEAD abc\0branch refs/heads/main\0\0worktree /r/odd\nname\0HEAD def\0detached\0locked\0\0';
+    expect(parseWorktrees(out)).toEqual([
+      { path: '/r', branch: 'main', head: 'abc', main: true },
+      { path: '/r/odd\nname', branch: null, head: 'def', main: false, locked: true },
+    ]);
+    expect(formatWorktrees(parseWorktrees(out))).toBe('/r  main  (main worktree)\n/r/odd\nname  (detached def)  (locked)');
+  });
+
 });
 
 describe('classifyGitError', () => {
@@ -228,12 +298,17 @@ describe('classifyGitError', () => {
     [
       'error: The following untracked working tree files would be overwritten by checkout:\n\tnew.txt\nPlease move or remove them before you switch branches.\nAborting',
       'dirty_worktree',
-      'Checkout refused: it would overwrite uncommitted changes in new.txt.',
+      'Checkout refused: it would overwrite the untracked file new.txt.',
     ],
     ['error: you need to resolve your current index first\na.txt: needs merge', 'merge_conflict', 'The repository has unresolved merge conflicts.'],
     ['On branch main\nnothing to commit, working tree clean', 'nothing_to_commit', 'Nothing to commit: no changes are staged.'],
     ['Author identity unknown\n\n*** Please tell me who you are.\n\nfatal: no email was given and auto-detection is disabled', 'no_identity', 'Cannot commit: no git identity (user.name and user.email) is configured.'],
     ["fatal: transport 'file' not allowed", 'network_disabled', 'git tried to reach a remote, and network access is off for git.'],
+    [
+      'warning: lazy fetching disabled; some objects may not be available\nfatal: unable to read 1234',
+      'missing_object',
+      'The object is not in the local repository (a partial clone left it on the remote), and git tools never fetch.',
+    ],
     ['fatal: something new went wrong', 'git_error', 'git failed (exit 128): fatal: something new went wrong'],
   ];
   it.each(cases)('%s', (output, code, message) => {

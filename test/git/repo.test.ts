@@ -1,10 +1,11 @@
 // openRepo and the per-command safety settings, on real repositories: which repositories may be
 // used (containment, symlinks, .git files, linked worktrees), and that a repository's own config
 // cannot make git run a program (filters, fsmonitor, hooks) or act on another directory.
-import { existsSync, mkdirSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addPaths, commit, diffText, getStatus, openRepo, resolvePathspecs } from '../../src/git/index.js';
+import { addPaths, commit, diffText, getStatus, openRepo, resolvePathspecs, sandboxCanWrite } from '../../src/git/index.js';
+import { buildPolicy } from '../../src/sandbox/index.js';
 import { tempDir, tempRepo, type TempDir } from '../support/workspace.js';
 import { git, gitContext, must } from './support.js';
 
@@ -81,7 +82,64 @@ describe('openRepo', () => {
     const ctx = track(gitContext([ws.dir]));
     const r = await openRepo(ctx, 'sub', 'write');
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error.message).toContain('git directory');
+    if (!r.ok) expect(r.error.code).toBe('unprotected_repository');
+    // In read-only mode (nested repositories may be read there) it is refused all the same.
+    const ro = track(gitContext([ws.dir], { mode: 'read-only' }));
+    const read = await openRepo(ro, 'sub', 'read');
+    expect(read.ok).toBe(false);
+    if (!read.ok) expect(read.error.message).toContain(`the .git of another work tree`);
+  });
+
+  it('accepts worktrees and submodules whose git dirs lie in the root\'s .git, and refuses a borrowed git dir', async () => {
+    const root = track(tempRepo());
+    git(root.dir, 'worktree', 'add', '-q', '-b', 'side', root.path('wt'));
+    git(root.dir, 'worktree', 'add', '-q', '-b', 'other', root.path('.agentbox/worktrees/other'));
+    const ctx = track(gitContext([root.dir]));
+    for (const dir of ['wt', '.agentbox/worktrees/other']) {
+      const opened = must(await openRepo(ctx, dir, 'write'));
+      expect(opened.layout).toBe('worktree');
+      expect(opened.commonDir).toBe(root.path('.git'));
+    }
+    // A command rewrites wt/.git to borrow the other worktree's git dir: its back-link says no.
+    root.write('wt/.git', `gitdir: ${root.path('.git/worktrees/other')}\n`);
+    const borrowed = await openRepo(ctx, 'wt', 'read');
+    expect(borrowed.ok).toBe(false);
+    if (!borrowed.ok) expect(borrowed.error.message).toContain(`belongs to the worktree at ${root.path('.agentbox/worktrees/other')}`);
+    // ... or the main repository's own .git: a directory that is not the work tree's top.
+    root.write('wt/.git', `gitdir: ${root.path('.git')}\n`);
+    const main = await openRepo(ctx, 'wt', 'read');
+    expect(main.ok).toBe(false);
+    if (!main.ok) expect(main.error.message).toContain('the .git of another work tree');
+  });
+
+  it('refuses a root whose .git is a link, or holds a link into the work tree', async () => {
+    const linked = track(tempRepo());
+    renameSync(linked.path('.git'), linked.path('real-git'));
+    symlinkSync(linked.path('real-git'), linked.path('.git'));
+    const ctx = track(gitContext([linked.dir]));
+    const r = await openRepo(ctx, undefined, 'read');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toMatch(/real-git lies where sandboxed commands can write|is a symbolic link/);
+
+    const objects = track(tempRepo());
+    renameSync(objects.path('.git/objects'), objects.path('objects-store'));
+    symlinkSync(objects.path('objects-store'), objects.path('.git/objects'));
+    const ctx2 = track(gitContext([objects.dir]));
+    const o = await openRepo(ctx2, undefined, 'read');
+    expect(o.ok).toBe(false);
+    if (!o.ok) expect(o.error.message).toContain(`${objects.path('.git/objects')} leads to ${objects.path('objects-store')}`);
+    // Read-only mode: nothing can be rewritten during the session, so it may be read.
+    const ro = track(gitContext([objects.dir], { mode: 'read-only' }));
+    expect((await openRepo(ro, undefined, 'read')).ok).toBe(true);
+  });
+
+  it('refuses a repository whose objects/info/alternates borrows from the work tree', async () => {
+    const root = track(tempRepo());
+    mkdirSync(root.path('borrowed'));
+    root.write('.git/objects/info/alternates', `${root.path('borrowed')}\n`);
+    const r = await openRepo(track(gitContext([root.dir])), undefined, 'read');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toContain('objects/info/alternates');
   });
 
   it('accepts a linked worktree whose main repository is outside the workspace', async () => {
@@ -112,6 +170,60 @@ describe('openRepo', () => {
     const r = await openRepo(ctx, undefined, 'write');
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.code).toBe('read_only');
+  });
+});
+
+describe('a repository nested in a root (workspace-write)', () => {
+  it('B4: is refused, so a config a command rewrites between the check and the command never runs', async () => {
+    const ws = track(tempDir());
+    const outside = track(tempDir());
+    mkdirSync(ws.path('nested'));
+    git(ws.path('nested'), 'init', '-q');
+    ws.write('nested/a.txt', 'a\n');
+    const ctx = track(gitContext([ws.dir]));
+    const opened = await openRepo(ctx, 'nested', 'read');
+    if (opened.ok) {
+      // What a sandboxed command can do right after the check: add a filter, then git runs.
+      git(ws.path('nested'), 'config', 'filter.evil.clean', `touch ${outside.path('ran')}; cat`);
+      ws.write('nested/.gitattributes', '* filter=evil\n');
+      await addPaths(opened.value, ['.']);
+    }
+    expect(existsSync(outside.path('ran'))).toBe(false);
+    expect(opened.ok).toBe(false);
+    if (!opened.ok) expect(opened.error.message).toContain(`${ws.path('nested')} is nested inside the workspace`);
+    // The same repository may be read in read-only mode, where no command can change it.
+    expect((await openRepo(track(gitContext([ws.dir], { mode: 'read-only' })), 'nested', 'read')).ok).toBe(true);
+  });
+
+  it('B4: refuses a root repository whose config includes a file in the work tree', async () => {
+    const root = track(tempRepo());
+    root.write('shared.gitconfig', '');
+    git(root.dir, 'config', 'include.path', '../shared.gitconfig');
+    const r = await openRepo(track(gitContext([root.dir])), undefined, 'read');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toContain(`includes ${root.path('shared.gitconfig')}`);
+    // An include that does not exist yet is refused as well: a command could create it.
+    git(root.dir, 'config', 'include.path', '../later.gitconfig');
+    const later = await openRepo(track(gitContext([root.dir])), undefined, 'read');
+    expect(later.ok).toBe(false);
+  });
+});
+
+describe('sandboxCanWrite', () => {
+  it('is true in writable roots, except in each root\'s own .git and .agentbox', () => {
+    const policy = buildPolicy({ mode: 'workspace-write', roots: ['/w', '/w/inner'], readRoots: ['/r'], tmpDir: '/t' });
+    const table: Array<[string, boolean]> = [
+      ['/w/nested/.git', true],
+      ['/w/.git/config', false],
+      ['/w/.agentbox/worktrees/x/.git', false],
+      ['/w/inner/.git', false],
+      ['/w/sub/.agentbox', true],
+      ['/t/repo/.git', true],
+      ['/r/repo/.git', false],
+      ['/elsewhere/.git', false],
+    ];
+    for (const [p, expected] of table) expect(sandboxCanWrite(policy, p), p).toBe(expected);
+    expect(sandboxCanWrite(buildPolicy({ mode: 'read-only', roots: ['/w'], tmpDir: '/t' }), '/w/nested/.git')).toBe(false);
   });
 });
 
@@ -241,7 +353,7 @@ describe('resolvePathspecs', () => {
     git(ws.path('repo'), 'init', '-q');
     ws.write('repo/src/a.ts', 'x\n');
     symlinkSync(outside.dir, ws.path('repo/out'));
-    const ctx = track(gitContext([ws.dir]));
+    const ctx = track(gitContext([ws.dir, ws.path('repo')]));
     const repo = must(await openRepo(ctx, 'repo', 'read'));
     expect(must(await resolvePathspecs(repo, ['src/a.ts', '.', 'gone.txt']))).toEqual(['src/a.ts', '.', 'gone.txt']);
     expect(must(await resolvePathspecs(repo, [ws.path('repo/src')]))).toEqual(['src']);

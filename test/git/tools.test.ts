@@ -1,6 +1,9 @@
 // The git tools as a host calls them: the built server over stdio, real repositories in a temp
 // workspace. One server serves the happy paths and the refusals; servers with other settings
 // (hooks allowed, read-only, a small output cap, no identity) are started where a test needs them.
+// Each repository is a workspace root of its own (in workspace-write mode the git tools refuse a
+// repository nested in a root; sandboxed.test.ts covers that), below the first root `ws`, so
+// repo_path can name it relative to ws.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
@@ -34,11 +37,23 @@ let outside: TempDir;
 let home: TempDir;
 let conn: Connected;
 
+/** The repositories the tests make, each a root (created empty before the servers start). */
+const REPOS = [
+  'status', 'diff', 'log', 'show', 'branches', 'commit', 'checkout', 'dirty', 'ignored', 'literal', 'wt', 'hooked', 'hooked-allowed',
+  'hookspath', 'paths', 'errors', 'conflict', 'readonly', 'huge', 'logcut', 'noident',
+];
+
+/** `--root ws` and one `--root` per repository. */
+function rootArgs(): string[] {
+  return ['--root', ws.dir, ...REPOS.flatMap((name) => ['--root', ws.path(name)])];
+}
+
 beforeAll(async () => {
   ws = tempDir('agentbox-gitws-');
   outside = tempDir('agentbox-outside-');
   home = tempDir('agentbox-home-');
-  conn = await connectStdio({ args: ['--root', ws.dir], env: isolatedEnv(home) });
+  for (const name of REPOS) mkdirSync(ws.path(name));
+  conn = await connectStdio({ args: rootArgs(), env: isolatedEnv(home) });
 });
 afterAll(async () => {
   await conn?.close();
@@ -69,11 +84,12 @@ describe('tools/list', () => {
     for (const name of ['git_status', 'git_diff', 'git_log', 'git_show', 'git_branch_list']) {
       expect(byName.get(name)!.annotations?.readOnlyHint, name).toBe(true);
     }
-    for (const name of ['git_reset', 'git_checkout', 'git_worktree']) {
+    // git_commit: amend rewrites history.
+    for (const name of ['git_reset', 'git_commit', 'git_checkout', 'git_worktree']) {
       expect(byName.get(name)!.annotations?.readOnlyHint, name).toBe(false);
       expect(byName.get(name)!.annotations?.destructiveHint, name).toBe(true);
     }
-    for (const name of ['git_add', 'git_commit', 'git_branch_create']) {
+    for (const name of ['git_add', 'git_branch_create']) {
       expect(byName.get(name)!.annotations?.destructiveHint, name).toBe(false);
     }
     for (const name of ['git_status', 'git_log', 'git_branch_list']) expect(byName.get(name)!.outputSchema, name).toBeDefined();
@@ -202,7 +218,10 @@ describe('changing tools', () => {
     expect(added.text).toContain('modified: a.txt');
     expect(added.text).toContain('added: n.txt');
     const reset = await conn.call('git_reset', { repo_path: 'commit', paths: ['n.txt'] });
-    expect(reset.text).not.toContain('n.txt');
+    expect(reset.text).toBe('Unstaged: n.txt.\nStill staged (2):\n  modified: a.txt\n  deleted: gone.txt');
+    const notStaged = await conn.call('git_reset', { repo_path: 'commit', paths: ['n.txt'] });
+    expect(notStaged.isError).toBeFalsy();
+    expect(notStaged.text).toBe('n.txt was not staged; nothing to unstage.\nStaged (2):\n  modified: a.txt\n  deleted: gone.txt');
     expect(readFileSync(path.join(dir, 'n.txt'), 'utf8')).toBe('n\n');
     const committed = await conn.call('git_commit', { repo_path: 'commit', message: 'Change a\n\nAnd remove gone.' });
     expect(committed.isError).toBeFalsy();
@@ -250,6 +269,35 @@ describe('changing tools', () => {
     expect(readFileSync(path.join(dir, 'a.txt'), 'utf8')).toBe('local edit\n');
   });
 
+  it('git_checkout refuses to overwrite an ignored file, and says it is ignored', async () => {
+    const dir = repoIn(ws, 'ignored', { 'a.txt': 'a\n', '.gitignore': 'build.log\n' });
+    git(dir, 'switch', '-q', '-c', 'other');
+    ws.write('ignored/build.log', 'tracked on other\n');
+    git(dir, 'add', '-f', 'build.log');
+    git(dir, 'commit', '-q', '-m', 'track build.log');
+    git(dir, 'switch', '-q', 'main');
+    ws.write('ignored/build.log', 'my local build output\n');
+    const r = await conn.call('git_checkout', { repo_path: 'ignored', ref: 'other' });
+    expect(r.isError).toBe(true);
+    expect(r.text).toContain('Checkout refused: it would overwrite the ignored file build.log.');
+    expect(r.text).toContain('Ignored files are never overwritten either');
+    expect(readFileSync(path.join(dir, 'build.log'), 'utf8')).toBe('my local build output\n');
+    expect(git(dir, 'branch', '--show-current')).toBe('main\n');
+  });
+
+  it('treats paths literally: "*.txt" names that one file, never a pattern', async () => {
+    const dir = repoIn(ws, 'literal', { 'keep.txt': 'k\n' });
+    ws.write('literal/*.txt', 'star\n');
+    ws.write('literal/a.txt', 'a\n');
+    ws.write('literal/keep.txt', 'changed\n');
+    const added = await conn.call('git_add', { repo_path: 'literal', paths: ['*.txt'] });
+    expect(added.text).toBe('Staged (1):\n  added: *.txt');
+    const diff = await conn.call('git_diff', { repo_path: 'literal', paths: ['*.txt'], ref: 'HEAD' });
+    expect(diff.text).toContain('+++ b/*.txt');
+    expect(diff.text).not.toContain('keep.txt');
+    expect(git(dir, 'status', '--porcelain')).toBe('A  *.txt\n M keep.txt\n?? a.txt\n');
+  });
+
   it('git_worktree adds, lists and removes a worktree', async () => {
     const dir = repoIn(ws, 'wt');
     const added = await conn.call('git_worktree', { repo_path: 'wt', action: 'add', branch: 'task-1' });
@@ -258,9 +306,17 @@ describe('changing tools', () => {
     expect(added.text).toContain(`Added worktree ${wtPath} on new branch task-1`);
     expect(existsSync(path.join(wtPath, 'README.md'))).toBe(true);
     const list = await conn.call('git_worktree', { repo_path: 'wt', action: 'list' });
-    expect(list.text).toContain(`${wtPath}  task-1`);
+    expect(list.text).toBe(`${dir}  main  (main worktree)\n${wtPath}  task-1`);
     const status = await conn.call('git_status', { repo_path: 'wt' });
     expect((status.structuredContent as { clean: boolean }).clean).toBe(true);
+    // The new worktree is itself a repository the git tools accept (its git dir is in wt/.git).
+    ws.write('wt/.agentbox/worktrees/task-1/new.txt', 'new\n');
+    const inWorktree = await conn.call('git_add', { repo_path: wtPath, paths: ['new.txt'] });
+    expect(inWorktree.text).toBe('Staged (1):\n  added: new.txt');
+    const dirty = await conn.call('git_worktree', { repo_path: 'wt', action: 'remove', branch: 'task-1' });
+    expect(dirty.isError).toBe(true);
+    expect(dirty.text).toContain('has uncommitted or untracked files');
+    await conn.call('git_commit', { repo_path: wtPath, message: 'new' });
     const removed = await conn.call('git_worktree', { repo_path: 'wt', action: 'remove', branch: 'task-1' });
     expect(removed.text).toContain('Removed worktree');
     expect(existsSync(wtPath)).toBe(false);
@@ -287,7 +343,7 @@ describe('safety', () => {
 
   it('runs hooks when git.allow_hooks is true (so the test above can fail)', async () => {
     const { mark } = hookRepo('hooked-allowed');
-    const c = await connectStdio({ args: ['--root', ws.dir], env: isolatedEnv(home, { AGENTBOX_GIT_ALLOW_HOOKS: 'true' }) });
+    const c = await connectStdio({ args: rootArgs(), env: isolatedEnv(home, { AGENTBOX_GIT_ALLOW_HOOKS: 'true' }) });
     try {
       const r = await c.call('git_commit', { repo_path: 'hooked-allowed', message: 'x' });
       expect(r.isError).toBeFalsy();
@@ -398,7 +454,7 @@ describe('other settings', () => {
   it('read-only mode refuses every change and still reads', async () => {
     const dir = repoIn(ws, 'readonly');
     ws.write('readonly/README.md', 'changed\n');
-    c = await connectStdio({ args: ['--root', ws.dir, '--sandbox', 'read-only'], env: isolatedEnv(home) });
+    c = await connectStdio({ args: [...rootArgs(), '--sandbox', 'read-only'], env: isolatedEnv(home) });
     expect((await c.call('git_status', { repo_path: 'readonly' })).isError).toBeFalsy();
     expect((await c.call('git_diff', { repo_path: 'readonly' })).text).toContain('+changed');
     const attempts: Array<[string, Record<string, unknown>]> = [
@@ -413,6 +469,7 @@ describe('other settings', () => {
       const r = await c.call(tool, { repo_path: 'readonly', ...args });
       expect(r.isError, tool).toBe(true);
       expect(r.text, tool).toContain('read-only mode');
+      expect(r.text, tool).toContain('git_worktree list work in this session');
     }
     expect(git(dir, 'status', '--porcelain')).toBe(' M README.md\n');
     expect(git(dir, 'branch', '--list')).toBe('* main\n');
@@ -423,30 +480,63 @@ describe('other settings', () => {
     const dir = repoIn(ws, 'huge');
     for (let i = 0; i < 30; i++) ws.write(`huge/file${String(i).padStart(2, '0')}.txt`, `${'y'.repeat(100)}\n`.repeat(50));
     git(dir, 'add', '-A');
-    c = await connectStdio({ args: ['--root', ws.dir], env: isolatedEnv(home, { AGENTBOX_GIT_MAX_OUTPUT_BYTES: '4000' }) });
+    c = await connectStdio({ args: rootArgs(), env: isolatedEnv(home, { AGENTBOX_GIT_MAX_OUTPUT_BYTES: '4000' }) });
     const r = await c.call('git_diff', { repo_path: 'huge', staged: true });
     expect(r.isError).toBeFalsy();
     expect(r.text.length).toBeLessThan(4000 + 3000);
     expect(r.text).toContain('[Output cut at 4000 bytes. The diff covers 30 files; shown in full: 0; cut inside file00.txt.');
     expect(r.text).toContain('file29.txt (+50 -0)');
     expect(r.text).toContain('Narrow the request with paths');
-    const log = await c.call('git_show', { repo_path: 'huge', ref: 'HEAD' });
-    expect(log.isError).toBeFalsy();
+    git(dir, 'commit', '-q', '-m', 'thirty files');
+    const show = await c.call('git_show', { repo_path: 'huge', ref: 'HEAD' });
+    expect(show.isError).toBeFalsy();
+    expect(show.text).toMatch(/^commit [0-9a-f]{40}\n/);
+    expect(show.text).toContain(' 30 files changed, 1500 insertions(+)');
+    expect(show.text).toContain('+++ b/file00.txt');
+    expect(show.text).not.toContain('file29.txt\n+');
+    expect(show.text).toMatch(/\n\[Output cut at 4000 bytes\. Use git_show with path to see one file at HEAD, or git_diff with ref and paths to see part of the change\.\]$/);
+    expect(show.text.length).toBeLessThan(4000 + 200);
+    const file = await c.call('git_show', { repo_path: 'huge', ref: 'HEAD', path: 'file00.txt' });
+    expect(file.text.length).toBeLessThan(4000 + 300);
+    expect(file.text).toMatch(/^y{100}\n/);
+    expect(file.text).toContain('[Output cut at 4000 bytes. Read the file in the working tree with read_file');
+  });
+
+  it('cuts a long log at git.max_output_bytes, saying what was left out and how to narrow it', async () => {
+    const dir = repoIn(ws, 'logcut');
+    for (let i = 1; i <= 6; i++) {
+      ws.write(`logcut/f${i}.txt`, `${i}\n`);
+      git(dir, 'add', '-A');
+      git(dir, 'commit', '-q', '-m', `commit ${i}`, '-m', `body ${i} ${'b'.repeat(1500)}`);
+    }
+    c = await connectStdio({ args: rootArgs(), env: isolatedEnv(home, { AGENTBOX_GIT_MAX_OUTPUT_BYTES: '4000' }) });
+    const r = await c.call('git_log', { repo_path: 'logcut', max_count: 5 });
+    const data = r.structuredContent as { commits: Array<{ subject: string; body?: string }>; more: boolean; note?: string };
+    expect(data.commits.map((x) => x.subject)).toEqual(['commit 6', 'commit 5', 'commit 4', 'commit 3', 'commit 2']);
+    expect(data.commits.filter((x) => x.body !== undefined).map((x) => x.subject)).toEqual(['commit 6', 'commit 5']);
+    expect(data.more).toBe(true);
+    expect(data.note).toBe(
+      'Left out to stay within 4000 bytes: the message bodies of the 3 oldest commits shown. ' +
+        'git_show <hash> shows a whole message; a smaller max_count, path or since, or a ref range (a..b), narrows the list.',
+    );
+    expect(r.text).toContain(`(${data.note})`);
+    expect(r.text).not.toContain('raise max_count');
   });
 
   it('a commit without an identity fails saying how to set one; git.author supplies one', async () => {
     const dir = repoIn(ws, 'noident', { 'a.txt': 'a\n' }, false);
     ws.write('noident/a.txt', 'a2\n');
     git(dir, 'add', 'a.txt');
-    c = await connectStdio({ args: ['--root', ws.dir], env: isolatedEnv(home) });
+    c = await connectStdio({ args: rootArgs(), env: isolatedEnv(home) });
     const r = await c.call('git_commit', { repo_path: 'noident', message: 'x' });
     expect(r.isError).toBe(true);
     expect(r.text).toContain('no git identity');
-    expect(r.text).toContain('git config user.name');
-    expect(r.text).toContain('git.author');
+    expect(r.text).toContain('Ask the user to set git.author');
+    expect(r.text).toContain('`git config user.name "Name"`');
+    expect(r.text).toContain('outside agentbox');
     await c.close();
     c = await connectStdio({
-      args: ['--root', ws.dir],
+      args: rootArgs(),
       env: isolatedEnv(home, { AGENTBOX_GIT_AUTHOR_NAME: 'Agent Box', AGENTBOX_GIT_AUTHOR_EMAIL: 'agent@example.com' }),
     });
     const ok = await c.call('git_commit', { repo_path: 'noident', message: 'x' });
