@@ -63,6 +63,8 @@ export class Run {
   usage: Usage = zeroUsage();
   plan: PlanStep[] = [];
   result: DelegateResult | undefined;
+  /** The turn is being saved: nothing more will run, and `done` follows shortly. */
+  ending = false;
   done!: Promise<DelegateResult>;
   readonly #controller = new AbortController();
   readonly #listeners = new Set<() => void>();

@@ -224,7 +224,12 @@ export class AgentService {
 
   /** Continues a thread with a new prompt and its full history (also threads of an earlier server process). */
   async reply(threadId: string, prompt: string, parent: SessionContext, host: RunHost): Promise<Result<Run>> {
-    const active = this.#runs.get(threadId);
+    let active = this.#runs.get(threadId);
+    // A turn whose end is already recorded (its result may have been read) is not in the way.
+    if (active?.ending) {
+      await active.done.catch(() => undefined);
+      active = this.#runs.get(threadId);
+    }
     if (active) {
       return fail(
         'thread_busy',
@@ -495,6 +500,7 @@ export class AgentService {
       ...(meta.worktree ? { branch: meta.worktree.branch } : {}),
       turns: outcome.turns,
     };
+    run.ending = true;
     log.append({
       type: 'turn_ended',
       turn: setup.turn,

@@ -4,6 +4,7 @@
 import type { CallToolResult, ReadResourceResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import type { ToolGroup } from '../config/index.js';
+import type { TaskSource } from '../mcp/tasks.js';
 
 /** The answer to an approval question put to the host's user (MCP elicitation). */
 export type ApprovalAnswer = 'accept' | 'decline' | 'cancel' | 'unavailable' | 'timeout';
@@ -32,7 +33,15 @@ export interface ToolSpec<In extends Shape = Shape> {
   output?: Shape;
   annotations: ToolAnnotations;
   run(args: z.infer<z.ZodObject<In>>, call: CallContext): Promise<CallToolResult>;
+  /**
+   * Also callable as an MCP task (execution.taskSupport "optional"): starts the work without
+   * waiting for it and names the task and the source that answers for it, or gives the error
+   * result of work that could not start. `progress` reaches the caller while its session lasts.
+   */
+  task?(args: z.infer<z.ZodObject<In>>, call: CallContext, progress: (message: string) => void): Promise<TaskStart>;
 }
+
+export type TaskStart = { ok: true; taskId: string; source: TaskSource } | { ok: false; result: CallToolResult };
 
 /** Identity function that keeps the input shape's type for `run`. */
 export function defineTool<In extends Shape>(spec: ToolSpec<In>): ToolSpec<In> {
