@@ -5,7 +5,9 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type * as Pty from '@lydell/node-pty';
+import { existsSync } from 'node:fs';
 import { agentHome, type Json } from '../support/agent.js';
+import { CODEX_BIN, codexEnv } from '../support/codex.js';
 import { call, patch, say, startModelServer, type ModelServer } from '../support/model-server.mjs';
 import { CLI } from '../support/paths.js';
 import { tempDir, type TempDir } from '../support/workspace.js';
@@ -63,9 +65,9 @@ function inTerminal(args: string[], opts: { onData?: (all: string, term: Pty.IPt
 }
 
 /** Runs the CLI with pipes; resolves with stdout, stderr and the exit code. */
-function piped(args: string[], stdin = ''): Promise<{ stdout: string; stderr: string; code: number | null }> {
+function piped(args: string[], stdin = '', extraEnv: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ws.dir, env: env(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ws.dir, env: { ...env(), ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -236,5 +238,24 @@ describe('agentbox threads', () => {
     const missing = await piped(['threads', 'show', '0190a0b0-0000-7000-8000-000000000000']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('not found');
+  });
+});
+
+describe.skipIf(!existsSync(CODEX_BIN))('agentbox exec --backend codex', () => {
+  it('runs the task with the Codex CLI and prints its events in the same JSONL', async () => {
+    const cx = codexEnv(model);
+    try {
+      model.script({ output: [call('exec_command', { cmd: 'node test.js' }, 'c1')] }, { output: [say('the test fails: add subtracts')] });
+      const { stdout, code } = await piped(['exec', '--json', '--backend', 'codex', 'why does node test.js fail?'], '', { ...cx.env, AGENTBOX_CODEX_PATH: CODEX_BIN });
+      expect(code).toBe(0);
+      const events = stdout.trim().split('\n').map((l) => JSON.parse(l) as Json);
+      expect(events[0]).toMatchObject({ type: 'thread.started', backend: 'codex' });
+      const command = events.find((e) => e.type === 'item.completed' && e.item.type === 'command_execution');
+      expect(command.item).toMatchObject({ exit_code: 1 });
+      expect(command.item.aggregated_output).toContain('add(2, 3) = -1');
+      expect(events.at(-1)).toMatchObject({ type: 'turn.completed', result: { status: 'completed', content: 'the test fails: add subtracts' } });
+    } finally {
+      cx.dir.cleanup();
+    }
   });
 });
