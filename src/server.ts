@@ -16,6 +16,7 @@ import { compactToolList, wrapRequestHandler } from './mcp/tool-list.js';
 import type { Runtime } from './runtime.js';
 import { createSessionContext, type SessionContext } from './session.js';
 import type { AnyToolSpec, ResourceSpec } from './tools/define.js';
+import { codexCompatTools } from './tools/codex-compat.js';
 import { delegateResources, delegateTaskSource, delegateTools } from './tools/delegate.js';
 import { editTools } from './tools/edit.js';
 import { fileTools } from './tools/files.js';
@@ -38,7 +39,15 @@ export interface CreateServerOptions {
 
 /** Every tool agentbox has, for one session, before the `tools` setting filters them. */
 export function allTools(session: SessionContext): AnyToolSpec[] {
-  return [...fileTools(session), ...editTools(session), ...patchTools(session), ...shellTools(session), ...gitTools(session), ...delegateTools(session, allTools)];
+  return [
+    ...fileTools(session),
+    ...editTools(session),
+    ...patchTools(session),
+    ...shellTools(session),
+    ...gitTools(session),
+    ...delegateTools(session, allTools),
+    ...(session.runtime.config.codex.compat ? codexCompatTools(session, allTools) : []),
+  ];
 }
 
 /** Every resource agentbox publishes, for one session, before the `tools` setting filters them by group. */
@@ -104,7 +113,7 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
   for (const tool of tools) {
     published++;
     // Strict: a misspelled argument is an error the model can fix, not silently ignored.
-    const inputSchema = z.object(tool.input).strict();
+    const inputSchema = tool.strict === false ? z.object(tool.input).passthrough() : z.object(tool.input).strict();
     const config = {
       title: tool.title,
       description: tool.description,
@@ -170,7 +179,8 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
     server.server.registerCapabilities({ tools: {} });
     server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [] }));
   }
-  compactToolList(server);
+  const listings = new Map(tools.filter((t) => t.listing).map((t) => [t.name, t.listing!]));
+  compactToolList(server, listings.size > 0 ? (t) => (listings.has(t.name) ? { ...t, ...listings.get(t.name) } : t) : undefined);
 
   return {
     server,

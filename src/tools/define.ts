@@ -1,7 +1,7 @@
 // What a tool is: a name, a description written for a model, a zod input shape, annotations and
 // one `run` function. The same definition is published to MCP hosts (server.ts) and given to the
 // delegate's subagent (agent/), so each tool has exactly one implementation.
-import type { CallToolResult, ReadResourceResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ReadResourceResult, Tool, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import type { ToolGroup } from '../config/index.js';
 import type { TaskSource } from '../mcp/tasks.js';
@@ -32,6 +32,10 @@ export interface ToolSpec<In extends Shape = Shape> {
   /** Only for tools whose result is data (structuredContent); payload tools return text only. */
   output?: Shape;
   annotations: ToolAnnotations;
+  /** Unknown arguments are an error (default), or passed over (`false`). */
+  strict?: boolean;
+  /** Published in tools/list exactly as given, instead of what the zod shapes produce (a compatibility tool's fixed schemas). */
+  listing?: Pick<Tool, 'name' | 'title' | 'description' | 'inputSchema' | 'outputSchema'>;
   run(args: z.infer<z.ZodObject<In>>, call: CallContext): Promise<CallToolResult>;
   /**
    * Also callable as an MCP task (execution.taskSupport "optional"): starts the work without

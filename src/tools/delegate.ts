@@ -262,12 +262,16 @@ function stateResult(threadId: string, s: Awaited<ReturnType<AgentService['state
 /** Waits for the run (cancelling it when the call is cancelled) and renders its result. */
 async function finish(started: Result<Run>, call: CallContext) {
   if (!started.ok) return errorResult(started.error);
-  const run = started.value;
+  return resultOf(await waitForRun(started.value, call));
+}
+
+/** The run's result; cancelling the call cancels the run. */
+export async function waitForRun(run: Run, call: CallContext): Promise<DelegateResult> {
   const cancel = () => run.cancel('cancelled');
   if (call.signal.aborted) cancel();
   call.signal.addEventListener('abort', cancel, { once: true });
   try {
-    return resultOf(await run.done);
+    return await run.done;
   } finally {
     call.signal.removeEventListener('abort', cancel);
   }
