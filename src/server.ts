@@ -1,6 +1,8 @@
 // createServer: one McpServer with agentbox's tools, for one MCP session. The stdio transport makes
 // one; the HTTP transport makes one per session. Tools come from tools/*.ts as ToolSpecs; this file
-// only publishes them; mcp/ holds the glue (call context, host roots, log level, tools/list).
+// only publishes them (a tool with `task` also as an MCP task tool); mcp/ holds the glue (call
+// context, host roots, log level, tools/list, the task store).
+import type { CreateTaskRequestHandlerExtra, TaskRequestHandlerExtra } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolRequest, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
@@ -10,7 +12,6 @@ import { callContext } from './mcp/call-context.js';
 import type { Extra } from './mcp/extra.js';
 import { trackHostRoots } from './mcp/host-roots.js';
 import { trackLogLevel } from './mcp/log-level.js';
-import type { CreateTaskRequestHandlerExtra, TaskRequestHandlerExtra } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
 import { SourceTaskStore, TASK_POLL_MS } from './mcp/tasks.js';
 import { compactToolList, wrapRequestHandler } from './mcp/tool-list.js';
 import type { Runtime } from './runtime.js';

@@ -8,9 +8,8 @@
 //
 // One store per Runtime, shared by every MCP session: like threads, a task is not tied to the
 // session that created it (HTTP sessions come and go; the task id is the capability).
-import type { Request, RequestId, Result, Task } from '@modelcontextprotocol/sdk/types.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { CreateTaskOptions, TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
+import type { CallToolResult, Request, RequestId, Result, Task } from '@modelcontextprotocol/sdk/types.js';
 
 export type TaskState = { status: 'working' | 'completed' | 'failed' | 'cancelled'; message?: string; createdAt?: string };
 
@@ -20,8 +19,8 @@ export interface TaskSource {
   state(taskId: string): Promise<TaskState | undefined>;
   /** The tool result, once the work has ended (waits for it otherwise). */
   result(taskId: string): Promise<CallToolResult>;
-  /** Stops the work; resolves when asked, not when it has stopped. */
-  cancel(taskId: string): void;
+  /** Asks the work to stop (it stops shortly after); false when it is not running in this process. */
+  cancel(taskId: string): boolean;
 }
 
 interface Entry {
@@ -32,14 +31,16 @@ interface Entry {
   pollInterval: number;
   cancelled?: boolean;
   lastStatus?: string;
-  /** A task whose work never started: its status and result are fixed. */
-  fixed?: { status: 'failed'; result: CallToolResult; message: string };
+  /** A task whose work never started (or whose result was stored): its status and result are fixed. */
+  fixed?: { status: 'completed' | 'failed'; result: CallToolResult; message: string };
 }
 
 /** How often a client is asked to poll. */
 export const TASK_POLL_MS = 1000;
 /** Tasks this process remembers beyond their sources (oldest forgotten first). */
 const MAX_ENTRIES = 1000;
+/** tasks/list shows the newest this many. */
+const LIST_MAX = 100;
 
 export class SourceTaskStore implements TaskStore {
   readonly #entries = new Map<string, Entry>();
@@ -89,7 +90,7 @@ export class SourceTaskStore implements TaskStore {
 
   async storeTaskResult(taskId: string, status: 'completed' | 'failed', result: Result): Promise<void> {
     const entry = this.#entries.get(taskId) ?? this.#remember(taskId, undefined);
-    entry.fixed = { status: 'failed', result: result as CallToolResult, message: status };
+    entry.fixed = { status, result: result as CallToolResult, message: status };
     entry.lastUpdatedAt = new Date().toISOString();
   }
 
@@ -106,15 +107,15 @@ export class SourceTaskStore implements TaskStore {
     const found = entry?.source ? { source: entry.source } : await this.#state(taskId, undefined);
     if (!found) throw new Error(`Task ${taskId} not found.`);
     if (status !== 'cancelled') return; // the work's own state is the status; only a cancel comes from outside
+    if (!found.source.cancel(taskId)) throw new Error(`Task ${taskId} is not running in this server, so it cannot be cancelled here.`);
     const known = entry ?? this.#remember(taskId, found.source);
     known.cancelled = true;
     known.lastUpdatedAt = new Date().toISOString();
-    found.source.cancel(taskId);
   }
 
   async listTasks(_cursor?: string): Promise<{ tasks: Task[]; nextCursor?: string }> {
     const tasks: Task[] = [];
-    for (const id of [...this.#entries.keys()].reverse()) {
+    for (const id of [...this.#entries.keys()].reverse().slice(0, LIST_MAX)) {
       const t = await this.getTask(id);
       if (t) tasks.push(t);
     }

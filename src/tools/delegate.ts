@@ -6,7 +6,18 @@
 // result rendering.
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { agentService, detachedHost, isThreadId, renderTranscript, type AgentService, type DelegateResult, type Run, type RunHost, type ToolsFor } from '../agent/index.js';
+import {
+  agentService,
+  detachedHost,
+  isThreadId,
+  renderTranscript,
+  type AgentService,
+  type DelegateResult,
+  type Run,
+  type RunHost,
+  type ThreadState,
+  type ToolsFor,
+} from '../agent/index.js';
 import { ApprovalPolicy, ReasoningEffort, SandboxMode } from '../config/index.js';
 import type { TaskSource, TaskState } from '../mcp/tasks.js';
 import type { SessionContext } from '../session.js';
@@ -210,7 +221,9 @@ function createTaskSource(service: AgentService): TaskSource {
     cancel(taskId) {
       const id = parse(taskId);
       const run = id ? service.running(id.threadId) : undefined;
-      if (run && run.turn === id!.turn) run.cancel('cancelled');
+      if (!run || run.turn !== id!.turn) return false;
+      run.cancel('cancelled');
+      return true;
     },
   };
 }
@@ -231,7 +244,7 @@ function changeOf(run: Run, ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function stateResult(threadId: string, s: Awaited<ReturnType<AgentService['state']>> extends Result<infer T> ? T : never): CallToolResult {
+function stateResult(threadId: string, s: ThreadState): CallToolResult {
   switch (s.state) {
     case 'finished':
       return resultOf(s.result);
