@@ -27,14 +27,13 @@ import { answerCheck } from './answer.js';
 import { trackChanges, type ChangeSet } from './changes.js';
 import { codexBinary, runCodexTurn } from './codex.js';
 import { openingItems } from './context.js';
-import { ItemEvents, turnEndEvent } from './events.js';
+import { ItemEvents, turnEndEvent, type RunEvent } from './events.js';
 import { type Item } from './items.js';
 import { runTurn, type AnswerCheck, type TurnOutcome } from './loop.js';
 import { createModelClient, type ModelClient } from './model.js';
 import { BASE_INSTRUCTIONS } from './prompts/base.js';
 import { resolveProvider, useFreeformApplyPatch, type ResolvedProvider } from './provider.js';
 import { Run, type DelegateResult, type RunHost } from './run.js';
-import type { RunEvent } from './events.js';
 import { newThreadId, ThreadStore, turnLines, type Backend, type ThreadLog, type ThreadMeta, type ThreadStatus } from './threads.js';
 import { buildToolbox, SUBAGENT_TOOLS } from './toolbox.js';
 import { commitWorktree, createWorktree, mapIntoWorktree, mapOutOfWorktree } from './worktree.js';
@@ -101,6 +100,10 @@ export function agentService(runtime: Runtime, toolsFor: ToolsFor): AgentService
   return service;
 }
 
+/** What a codex thread records as model and provider when Codex's own config chooses them. */
+const CODEX_DEFAULT_MODEL = 'codex default';
+const CODEX_DEFAULT_PROVIDER = 'codex';
+
 const MODE_RANK: Record<SandboxMode, number> = { 'read-only': 0, 'workspace-write': 1, 'danger-full-access': 2 };
 
 export class AgentService {
@@ -136,7 +139,7 @@ export class AgentService {
     if (!network.ok) return network;
     const backend = params.backend ?? 'agentbox';
     // The codex backend uses Codex's own config for what is not given (model, provider).
-    const providerId = params.provider ?? (backend === 'codex' ? 'codex' : config.model_provider);
+    const providerId = params.provider ?? (backend === 'codex' ? CODEX_DEFAULT_PROVIDER : config.model_provider);
     let provider: ResolvedProvider | undefined;
     let codexBin: string | undefined;
     if (backend === 'codex') {
@@ -186,7 +189,7 @@ export class AgentService {
       created: new Date().toISOString(),
       title: titleOf(params.prompt),
       cwd: workDir,
-      model: params.model ?? (backend === 'codex' ? 'codex default' : config.model),
+      model: params.model ?? (backend === 'codex' ? CODEX_DEFAULT_MODEL : config.model),
       provider: providerId,
       sandbox: mode,
       approval_policy: approval,
@@ -390,8 +393,8 @@ export class AgentService {
             prompt: setup.prompt,
             cwd: meta.cwd,
             ...(setup.codexThreadId ? { resumeId: setup.codexThreadId } : {}),
-            ...(meta.model !== 'codex default' ? { model: meta.model } : {}),
-            ...(meta.provider !== 'codex' ? { provider: meta.provider } : {}),
+            ...(meta.model !== CODEX_DEFAULT_MODEL ? { model: meta.model } : {}),
+            ...(meta.provider !== CODEX_DEFAULT_PROVIDER ? { provider: meta.provider } : {}),
             sandbox: meta.sandbox,
             network: meta.network,
             ...(meta.reasoning_effort ? { reasoningEffort: meta.reasoning_effort } : {}),
