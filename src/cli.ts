@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// The `agentbox` command: `serve` (stdio or Streamable HTTP) and `doctor`.
+// The `agentbox` command: `serve` (stdio or Streamable HTTP), `exec` (the agent loop from a
+// terminal), `threads` (the persisted threads) and `doctor`.
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import {
+  agentboxHome,
   ALL_TOOL_GROUPS,
   ApprovalPolicy,
   assertDirectories,
@@ -9,6 +13,7 @@ import {
   flagsLayer,
   loadConfig,
   LogLevel,
+  ReasoningEffort,
   SandboxMode,
   type ConfigInput,
   type LoadedConfig,
@@ -33,6 +38,7 @@ interface ServeFlags extends CommonFlags {
   port?: number;
   authToken?: string;
   banner?: boolean;
+  codexCompat?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -70,6 +76,7 @@ function flagsToLayer(flags: ServeFlags) {
   set('http.host', '--host', flags.host);
   set('http.port', '--port', flags.port);
   set('http.auth_token', '--auth-token', flags.authToken);
+  set('codex.compat', '--codex-compat', flags.codexCompat);
   return flagsLayer(values, names);
 }
 
@@ -94,7 +101,8 @@ addCommonOptions(
     .option('--host <host>', 'HTTP address to bind (default 127.0.0.1)')
     .option('--port <port>', 'HTTP port (default 8765; 0 picks a free one)', (v) => parsePort(v))
     .option('--auth-token <token>', 'bearer token HTTP clients must send (required off loopback)')
-    .option('--banner', 'print the URL and host config snippets once listening'),
+    .option('--banner', 'print the URL and host config snippets once listening')
+    .option('--codex-compat', 'also publish `codex` and `codex-reply`, a drop-in for the removed `codex mcp-server`'),
 ).action(async (flags: ServeFlags) => {
   if (flags.stdio && flags.http) throw new ConfigError('choose one transport: --stdio or --http, not both.');
   const loaded = load(flags);
@@ -138,6 +146,127 @@ addCommonOptions(
   const ok = await runDoctor(loaded, { json: Boolean(flags.json) });
   process.exitCode = ok ? 0 : 1;
 });
+
+interface ExecFlags {
+  json?: boolean;
+  model?: string;
+  provider?: string;
+  sandbox?: string;
+  cwd?: string;
+  resume?: string;
+  backend?: 'agentbox' | 'codex';
+  reasoningEffort?: string;
+  approvalPolicy?: string;
+  network?: boolean;
+  maxTurns?: number;
+  timeoutMs?: number;
+  logLevel?: string;
+}
+
+program
+  .command('exec')
+  .description('run the agent loop on a task from a terminal: the same run as a delegate call')
+  .argument('[task]', 'the task; "-" (or none, with stdin not a terminal) reads it from stdin')
+  .option('--json', 'print JSONL events on stdout (the shape of `codex exec --json`)')
+  .option('-m, --model <model>', 'model (default: `model` in config.toml)')
+  .option('--provider <id>', 'a model_providers id (default: `model_provider`)')
+  .addOption(new Option('-s, --sandbox <mode>', 'sandbox mode').choices(SandboxMode.options))
+  .option('-C, --cwd <dir>', 'where the agent works, and the workspace (default: the current directory)')
+  .option('--resume <threadId>', 'continue a thread (its settings are kept)')
+  .addOption(new Option('--backend <backend>', 'agentbox\'s own loop, or the Codex CLI').choices(['agentbox', 'codex']))
+  .addOption(new Option('--reasoning-effort <effort>').choices(ReasoningEffort.options))
+  .addOption(new Option('--approval-policy <policy>', 'when to ask (on this terminal)').choices(ApprovalPolicy.options))
+  .option('--network', 'allow network access inside the sandbox')
+  .option('--max-turns <n>', 'most model responses', (v) => positive(v, '--max-turns'))
+  .option('--timeout-ms <ms>', 'most time for the run', (v) => positive(v, '--timeout-ms'))
+  .addOption(new Option('--log-level <level>', 'stderr log level (default warn)').choices(LogLevel.options))
+  .action(async (task: string | undefined, flags: ExecFlags) => {
+    const prompt = await readPrompt(task);
+    const home = agentboxHome();
+    let cwd = flags.cwd ? existingDir(flags.cwd, '--cwd') : realpathSync(process.cwd());
+    if (flags.resume && !flags.cwd) {
+      // A thread continues where it started: its directory is the workspace.
+      const { ThreadStore } = await import('./agent/index.js');
+      const thread = await new ThreadStore(path.join(home, 'threads')).load(flags.resume);
+      if (thread.ok) cwd = thread.value.meta.worktree?.repo ?? thread.value.meta.cwd;
+    }
+    const values: ConfigInput & Record<string, unknown> = { roots: [cwd], log_level: (flags.logLevel ?? 'warn') as LogLevel };
+    const names: Record<string, string> = { roots: '--cwd', log_level: '--log-level' };
+    if (flags.sandbox) ((values.sandbox = { mode: flags.sandbox as SandboxMode }), (names['sandbox.mode'] = '--sandbox'));
+    if (flags.network) ((values.sandbox = { ...(values.sandbox as object), network: true }), (names['sandbox.network'] = '--network'));
+    if (flags.approvalPolicy) ((values.approval_policy = flags.approvalPolicy as ApprovalPolicy), (names.approval_policy = '--approval-policy'));
+    const loaded = loadConfig({ flags: flagsLayer(values, names) });
+    for (const warning of loaded.warnings) process.stderr.write(`agentbox: warning: ${warning}\n`);
+    const { createLogger } = await import('./log.js');
+    const { createRuntime } = await import('./runtime.js');
+    const { runExec } = await import('./terminal/exec.js');
+    const runtime = createRuntime({ config: loaded.config, home: loaded.home, log: createLogger(loaded.config.log_level), cwd });
+    let code = 1;
+    try {
+      code = await runExec(runtime, {
+        prompt,
+        json: Boolean(flags.json),
+        cwd,
+        ...(flags.resume ? { resume: flags.resume } : {}),
+        ...(flags.model ? { model: flags.model } : {}),
+        ...(flags.provider ? { provider: flags.provider } : {}),
+        ...(flags.backend ? { backend: flags.backend } : {}),
+        ...(flags.reasoningEffort ? { reasoningEffort: flags.reasoningEffort as ReasoningEffort } : {}),
+        ...(flags.approvalPolicy ? { approvalPolicy: flags.approvalPolicy as ApprovalPolicy } : {}),
+        ...(flags.maxTurns ? { maxTurns: flags.maxTurns } : {}),
+        ...(flags.timeoutMs ? { timeoutMs: flags.timeoutMs } : {}),
+      });
+    } finally {
+      await runtime.shutdown();
+    }
+    process.exit(code);
+  });
+
+const threads = program.command('threads').description('the persisted delegate threads ($AGENTBOX_HOME/threads)');
+threads
+  .command('list')
+  .description('every thread, most recent first')
+  .option('--json', 'as JSON')
+  .action(async (flags: { json?: boolean }) => {
+    const { listThreads } = await import('./terminal/threads.js');
+    process.exitCode = await listThreads(agentboxHome(), Boolean(flags.json));
+  });
+threads
+  .command('show')
+  .description('one thread\'s transcript')
+  .argument('<id>', 'the thread id')
+  .option('--json', 'the thread\'s settings, state and every line, as JSON')
+  .action(async (id: string, flags: { json?: boolean }) => {
+    const { showThread } = await import('./terminal/threads.js');
+    process.exitCode = await showThread(agentboxHome(), id, Boolean(flags.json));
+  });
+
+/** The task from the argument, or stdin for "-" or no argument (a terminal on stdin must give one). */
+async function readPrompt(task: string | undefined): Promise<string> {
+  if (task !== undefined && task !== '-') {
+    if (!task.trim()) throw new ConfigError('the task is empty.');
+    return task;
+  }
+  if (process.stdin.isTTY) throw new ConfigError('give the task as an argument: agentbox exec "fix the failing test" (or pipe it in with -).');
+  const text = readFileSync(0, 'utf8');
+  if (!text.trim()) throw new ConfigError('no task on stdin.');
+  return text;
+}
+
+function existingDir(dir: string, flag: string): string {
+  try {
+    if (statSync(dir).isDirectory()) return realpathSync(dir);
+  } catch {
+    // reported below
+  }
+  throw new ConfigError(`${flag} = ${JSON.stringify(dir)}: not an existing directory.`);
+}
+
+function positive(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${flag} = ${JSON.stringify(value)}: expected a positive integer.`);
+  return n;
+}
 
 function parsePort(value: string): number {
   const n = Number(value);

@@ -72,6 +72,16 @@ async function collectChecks(loaded: LoadedConfig): Promise<Check[]> {
     ? { name: 'ripgrep', status: 'ok', detail: `${rgVersion} (${rg})` }
     : { name: 'ripgrep', status: 'warn', detail: 'not found; grep and glob fall back to a slower built-in search. Install: `sudo apt-get install -y ripgrep`' });
 
+  // Not run: `codex --version` would write to ~/.codex. Only delegate's backend "codex" needs it.
+  const codex = which(config.codex.path ?? 'codex');
+  checks.push(
+    codex
+      ? { name: 'codex', status: 'ok', detail: `${codex} (for delegate backend "codex")` }
+      : config.codex.path
+        ? { name: 'codex', status: 'fix', detail: `codex.path = ${config.codex.path} is not an executable file; delegate backend "codex" fails until it is` }
+        : { name: 'codex', status: 'warn', detail: 'not found; only delegate backend "codex" needs it: `npm install -g @openai/codex`' },
+  );
+
   const probe = await probeSandbox(which('bwrap'));
   const cgroups = PidsCgroups.detect(createLogger('silent'));
   await cgroups?.removeAll();

@@ -14,6 +14,8 @@ export interface Executables {
   git?: string;
   bwrap?: string;
   bash?: string;
+  /** The Codex CLI (config `codex.path`, else `codex` on PATH), for backend "codex". */
+  codex?: string;
 }
 
 export interface Runtime {
@@ -60,6 +62,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     git: which('git', env.PATH),
     bwrap: which('bwrap', env.PATH),
     bash: which('bash', env.PATH),
+    codex: which(opts.config.codex.path ?? 'codex', env.PATH),
   };
   return {
     config: opts.config,

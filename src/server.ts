@@ -1,19 +1,24 @@
 // createServer: one McpServer with agentbox's tools, for one MCP session. The stdio transport makes
 // one; the HTTP transport makes one per session. Tools come from tools/*.ts as ToolSpecs; this file
-// only publishes them; mcp/ holds the glue (call context, host roots, log level, tools/list).
+// only publishes them (a tool with `task` also as an MCP task tool); mcp/ holds the glue (call
+// context, host roots, log level, tools/list, the task store).
+import type { CreateTaskRequestHandlerExtra, TaskRequestHandlerExtra } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolRequest, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { agentService } from './agent/index.js';
 import type { ToolGroup } from './config/index.js';
 import { callContext } from './mcp/call-context.js';
 import type { Extra } from './mcp/extra.js';
 import { trackHostRoots } from './mcp/host-roots.js';
 import { trackLogLevel } from './mcp/log-level.js';
-import { compactToolList } from './mcp/tool-list.js';
+import { SourceTaskStore, TASK_POLL_MS } from './mcp/tasks.js';
+import { compactToolList, wrapRequestHandler } from './mcp/tool-list.js';
 import type { Runtime } from './runtime.js';
 import { createSessionContext, type SessionContext } from './session.js';
 import type { AnyToolSpec, ResourceSpec } from './tools/define.js';
-import { delegateResources, delegateTools } from './tools/delegate.js';
+import { codexCompatTools } from './tools/codex-compat.js';
+import { delegateResources, delegateTaskSource, delegateTools } from './tools/delegate.js';
 import { editTools } from './tools/edit.js';
 import { fileTools } from './tools/files.js';
 import { gitTools } from './tools/git.js';
@@ -35,7 +40,15 @@ export interface CreateServerOptions {
 
 /** Every tool agentbox has, for one session, before the `tools` setting filters them. */
 export function allTools(session: SessionContext): AnyToolSpec[] {
-  return [...fileTools(session), ...editTools(session), ...patchTools(session), ...shellTools(session), ...gitTools(session), ...delegateTools(session, allTools)];
+  return [
+    ...fileTools(session),
+    ...editTools(session),
+    ...patchTools(session),
+    ...shellTools(session),
+    ...gitTools(session),
+    ...delegateTools(session, allTools),
+    ...(session.runtime.config.codex.compat ? codexCompatTools(session, allTools) : []),
+  ];
 }
 
 /** Every resource agentbox publishes, for one session, before the `tools` setting filters them by group. */
@@ -62,43 +75,101 @@ function instructions(session: SessionContext, groups: ReadonlySet<ToolGroup>): 
 
 export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): CreatedServer {
   const session = createSessionContext(runtime);
+  const groups = new Set<ToolGroup>(runtime.config.tools);
+  const tools = allTools(session).filter((t) => groups.has(t.group));
+  // Tools that can also run as MCP tasks make the server a task server: one store per runtime,
+  // so a task outlives the session that created it.
+  const taskStore = tools.some((t) => t.task) ? runtime.shared('mcp-task-store', () => new SourceTaskStore()) : undefined;
   const server = new McpServer(
     { name: 'agentbox', title: 'agentbox', version: VERSION },
-    { capabilities: { logging: {} }, instructions: instructions(session, new Set(runtime.config.tools)) },
+    {
+      capabilities: { logging: {}, ...(taskStore ? { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } } : {}) },
+      instructions: instructions(session, groups),
+      ...(taskStore ? { taskStore } : {}),
+    },
   );
+  // Tasks created by an earlier server process (a thread's turn) are still answered.
+  if (taskStore && groups.has('delegate')) taskStore.addSource(delegateTaskSource(agentService(runtime, allTools)));
   const roots = trackHostRoots(server, session);
   const logLevel = trackLogLevel(server);
-  const groups = new Set<ToolGroup>(runtime.config.tools);
+
+  const handle = async (tool: AnyToolSpec, args: Record<string, unknown>, extra: Extra): Promise<CallToolResult> => {
+    await roots.refresh(extra);
+    const call = callContext(server, runtime, extra, logLevel);
+    const started = performance.now();
+    try {
+      const result = await tool.run(args, call);
+      const ms = Math.round(performance.now() - started);
+      // The result already tells the model; the log line is for a human who turned on debug.
+      call.log('debug', result.isError ? `${tool.name} failed after ${ms} ms: ${firstText(result)}` : `${tool.name} finished in ${ms} ms`);
+      return result;
+    } finally {
+      call.dispose();
+    }
+  };
+  /** Task-capable tools called without `task`: run as any tool (progress, cancellation), not by the SDK's polling. */
+  const direct = new Map<string, (request: CallToolRequest, extra: Extra) => Promise<CallToolResult>>();
 
   let published = 0;
-  for (const tool of allTools(session)) {
-    if (!groups.has(tool.group)) continue;
+  for (const tool of tools) {
     published++;
-    server.registerTool(
+    // Strict: a misspelled argument is an error the model can fix, not silently ignored.
+    const inputSchema = tool.strict === false ? z.object(tool.input).passthrough() : z.object(tool.input).strict();
+    const config = {
+      title: tool.title,
+      description: tool.description,
+      inputSchema,
+      ...(tool.output ? { outputSchema: tool.output } : {}),
+      annotations: tool.annotations,
+    };
+    const startTask = tool.task;
+    if (!startTask || !taskStore) {
+      server.registerTool(tool.name, config, (args: Record<string, unknown>, extra: Extra) => handle(tool, args, extra));
+      continue;
+    }
+    server.experimental.tasks.registerToolTask(
       tool.name,
+      { ...config, execution: { taskSupport: 'optional' } },
       {
-        title: tool.title,
-        description: tool.description,
-        // Strict: a misspelled argument is an error the model can fix, not silently ignored.
-        inputSchema: z.object(tool.input).strict(),
-        ...(tool.output ? { outputSchema: tool.output } : {}),
-        annotations: tool.annotations,
-      },
-      async (args: Record<string, unknown>, extra: Extra) => {
-        await roots.refresh(extra);
-        const call = callContext(server, runtime, extra, logLevel);
-        const started = performance.now();
-        try {
-          const result = await tool.run(args, call);
-          const ms = Math.round(performance.now() - started);
-          // The result already tells the model; the log line is for a human who turned on debug.
-          call.log('debug', result.isError ? `${tool.name} failed after ${ms} ms: ${firstText(result)}` : `${tool.name} finished in ${ms} ms`);
-          return result;
-        } finally {
-          call.dispose();
-        }
+        createTask: async (args: unknown, extra: CreateTaskRequestHandlerExtra) => {
+          await roots.refresh(extra);
+          const call = callContext(server, runtime, extra, logLevel);
+          try {
+            const token = extra._meta?.progressToken;
+            let step = 0;
+            const progress = (message: string) => {
+              if (token === undefined) return;
+              server.server.notification({ method: 'notifications/progress', params: { progressToken: token, progress: ++step, message } }).catch(() => undefined);
+            };
+            const started = await startTask(args as Record<string, unknown>, call, progress);
+            const context = started.ok ? { taskId: started.taskId, source: started.source } : { failed: started.result };
+            const task = await extra.taskStore.createTask({ ttl: extra.taskRequestedTtl ?? null, pollInterval: TASK_POLL_MS, context });
+            return { task };
+          } finally {
+            call.dispose();
+          }
+        },
+        getTask: async (_args: unknown, extra: TaskRequestHandlerExtra) => extra.taskStore.getTask(extra.taskId),
+        getTaskResult: async (_args: unknown, extra: TaskRequestHandlerExtra) => (await extra.taskStore.getTaskResult(extra.taskId)) as CallToolResult,
       },
     );
+    direct.set(tool.name, async (request, extra) => {
+      const parsed = inputSchema.safeParse(request.params.arguments ?? {});
+      if (!parsed.success) {
+        return { content: [{ type: 'text', text: `Input validation error: Invalid arguments for tool ${tool.name}: ${z.prettifyError(parsed.error)}` }], isError: true };
+      }
+      try {
+        return await handle(tool, parsed.data, extra);
+      } catch (err) {
+        return { content: [{ type: 'text', text: (err as Error)?.message ?? String(err) }], isError: true };
+      }
+    });
+  }
+  if (direct.size > 0) {
+    wrapRequestHandler(server, CallToolRequestSchema, (original) => async (request: CallToolRequest, extra) => {
+      const run = request.params.task ? undefined : direct.get(request.params.name);
+      return run ? run(request, extra) : original(request, extra);
+    });
   }
   for (const resource of allResources(session)) {
     if (groups.has(resource.group)) registerResource(server, resource);
@@ -109,7 +180,8 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
     server.server.registerCapabilities({ tools: {} });
     server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [] }));
   }
-  compactToolList(server);
+  const listings = new Map(tools.filter((t) => t.listing).map((t) => [t.name, t.listing!]));
+  compactToolList(server, listings.size > 0 ? (t) => (listings.has(t.name) ? { ...t, ...listings.get(t.name) } : t) : undefined);
 
   return {
     server,

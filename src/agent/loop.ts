@@ -56,6 +56,15 @@ export interface TurnOptions {
   report(message: string, level?: 'info' | 'warning'): void;
   /** Live counters for whoever watches the run. */
   onTurn?(turns: number, usage: Usage): void;
+  /** Sees each request, response and tool call as it happens (structured events; see events.ts). */
+  observe?: LoopObserver;
+}
+
+export interface LoopObserver {
+  request(turn: number): void;
+  response(items: readonly Item[]): void;
+  callStart(call: ToolCallItem): void;
+  callDone(call: ToolCallItem, output: string, isError: boolean): void;
 }
 
 export interface TurnOutcome {
@@ -122,6 +131,7 @@ export async function runTurn(o: TurnOptions): Promise<TurnOutcome> {
     }
 
     turns++;
+    o.observe?.request(turns);
     const res = await o.client.complete(
       { ...request(o.history), ...(o.answer && sendSchema ? { outputSchema: o.answer.schema } : {}) },
       { signal: o.signal, onRetry },
@@ -147,6 +157,7 @@ export async function runTurn(o: TurnOptions): Promise<TurnOutcome> {
     addUsage(usage, response.usage);
     o.log.append({ type: 'usage', usage: response.usage });
     await record(response.items);
+    o.observe?.response(response.items);
     o.onTurn?.(turns, usage);
     lastContext = response.usageReported ? response.usage.input_tokens + response.usage.output_tokens : estimateTokens(o.history);
 
@@ -198,7 +209,9 @@ async function runCalls(o: TurnOptions, calls: ToolCallItem[], record: (items: I
     const start = readOnly ? barrier : Promise.all([barrier, ...readers]);
     const done = start.then(async () => {
       if (o.signal.aborted) return;
+      o.observe?.callStart(call);
       const outcome = await o.toolbox.run(call, o.toolContext);
+      o.observe?.callDone(call, outcome.output, outcome.isError);
       reportOutcome(o, call, outcome.output, outcome.isError);
       await record([outputFor(call, outcome.output)]);
       finished.add(call.call_id);
@@ -221,6 +234,7 @@ async function runCalls(o: TurnOptions, calls: ToolCallItem[], record: (items: I
   const missing = calls.filter((c) => !finished.has(c.call_id));
   if (missing.length > 0) {
     const why = (o.signal.reason as StopReason | undefined)?.status === 'timeout' ? 'the run timed out' : 'the run was cancelled';
+    for (const c of missing) o.observe?.callDone(c, `aborted: ${why} before this call finished`, true);
     await record(missing.map((c) => outputFor(c, `aborted: ${why} before this call finished`)));
   }
 }

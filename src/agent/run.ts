@@ -4,6 +4,7 @@
 // with the result once everything the run started is stopped and the thread is saved.
 import type { ApprovalAnswer } from '../tools/define.js';
 import type { FileChange } from './changes.js';
+import type { RunEvent } from './events.js';
 import { zeroUsage, type Usage } from './items.js';
 import { StopReason } from './loop.js';
 import type { RunStatus, ThreadStatus } from './threads.js';
@@ -34,6 +35,24 @@ export interface RunHost {
   progress(message: string): void;
   log(level: 'debug' | 'info' | 'notice' | 'warning' | 'error', message: string): void;
   askApproval(message: string): Promise<ApprovalAnswer>;
+  /** Structured events as the run goes (agentbox exec); optional. */
+  event?(e: RunEvent): void;
+  /**
+   * Nobody waits on the run (a background run or an MCP task, which outlive the call and the
+   * session that started them): approval requests have no host to ask and are declined, and the
+   * subagent is told so up front.
+   */
+  detached?: boolean;
+}
+
+/** A host for a run nobody waits on: steps go to the run's live state and the server log only. */
+export function detachedHost(log: (message: string) => void = () => undefined): RunHost {
+  return {
+    detached: true,
+    progress: () => undefined,
+    log: (_level, message) => log(message),
+    askApproval: async () => 'unavailable',
+  };
 }
 
 export class Run {
@@ -44,6 +63,8 @@ export class Run {
   usage: Usage = zeroUsage();
   plan: PlanStep[] = [];
   result: DelegateResult | undefined;
+  /** The turn is being saved: nothing more will run, and `done` follows shortly. */
+  ending = false;
   done!: Promise<DelegateResult>;
   readonly #controller = new AbortController();
   readonly #listeners = new Set<() => void>();

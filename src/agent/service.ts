@@ -10,6 +10,10 @@
 // 3. Run the loop with the child session's own tools (the host's ToolSpecs, picked by name).
 // 4. Whatever happened: close the child session (killing every process it started), take the
 //    diff, commit a worktree thread's changes on its branch, record the end of the turn, unlock.
+//
+// A codex-backend thread (codex.ts) follows the same steps, with `codex exec` in place of step 3.
+// A run outlives the call that started it when its host is detached (background runs, MCP
+// tasks); state() answers for any thread and turn, live or from its file.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApprovalPolicy, ReasoningEffort, SandboxMode } from '../config/index.js';
@@ -21,14 +25,16 @@ import type { AnyToolSpec, CallContext } from '../tools/define.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { answerCheck } from './answer.js';
 import { trackChanges, type ChangeSet } from './changes.js';
+import { codexBinary, runCodexTurn } from './codex.js';
 import { openingItems } from './context.js';
+import { ItemEvents, turnEndEvent, type RunEvent } from './events.js';
 import { type Item } from './items.js';
 import { runTurn, type AnswerCheck, type TurnOutcome } from './loop.js';
 import { createModelClient, type ModelClient } from './model.js';
 import { BASE_INSTRUCTIONS } from './prompts/base.js';
 import { resolveProvider, useFreeformApplyPatch, type ResolvedProvider } from './provider.js';
 import { Run, type DelegateResult, type RunHost } from './run.js';
-import { newThreadId, ThreadStore, type ThreadLog, type ThreadMeta, type ThreadStatus } from './threads.js';
+import { newThreadId, ThreadStore, turnLines, type Backend, type ThreadLog, type ThreadMeta, type ThreadStatus } from './threads.js';
 import { buildToolbox, SUBAGENT_TOOLS } from './toolbox.js';
 import { commitWorktree, createWorktree, mapIntoWorktree, mapOutOfWorktree } from './worktree.js';
 
@@ -46,7 +52,18 @@ export interface DelegateParams {
   output_schema?: Record<string, unknown>;
   max_turns?: number;
   timeout_ms?: number;
+  /** agentbox's own loop (default) or the Codex CLI. */
+  backend?: Backend;
+  /** Network inside the sandbox: never more than the server allows (default: what it allows). */
+  network?: boolean;
 }
+
+/** Where a thread's turn stands: running here or in another agentbox process, finished, or cut off by a dead server. */
+export type ThreadState =
+  | { state: 'running'; run: Run }
+  | { state: 'running_elsewhere'; turn: number }
+  | { state: 'finished'; result: DelegateResult }
+  | { state: 'interrupted'; turn: number };
 
 /** Every tool the server has for a session (server.ts `allTools`); the subagent's tools are picked from it. */
 export type ToolsFor = (session: SessionContext) => AnyToolSpec[];
@@ -61,7 +78,11 @@ interface TurnSetup {
   child: SessionContext;
   /** The calling session's policy: the repository is opened with it (the child's may be narrower). */
   parentPolicy: Policy;
-  provider: ResolvedProvider;
+  /** The model endpoint (agentbox's own loop); the codex executable (codex backend). */
+  provider?: ResolvedProvider;
+  codexBin?: string;
+  /** The Codex thread to resume (a codex thread's later turns). */
+  codexThreadId?: string;
   answer?: AnswerCheck;
   log: ThreadLog;
   unlock: () => void;
@@ -78,6 +99,10 @@ export function agentService(runtime: Runtime, toolsFor: ToolsFor): AgentService
   }
   return service;
 }
+
+/** What a codex thread records as model and provider when Codex's own config chooses them. */
+const CODEX_DEFAULT_MODEL = 'codex default';
+const CODEX_DEFAULT_PROVIDER = 'codex';
 
 const MODE_RANK: Record<SandboxMode, number> = { 'read-only': 0, 'workspace-write': 1, 'danger-full-access': 2 };
 
@@ -110,9 +135,22 @@ export class AgentService {
     const mode = params.sandbox ?? parentPolicy.mode;
     const wider = checkMode(mode, parentPolicy);
     if (!wider.ok) return wider;
-    const providerId = params.provider ?? config.model_provider;
-    const provider = resolveProvider(config, providerId);
-    if (!provider.ok) return provider;
+    const network = checkNetwork(params.network, parentPolicy);
+    if (!network.ok) return network;
+    const backend = params.backend ?? 'agentbox';
+    // The codex backend uses Codex's own config for what is not given (model, provider).
+    const providerId = params.provider ?? (backend === 'codex' ? CODEX_DEFAULT_PROVIDER : config.model_provider);
+    let provider: ResolvedProvider | undefined;
+    let codexBin: string | undefined;
+    if (backend === 'codex') {
+      const bin = codexBinary(this.runtime.bin.codex, config.codex.path);
+      if (!bin.ok) return bin;
+      codexBin = bin.value;
+    } else {
+      const resolved = resolveProvider(config, providerId);
+      if (!resolved.ok) return resolved;
+      provider = resolved.value;
+    }
     let answer: AnswerCheck | undefined;
     if (params.output_schema) {
       const compiled = answerCheck(params.output_schema);
@@ -135,9 +173,10 @@ export class AgentService {
       workDir = mapIntoWorktree(wt.value, cwd.value);
     }
     const approval = params.approval_policy ?? parent.approvalPolicy();
-    const child = createSessionContext(this.runtime, { cwd: workDir, roots: [workDir], mode, network: parentPolicy.network, approvalPolicy: approval });
+    const child = createSessionContext(this.runtime, { cwd: workDir, roots: [workDir], mode, network: network.value, approvalPolicy: approval });
     const toolNames = new Set([...this.toolsFor(child).map((t) => t.name).filter((n) => (SUBAGENT_TOOLS as readonly string[]).includes(n)), 'update_plan']);
-    const opening = await openingItems({
+    // Codex builds its own opening (instructions, permissions, AGENTS.md, environment).
+    const opening = backend === 'codex' ? [] : await openingItems({
       cwd: workDir,
       policy: child.policy(),
       approvalPolicy: approval,
@@ -150,7 +189,7 @@ export class AgentService {
       created: new Date().toISOString(),
       title: titleOf(params.prompt),
       cwd: workDir,
-      model: params.model ?? config.model,
+      model: params.model ?? (backend === 'codex' ? CODEX_DEFAULT_MODEL : config.model),
       provider: providerId,
       sandbox: mode,
       approval_policy: approval,
@@ -163,6 +202,7 @@ export class AgentService {
       ...(worktree ? { worktree } : {}),
       ...(params.max_turns ? { max_turns: params.max_turns } : {}),
       ...(params.timeout_ms ? { timeout_ms: params.timeout_ms } : {}),
+      ...(backend === 'codex' ? { backend } : {}),
     };
     const lock = this.threads.lock(id);
     if (!lock.ok) {
@@ -179,7 +219,7 @@ export class AgentService {
     }
     return ok(
       this.#launch(
-        { meta, turn: 1, prompt: params.prompt, history: [], opening, child, parentPolicy, provider: provider.value, ...(answer ? { answer } : {}), log, unlock: lock.value },
+        { meta, turn: 1, prompt: params.prompt, history: [], opening, child, parentPolicy, ...(provider ? { provider } : {}), ...(codexBin ? { codexBin } : {}), ...(answer ? { answer } : {}), log, unlock: lock.value },
         host,
       ),
     );
@@ -187,7 +227,12 @@ export class AgentService {
 
   /** Continues a thread with a new prompt and its full history (also threads of an earlier server process). */
   async reply(threadId: string, prompt: string, parent: SessionContext, host: RunHost): Promise<Result<Run>> {
-    const active = this.#runs.get(threadId);
+    let active = this.#runs.get(threadId);
+    // A turn whose end is already recorded (its result may have been read) is not in the way.
+    if (active?.ending) {
+      await active.done.catch(() => undefined);
+      active = this.#runs.get(threadId);
+    }
     if (active) {
       return fail(
         'thread_busy',
@@ -208,8 +253,17 @@ export class AgentService {
     if (!(await isDirectory(meta.cwd))) {
       return fail('thread_cwd_gone', `Thread ${threadId} worked in ${meta.cwd}, which no longer exists${meta.worktree ? ' (its worktree was removed)' : ''}.`, 'Start a new thread with delegate.');
     }
-    const provider = resolveProvider(this.runtime.config, meta.provider);
-    if (!provider.ok) return provider;
+    let provider: ResolvedProvider | undefined;
+    let codexBin: string | undefined;
+    if (meta.backend === 'codex') {
+      const bin = codexBinary(this.runtime.bin.codex, this.runtime.config.codex.path);
+      if (!bin.ok) return bin;
+      codexBin = bin.value;
+    } else {
+      const resolved = resolveProvider(this.runtime.config, meta.provider);
+      if (!resolved.ok) return resolved;
+      provider = resolved.value;
+    }
     let answer: AnswerCheck | undefined;
     if (meta.output_schema) {
       const compiled = answerCheck(meta.output_schema);
@@ -241,7 +295,9 @@ export class AgentService {
           opening: [],
           child,
           parentPolicy,
-          provider: provider.value,
+          ...(provider ? { provider } : {}),
+          ...(codexBin ? { codexBin } : {}),
+          ...(loaded.value.codexThreadId ? { codexThreadId: loaded.value.codexThreadId } : {}),
           ...(answer ? { answer } : {}),
           log,
           unlock: lock.value,
@@ -280,6 +336,14 @@ export class AgentService {
     const { meta, child, log } = setup;
     const { config } = this.runtime;
     const rlog = this.runtime.log.child({ thread: meta.id, turn: setup.turn });
+    const emit = (e: RunEvent) => {
+      try {
+        host.event?.(e);
+      } catch (err) {
+        rlog.debug({ err }, 'a run event watcher failed');
+      }
+    };
+    const events = host.event ? new ItemEvents(emit) : undefined;
     // The subagent's tools send their own progress (a patch tool may report "patch applied: …"
     // itself); a step the loop reports with the same words is then only logged, not sent twice.
     let lastToolProgress: string | undefined;
@@ -287,6 +351,7 @@ export class AgentService {
       run.update({ step: message });
       if (message !== lastToolProgress) host.progress(message);
       host.log(level, message);
+      if (level === 'warning') events?.warning(message);
       rlog.debug({ step: message }, 'delegate step');
     };
     const timeoutMs = meta.timeout_ms ?? config.agent.timeout_ms;
@@ -301,54 +366,108 @@ export class AgentService {
       rlog.warn({ err: err.message }, 'cannot snapshot the files; the diff will be empty');
       return undefined;
     });
+    emit({ type: 'thread.started', thread_id: meta.id, turn: setup.turn, model: meta.model, cwd: meta.cwd, backend: meta.backend ?? 'agentbox' });
+    emit({ type: 'turn.started' });
     try {
       await this.threads.index(summaryOf(meta, setup.turn, 'running'));
       log.append({ type: 'turn_started', turn: setup.turn, prompt: setup.prompt });
       const prompt: Item = { type: 'message', role: 'user', content: setup.prompt };
-      for (const item of [...setup.opening, prompt]) log.append({ type: 'item', item });
+      const notes: Item[] =
+        host.detached && meta.approval_policy !== 'never' && meta.backend !== 'codex'
+          ? [{ type: 'message', role: 'developer', content: 'This turn runs in the background: no user is there to answer approval requests, so every request (escalation, or a command the approval policy would ask about) is declined. Work within the sandbox, and say in your final message what you could not do.' }]
+          : [];
+      for (const item of [...setup.opening, ...notes, prompt]) log.append({ type: 'item', item });
       await log.flush();
-      const history = [...setup.history, ...setup.opening, prompt];
-
-      const toolbox = buildToolbox(this.toolsFor(child), {
-        freeformPatch: useFreeformApplyPatch(setup.provider, meta.model),
-        onPlan: (plan, explanation) => {
-          run.update({ plan });
-          log.append({ type: 'plan', plan, ...(explanation ? { explanation } : {}) });
-          const done = plan.filter((s) => s.status === 'completed').length;
-          const current = plan.find((s) => s.status === 'in_progress')?.step;
-          report(`plan updated: ${done}/${plan.length} done${current ? `; now: ${current}` : ''}`);
-        },
-      });
+      const history = [...setup.history, ...setup.opening, ...notes, prompt];
       const short = meta.id.slice(-8);
-      const toolContext: CallContext = {
-        signal: run.signal,
-        progress: (m) => {
-          lastToolProgress = m;
-          host.progress(m);
-        },
-        log: (level, m) => host.log(level, m),
-        askApproval: (m) => host.askApproval(`[delegate ${short}] ${m}`),
-      };
-      report(setup.turn === 1 ? `started thread ${meta.id} with ${meta.model} in ${meta.cwd}` : `continuing thread ${meta.id} (turn ${setup.turn})`);
-      outcome = await runTurn({
-        client: this.#client(setup.provider),
-        model: meta.model,
-        instructions: meta.base_instructions ?? BASE_INSTRUCTIONS,
-        ...(meta.reasoning_effort ? { reasoningEffort: meta.reasoning_effort } : {}),
-        toolbox,
-        history,
-        openingItems: meta.opening_items,
-        log,
-        signal: run.signal,
-        toolContext,
-        maxTurns: meta.max_turns ?? config.agent.max_turns,
-        contextWindow: setup.provider.contextWindow ?? config.agent.context_window,
-        compactThreshold: config.agent.compact_threshold,
-        ...(setup.answer ? { answer: setup.answer } : {}),
-        cacheKey: meta.id,
-        report,
-        onTurn: (turns, usage) => run.update({ turns, usage: { ...usage } }),
-      });
+      report(
+        setup.turn === 1
+          ? `started thread ${meta.id} with ${meta.backend === 'codex' ? `the Codex CLI (model: ${meta.model})` : meta.model} in ${meta.cwd}`
+          : `continuing thread ${meta.id} (turn ${setup.turn})`,
+      );
+
+      if (meta.backend === 'codex') {
+        outcome = await runCodexTurn({
+          bin: setup.codexBin!,
+          request: {
+            prompt: setup.prompt,
+            cwd: meta.cwd,
+            ...(setup.codexThreadId ? { resumeId: setup.codexThreadId } : {}),
+            ...(meta.model !== CODEX_DEFAULT_MODEL ? { model: meta.model } : {}),
+            ...(meta.provider !== CODEX_DEFAULT_PROVIDER ? { provider: meta.provider } : {}),
+            sandbox: meta.sandbox,
+            network: meta.network,
+            ...(meta.reasoning_effort ? { reasoningEffort: meta.reasoning_effort } : {}),
+            ...(meta.developer_instructions ? { developerInstructions: meta.developer_instructions } : {}),
+          },
+          ...(meta.base_instructions ? { baseInstructions: meta.base_instructions } : {}),
+          ...(setup.answer ? { answer: setup.answer } : {}),
+          env: process.env,
+          signal: run.signal,
+          report,
+          emit,
+          onThread: (id) => {
+            if (id === setup.codexThreadId) return;
+            setup.codexThreadId = id;
+            log.append({ type: 'codex_thread', id });
+            void log.flush().catch(() => undefined);
+          },
+          record: (item) => {
+            log.append({ type: 'item', item });
+            void log.flush().catch(() => undefined);
+          },
+          onUsage: (usage) => {
+            log.append({ type: 'usage', usage: { ...usage } });
+            run.update({ usage: { ...usage } });
+          },
+        });
+        if (outcome.status === 'completed') report('answered');
+      } else {
+        const toolbox = buildToolbox(this.toolsFor(child), {
+          freeformPatch: useFreeformApplyPatch(setup.provider!, meta.model),
+          onPlan: (plan, explanation) => {
+            run.update({ plan });
+            log.append({ type: 'plan', plan, ...(explanation ? { explanation } : {}) });
+            const done = plan.filter((s) => s.status === 'completed').length;
+            const current = plan.find((s) => s.status === 'in_progress')?.step;
+            report(`plan updated: ${done}/${plan.length} done${current ? `; now: ${current}` : ''}`);
+          },
+        });
+        const toolContext: CallContext = {
+          signal: run.signal,
+          progress: (m) => {
+            lastToolProgress = m;
+            host.progress(m);
+          },
+          log: (level, m) => host.log(level, m),
+          askApproval: host.detached
+            ? async (m) => {
+                report(`approval request declined: this run is in the background, with no host to ask (${m.split('\n')[0]?.slice(0, 120)})`, 'warning');
+                return 'unavailable';
+              }
+            : (m) => host.askApproval(`[delegate ${short}] ${m}`),
+        };
+        outcome = await runTurn({
+          client: this.#client(setup.provider!),
+          model: meta.model,
+          instructions: meta.base_instructions ?? BASE_INSTRUCTIONS,
+          ...(meta.reasoning_effort ? { reasoningEffort: meta.reasoning_effort } : {}),
+          toolbox,
+          history,
+          openingItems: meta.opening_items,
+          log,
+          signal: run.signal,
+          toolContext,
+          maxTurns: meta.max_turns ?? config.agent.max_turns,
+          contextWindow: setup.provider!.contextWindow ?? config.agent.context_window,
+          compactThreshold: config.agent.compact_threshold,
+          ...(setup.answer ? { answer: setup.answer } : {}),
+          cacheKey: meta.id,
+          report,
+          onTurn: (turns, usage) => run.update({ turns, usage: { ...usage } }),
+          ...(events ? { observe: events } : {}),
+        });
+      }
     } catch (err) {
       rlog.error({ err }, 'delegate run failed unexpectedly');
       outcome = { ...outcome, status: 'failed', error: `agentbox failed while running the thread: ${(err as Error)?.message ?? String(err)}` };
@@ -358,6 +477,7 @@ export class AgentService {
       // Ends every process and session the run started, whatever state it stopped in.
       await child.close();
     }
+    events?.finish();
 
     if (tracker) {
       changes = await tracker.finish().catch((err: Error) => {
@@ -383,6 +503,7 @@ export class AgentService {
       ...(meta.worktree ? { branch: meta.worktree.branch } : {}),
       turns: outcome.turns,
     };
+    run.ending = true;
     log.append({
       type: 'turn_ended',
       turn: setup.turn,
@@ -392,13 +513,60 @@ export class AgentService {
       usage: result.usage,
       duration_ms: duration,
       files_changed: result.files_changed.length,
+      files: result.files_changed,
+      diff: result.diff,
+      ...(result.output !== undefined ? { output: result.output } : {}),
+      model_turns: result.turns,
     });
     await log.close();
     await this.threads.index(summaryOf(meta, setup.turn, result.status)).catch(() => undefined);
     report(`${result.status}${result.error ? `: ${result.error.split('\n')[0]}` : ''} after ${outcome.turns} model turn${outcome.turns === 1 ? '' : 's'}`, result.status === 'completed' ? 'info' : 'warning');
     run.update({ status: result.status, result });
+    emit(turnEndEvent(result));
     return result;
   }
+
+  /**
+   * Where a thread's turn stands (the last turn without `turn`): the live run when it runs in this
+   * server, else what its file says (finished with its full result, interrupted, or running in
+   * another agentbox process on the same home).
+   */
+  async state(threadId: string, turn?: number): Promise<Result<ThreadState>> {
+    const run = this.#runs.get(threadId);
+    if (run && (turn === undefined || run.turn === turn)) return ok(run.result ? { state: 'finished', result: run.result } : { state: 'running', run });
+    const loaded = await this.threads.load(threadId);
+    if (!loaded.ok) return loaded;
+    const wanted = turn ?? loaded.value.turns;
+    const { started, ended } = turnLines(loaded.value, wanted);
+    if (!started) return fail('turn_not_found', `Thread ${threadId} has no turn ${wanted} (it has ${loaded.value.turns}).`);
+    if (ended) {
+      const { meta } = loaded.value;
+      return ok({
+        state: 'finished',
+        result: {
+          threadId,
+          status: ended.status,
+          content: ended.content,
+          ...(ended.output !== undefined ? { output: ended.output } : {}),
+          ...(ended.error ? { error: ended.error } : {}),
+          diff: ended.diff ?? '',
+          files_changed: ended.files ?? [],
+          usage: ended.usage,
+          duration_ms: ended.duration_ms,
+          ...(meta.worktree ? { branch: meta.worktree.branch } : {}),
+          turns: ended.model_turns ?? 0,
+        },
+      });
+    }
+    if (this.threads.isLocked(threadId)) return ok({ state: 'running_elsewhere', turn: wanted });
+    return ok({ state: 'interrupted', turn: wanted });
+  }
+}
+
+function checkNetwork(wanted: boolean | undefined, parent: Policy): Result<boolean> {
+  if (wanted === undefined) return ok(parent.network);
+  if (!wanted || parent.network) return ok(wanted);
+  return fail('network_not_allowed', 'This server runs without network access in the sandbox; a delegate cannot turn it on.', 'Start agentbox with --network (or sandbox.network = true) to allow it.');
 }
 
 function checkMode(mode: SandboxMode, parent: Policy): Result<void> {

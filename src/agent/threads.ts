@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ApprovalPolicy, ReasoningEffort, SandboxMode } from '../config/index.js';
 import { fail, ok, type Result } from '../util/result.js';
+import type { FileChange } from './changes.js';
 import { addUsage, closeDanglingCalls, zeroUsage, type Item, type Usage } from './items.js';
 
 export type RunStatus = 'completed' | 'failed' | 'cancelled' | 'timeout' | 'max_turns';
@@ -34,7 +35,11 @@ export interface ThreadMeta {
   developer_instructions?: string;
   output_schema?: Record<string, unknown>;
   worktree?: { repo: string; path: string; branch: string };
+  /** Who runs the turns: agentbox's own loop (the default) or the Codex CLI. */
+  backend?: Backend;
 }
+
+export type Backend = 'agentbox' | 'codex';
 
 export interface TurnEnd {
   turn: number;
@@ -44,6 +49,12 @@ export interface TurnEnd {
   usage: Usage;
   duration_ms: number;
   files_changed: number;
+  /** The rest of the call's result, so delegate_status can return it after a restart. */
+  files?: FileChange[];
+  diff?: string;
+  output?: unknown;
+  /** Model responses in the call. */
+  model_turns?: number;
 }
 
 export type ThreadLine =
@@ -53,6 +64,8 @@ export type ThreadLine =
   | { ts: string; type: 'usage'; usage: Usage }
   | { ts: string; type: 'plan'; plan: Array<{ step: string; status: string }>; explanation?: string }
   | { ts: string; type: 'compacted'; summary: string; history: Item[] }
+  /** The Codex CLI's own id for a codex-backend thread (what `codex exec resume` takes). */
+  | { ts: string; type: 'codex_thread'; id: string }
   | ({ ts: string; type: 'turn_ended' } & TurnEnd);
 
 /** A line before its timestamp is added. */
@@ -69,6 +82,8 @@ export interface LoadedThread {
   usage: Usage;
   /** Lines that could not be read (corrupt, not the torn last line). */
   skipped: number;
+  /** The Codex thread id of a codex-backend thread, once Codex named it. */
+  codexThreadId?: string;
 }
 
 export interface ThreadSummary {
@@ -289,9 +304,13 @@ export function replay(meta: ThreadMeta, lines: ThreadLine[], skipped = 0): Load
   let turns = 0;
   let status: ThreadStatus = 'completed';
   let open = false;
+  let codexThreadId: string | undefined;
   const usage = zeroUsage();
   for (const line of lines) {
     switch (line.type) {
+      case 'codex_thread':
+        codexThreadId = line.id;
+        break;
       case 'item':
         history.push(line.item);
         break;
@@ -313,7 +332,18 @@ export function replay(meta: ThreadMeta, lines: ThreadLine[], skipped = 0): Load
   }
   if (open) status = 'interrupted';
   history = closeDanglingCalls(history, 'aborted: the run stopped before this call returned a result');
-  return { meta, lines, history, turns, status, usage, skipped };
+  return { meta, lines, history, turns, status, usage, skipped, ...(codexThreadId ? { codexThreadId } : {}) };
+}
+
+/** The start and (when it ended) the end of one turn; the last turn without `turn`. */
+export function turnLines(thread: LoadedThread, turn = thread.turns): { started?: Extract<ThreadLine, { type: 'turn_started' }>; ended?: Extract<ThreadLine, { type: 'turn_ended' }> } {
+  let started: Extract<ThreadLine, { type: 'turn_started' }> | undefined;
+  let ended: Extract<ThreadLine, { type: 'turn_ended' }> | undefined;
+  for (const line of thread.lines) {
+    if (line.type === 'turn_started' && line.turn === turn) started = line;
+    else if (line.type === 'turn_ended' && line.turn === turn) ended = line;
+  }
+  return { ...(started ? { started } : {}), ...(ended ? { ended } : {}) };
 }
 
 function readLock(file: string): { pid: number; start?: number; host: string } | undefined {

@@ -127,7 +127,10 @@ const AgentConfig = z
 
 const CodexConfig = z
   .object({
+    // The Codex CLI for delegate's backend "codex" (default: `codex` on PATH).
     path: z.string().optional(),
+    // Also publish `codex` and `codex-reply`, the tools of the removed `codex mcp-server` (0.153.4).
+    compat: z.boolean().default(false),
   })
   .strict();
 

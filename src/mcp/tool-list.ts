@@ -4,20 +4,28 @@
 // (a copy of the tool's title) and `execution: {taskSupport: "forbidden"}` (the default).
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ListToolsRequestSchema, type ListToolsResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Extra } from './extra.js';
 
-type Handler = (request: unknown, extra: unknown) => Promise<ListToolsResult> | ListToolsResult;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type RequestHandler = (request: any, extra: Extra) => Promise<any>;
 
 /**
- * Wraps the SDK's tools/list handler. The SDK keeps its handlers in a private map; if that ever
- * changes, the listing is simply left as the SDK builds it.
+ * Puts `wrap` around the handler the SDK installed for a request method. The SDK keeps its
+ * handlers in a private map; if that ever changes, the handler is left as the SDK built it.
  */
-export function compactToolList(server: McpServer): void {
-  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, Handler> })._requestHandlers;
-  const original = handlers?.get('tools/list');
-  if (!original) return;
-  server.server.setRequestHandler(ListToolsRequestSchema, async (request, extra) => {
-    const result = await original(request, extra);
-    return { ...result, tools: result.tools.map(compactTool) };
+export function wrapRequestHandler(server: McpServer, schema: { shape: { method: { value: string } } }, wrap: (original: RequestHandler) => RequestHandler): boolean {
+  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, RequestHandler> })._requestHandlers;
+  const original = handlers?.get(schema.shape.method.value);
+  if (!original) return false;
+  server.server.setRequestHandler(schema as unknown as typeof ListToolsRequestSchema, wrap(original) as never);
+  return true;
+}
+
+/** Wraps the SDK's tools/list handler to strip what no model needs. */
+export function compactToolList(server: McpServer, replace?: (tool: Tool) => Tool): void {
+  wrapRequestHandler(server, ListToolsRequestSchema, (original) => async (request, extra) => {
+    const result = (await original(request, extra)) as ListToolsResult;
+    return { ...result, tools: result.tools.map((t) => compactTool(replace ? replace(t) : t)) };
   });
 }
 

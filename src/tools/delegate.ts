@@ -1,30 +1,48 @@
 // delegate and delegate_reply: hand a coding task to a subagent (agentbox's own agent loop, in
-// the sandbox, with the same tools the host has) and get back its answer, the diff, the files it
-// changed and the tokens it used. Threads are also published as resources. The logic lives in
-// agent/; this file holds the schemas, the descriptions and the result rendering.
+// the sandbox, with the same tools the host has, or the Codex CLI) and get back its answer, the
+// diff, the files it changed and the tokens it used. A run can also outlive the call: in the
+// background (delegate_status, delegate_cancel) or as an MCP task. Threads are also published as
+// resources. The logic lives in agent/; this file holds the schemas, the descriptions and the
+// result rendering.
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { agentService, isThreadId, renderTranscript, type DelegateResult, type Run, type ToolsFor } from '../agent/index.js';
+import {
+  agentService,
+  detachedHost,
+  isThreadId,
+  renderTranscript,
+  type AgentService,
+  type DelegateResult,
+  type Run,
+  type RunHost,
+  type ThreadState,
+  type ToolsFor,
+} from '../agent/index.js';
 import { ApprovalPolicy, ReasoningEffort, SandboxMode } from '../config/index.js';
+import type { TaskSource, TaskState } from '../mcp/tasks.js';
 import type { SessionContext } from '../session.js';
 import type { Result } from '../util/result.js';
-import { defineTool, type AnyToolSpec, type CallContext, type ResourceSpec } from './define.js';
+import { defineTool, type AnyToolSpec, type CallContext, type ResourceSpec, type TaskStart } from './define.js';
 import { dataResult, errorResult } from './result.js';
 
-const STATUS = ['completed', 'failed', 'cancelled', 'timeout', 'max_turns'] as const;
+const STATUS = ['completed', 'failed', 'cancelled', 'timeout', 'max_turns', 'running', 'interrupted'] as const;
 
-/** The structuredContent of delegate and delegate_reply. */
+/** The structuredContent of delegate, delegate_reply and delegate_status (a run still going has only threadId and status). */
 export const DelegateOutput = {
   threadId: z.string(),
   status: z.enum(STATUS),
-  content: z.string(),
+  content: z.string().optional(),
   output: z.unknown().optional(),
   error: z.string().optional(),
-  diff: z.string(),
-  files_changed: z.array(z.object({ path: z.string(), kind: z.enum(['added', 'modified', 'deleted', 'renamed']), from: z.string().optional() })),
-  usage: z.object({ input_tokens: z.number(), cached_input_tokens: z.number(), output_tokens: z.number(), reasoning_tokens: z.number() }),
-  duration_ms: z.number(),
+  diff: z.string().optional(),
+  files_changed: z.array(z.object({ path: z.string(), kind: z.enum(['added', 'modified', 'deleted', 'renamed']), from: z.string().optional() })).optional(),
+  usage: z.object({ input_tokens: z.number(), cached_input_tokens: z.number(), output_tokens: z.number(), reasoning_tokens: z.number() }).optional(),
+  duration_ms: z.number().optional(),
   branch: z.string().optional(),
 };
+
+/** delegate_status waits at most this long for a change. */
+export const MAX_WAIT_MS = 60_000;
 
 const ANNOTATIONS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true } as const;
 
@@ -56,11 +74,17 @@ export function delegateTools(ctx: SessionContext, toolsFor: ToolsFor): AnyToolS
       output_schema: z.record(z.string(), z.unknown()).optional().describe('JSON Schema for the answer; parsed into `output`.'),
       max_turns: z.number().min(1).optional(),
       timeout_ms: z.number().min(1000).optional(),
+      backend: z.enum(['agentbox', 'codex']).optional().describe('codex: run the Codex CLI (`codex exec`).'),
+      background: z.boolean().optional().describe('Return {threadId} at once; then delegate_status.'),
     },
     output: DelegateOutput,
     annotations: ANNOTATIONS,
-    async run(args, call) {
+    async run({ background, ...args }, call) {
+      if (background) return startedInBackground(await service.start(args, ctx, detached(ctx)));
       return finish(await service.start(args, ctx, call), call);
+    },
+    async task({ background: _ignored, ...args }, _call, progress) {
+      return taskStart(service, await service.start(args, ctx, detached(ctx, progress)));
     },
   });
 
@@ -72,32 +96,205 @@ export function delegateTools(ctx: SessionContext, toolsFor: ToolsFor): AnyToolS
     input: {
       threadId: z.string(),
       prompt: z.string().min(1),
+      background: z.boolean().optional(),
     },
     // Same structuredContent as delegate; its schema is published once, on delegate, to keep tools/list small.
     annotations: ANNOTATIONS,
     async run(args, call) {
+      if (args.background) return startedInBackground(await service.reply(args.threadId, args.prompt, ctx, detached(ctx)));
       return finish(await service.reply(args.threadId, args.prompt, ctx, call), call);
+    },
+    async task(args, _call, progress) {
+      return taskStart(service, await service.reply(args.threadId, args.prompt, ctx, detached(ctx, progress)));
     },
   });
 
-  return [delegate, reply];
+  const status = defineTool({
+    name: 'delegate_status',
+    title: 'Delegate run status',
+    group: 'delegate',
+    description: `A delegate thread's state: while it runs, the current step, turns and usage; once done, what delegate returns. wait_ms: wait up to that long (max ${MAX_WAIT_MS}) for a change.`,
+    input: {
+      threadId: z.string(),
+      wait_ms: z.number().min(0).optional(),
+    },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+    async run(args, call) {
+      const first = await service.state(args.threadId);
+      if (!first.ok) return errorResult(first.error);
+      const wait = Math.min(args.wait_ms ?? 0, MAX_WAIT_MS);
+      if (first.value.state === 'running' && wait > 0) {
+        await changeOf(first.value.run, wait, call.signal);
+        const now = await service.state(args.threadId, first.value.run.turn);
+        if (now.ok) return stateResult(args.threadId, now.value);
+      }
+      return stateResult(args.threadId, first.value);
+    },
+  });
+
+  const cancel = defineTool({
+    name: 'delegate_cancel',
+    title: 'Cancel a delegate run',
+    group: 'delegate',
+    description: 'Stop a running delegate thread and kill its processes; returns its result. delegate_reply continues it.',
+    input: { threadId: z.string() },
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    async run(args) {
+      const state = await service.state(args.threadId);
+      if (!state.ok) return errorResult(state.error);
+      const s = state.value;
+      if (s.state === 'running') {
+        s.run.cancel('cancelled');
+        return resultOf(await s.run.done);
+      }
+      if (s.state === 'running_elsewhere') {
+        return errorResult({ code: 'thread_elsewhere', message: `Thread ${args.threadId} is running in another agentbox process on the same home; only that process can cancel it.` });
+      }
+      const was = s.state === 'interrupted' ? 'interrupted (its server stopped)' : s.result.status;
+      return errorResult({ code: 'not_running', message: `Thread ${args.threadId} is not running: its last turn ended ${was}.`, hint: 'Nothing to cancel; delegate_reply continues it.' });
+    },
+  });
+
+  return [delegate, reply, status, cancel];
+}
+
+/** A host for runs nobody waits on; `progress` reaches the MCP task's requester while it is connected. */
+function detached(ctx: SessionContext, progress?: (message: string) => void): RunHost {
+  const host = detachedHost((message) => ctx.runtime.log.debug({ step: message }, 'background delegate step'));
+  return progress ? { ...host, progress } : host;
+}
+
+function startedInBackground(started: Result<Run>): CallToolResult {
+  if (!started.ok) return errorResult(started.error);
+  const { threadId } = started.value;
+  return dataResult(
+    { threadId, status: 'running' },
+    `Started thread ${threadId} in the background. Follow it with delegate_status {"threadId": "${threadId}", "wait_ms": 30000}; stop it with delegate_cancel.`,
+  );
+}
+
+/** An MCP task for a run: id `<threadId>.<turn>`, answered by the runtime's delegate task source. */
+function taskStart(service: AgentService, started: Result<Run>): TaskStart {
+  if (!started.ok) return { ok: false, result: errorResult(started.error) };
+  const run = started.value;
+  return { ok: true, taskId: `${run.threadId}.${run.turn}`, source: delegateTaskSource(service) };
+}
+
+/** Delegate thread turns as MCP tasks (one source per runtime): state and result from the live run, else from the thread file. */
+export function delegateTaskSource(service: AgentService): TaskSource {
+  return service.runtime.shared('delegate-task-source', () => createTaskSource(service));
+}
+
+function createTaskSource(service: AgentService): TaskSource {
+  const parse = (taskId: string) => {
+    const m = /^([0-9a-f-]{36})\.(\d+)$/.exec(taskId);
+    return m && isThreadId(m[1]!) ? { threadId: m[1]!, turn: Number(m[2]) } : undefined;
+  };
+  return {
+    async state(taskId): Promise<TaskState | undefined> {
+      const id = parse(taskId);
+      if (!id) return undefined;
+      const s = await service.state(id.threadId, id.turn);
+      if (!s.ok) return undefined;
+      switch (s.value.state) {
+        case 'running':
+          return { status: 'working', message: s.value.run.step, createdAt: new Date(s.value.run.startedAt).toISOString() };
+        case 'running_elsewhere':
+          return { status: 'working', message: 'running in another agentbox process' };
+        case 'interrupted':
+          return { status: 'failed', message: 'interrupted: the server running it stopped; continue the thread with delegate_reply' };
+        case 'finished': {
+          const r = s.value.result;
+          const status = r.status === 'failed' ? 'failed' : r.status === 'cancelled' ? 'cancelled' : 'completed';
+          return { status, message: r.status };
+        }
+      }
+    },
+    async result(taskId) {
+      const id = parse(taskId);
+      if (!id) return errorResult(`${taskId} is not a delegate task id.`);
+      const s = await service.state(id.threadId, id.turn);
+      if (!s.ok) return errorResult(s.error);
+      if (s.value.state === 'running') return resultOf(await s.value.run.done);
+      return stateResult(id.threadId, s.value);
+    },
+    cancel(taskId) {
+      const id = parse(taskId);
+      const run = id ? service.running(id.threadId) : undefined;
+      if (!run || run.turn !== id!.turn) return false;
+      run.cancel('cancelled');
+      return true;
+    },
+  };
+}
+
+/** Resolves on the run's next change (or its end), after `ms`, or when the call is cancelled. */
+function changeOf(run: Run, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      off();
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const off = run.onChange(done);
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    run.done.then(done, done);
+  });
+}
+
+function stateResult(threadId: string, s: ThreadState): CallToolResult {
+  switch (s.state) {
+    case 'finished':
+      return resultOf(s.result);
+    case 'running': {
+      const { run } = s;
+      const elapsed = Date.now() - run.startedAt;
+      const u = run.usage;
+      const data = { threadId, status: 'running', turn: run.turn, step: run.step, turns: run.turns, usage: { ...u }, elapsed_ms: elapsed, ...(run.plan.length ? { plan: run.plan } : {}) };
+      const text = [
+        `running: thread ${threadId} · ${run.turns} model turn${run.turns === 1 ? '' : 's'} · ${(elapsed / 1000).toFixed(1)} s`,
+        `now: ${run.step}`,
+        `tokens so far: ${u.input_tokens} in (${u.cached_input_tokens} cached), ${u.output_tokens} out`,
+        ...(run.plan.length ? ['plan:', ...run.plan.map((p) => `- [${p.status === 'completed' ? 'x' : ' '}] ${p.step}`)] : []),
+        'Call delegate_status again (wait_ms waits for a change), or delegate_cancel to stop it.',
+      ];
+      return dataResult(data, text.join('\n'));
+    }
+    case 'running_elsewhere':
+      return dataResult({ threadId, status: 'running', turn: s.turn }, `Thread ${threadId} is running turn ${s.turn} in another agentbox process on the same home; its live state is only known there.`);
+    case 'interrupted':
+      return dataResult(
+        { threadId, status: 'interrupted', turn: s.turn },
+        `Thread ${threadId} was interrupted: the agentbox server running turn ${s.turn} stopped before it ended. Continue it with delegate_reply {"threadId": "${threadId}", "prompt": "..."}; it keeps everything recorded up to the interruption.`,
+      );
+  }
 }
 
 /** Waits for the run (cancelling it when the call is cancelled) and renders its result. */
 async function finish(started: Result<Run>, call: CallContext) {
   if (!started.ok) return errorResult(started.error);
-  const run = started.value;
+  return resultOf(await waitForRun(started.value, call));
+}
+
+/** The run's result; cancelling the call cancels the run. */
+export async function waitForRun(run: Run, call: CallContext): Promise<DelegateResult> {
   const cancel = () => run.cancel('cancelled');
   if (call.signal.aborted) cancel();
   call.signal.addEventListener('abort', cancel, { once: true });
   try {
-    const result = await run.done;
-    const { turns: _turns, ...data } = result;
-    const rendered = dataResult(data as Record<string, unknown>, renderText(result));
-    return result.status === 'failed' ? { ...rendered, isError: true } : rendered;
+    return await run.done;
   } finally {
     call.signal.removeEventListener('abort', cancel);
   }
+}
+
+/** A finished run as a tool result: structuredContent plus the text rendering; isError when it failed. */
+export function resultOf(result: DelegateResult): CallToolResult {
+  const { turns: _turns, ...data } = result;
+  const rendered = dataResult(data as Record<string, unknown>, renderText(result));
+  return result.status === 'failed' ? { ...rendered, isError: true } : rendered;
 }
 
 /** The result for hosts that read text: the answer first, then a summary line, the files and the diff. */

@@ -39,6 +39,8 @@ export interface AgentServerOptions {
   capabilities?: ClientCapabilities;
   env?: Record<string, string>;
   args?: string[];
+  /** The server process's working directory (default: the test runner's). */
+  cwd?: string;
 }
 
 /** agentbox over stdio with `home` as $AGENTBOX_HOME and `root` as the workspace. */
@@ -47,6 +49,7 @@ export function connectAgent(home: TempDir, root: string, opts: AgentServerOptio
     args: ['--root', root, ...(opts.args ?? [])],
     env: { AGENTBOX_HOME: home.dir, ...opts.env },
     ...(opts.capabilities ? { capabilities: opts.capabilities } : {}),
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
 }
 

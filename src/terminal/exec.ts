@@ -1,0 +1,111 @@
+// `agentbox exec "<task>"`: the delegate's agent loop from a terminal, without an MCP host. The
+// run is the same as a delegate call's (same service, tools, sandbox, threads); only the host
+// differs: its steps are rendered for a person (human.ts) or printed as JSONL events (--json,
+// shaped like `codex exec --json`), approvals are asked on the terminal when there is one, and
+// Ctrl-C cancels the run (a second Ctrl-C exits at once).
+//
+// Exit status: 0 completed, 1 failed (or could not start), 3 max_turns, 124 timeout, 130 cancelled.
+import { createInterface } from 'node:readline';
+import { agentService, type DelegateParams, type DelegateResult, type Run, type RunEvent, type RunHost } from '../agent/index.js';
+import type { ApprovalPolicy, ReasoningEffort } from '../config/index.js';
+import type { Runtime } from '../runtime.js';
+import { allTools } from '../server.js';
+import { createSessionContext } from '../session.js';
+import type { ApprovalAnswer } from '../tools/define.js';
+import { formatFailure, type Result } from '../util/result.js';
+import { HumanRenderer } from './human.js';
+
+export interface ExecOptions {
+  prompt: string;
+  json: boolean;
+  cwd: string;
+  resume?: string;
+  model?: string;
+  provider?: string;
+  backend?: 'agentbox' | 'codex';
+  reasoningEffort?: ReasoningEffort;
+  approvalPolicy?: ApprovalPolicy;
+  maxTurns?: number;
+  timeoutMs?: number;
+}
+
+const EXIT: Record<DelegateResult['status'], number> = { completed: 0, failed: 1, max_turns: 3, timeout: 124, cancelled: 130 };
+
+/** Runs one turn and returns the process exit status. */
+export async function runExec(runtime: Runtime, o: ExecOptions): Promise<number> {
+  const out = (text: string) => void process.stdout.write(text);
+  const err = (text: string) => void process.stderr.write(text);
+  const tty = Boolean(process.stderr.isTTY);
+  const human = o.json ? undefined : new HumanRenderer({ out, err, tty, color: tty && !process.env.NO_COLOR });
+  const service = agentService(runtime, allTools);
+  const session = createSessionContext(runtime, { cwd: o.cwd });
+
+  const host: RunHost = {
+    progress: () => undefined,
+    log: () => undefined,
+    askApproval: (message) => askOnTerminal(message, runtime.config.approval_timeout_ms, () => human?.pause()),
+    event(e: RunEvent) {
+      if (human) human.event(e);
+      else if (e.type !== 'model.request') out(`${JSON.stringify(e)}\n`);
+    },
+  };
+
+  let started: Result<Run>;
+  if (o.resume) started = await service.reply(o.resume, o.prompt, session, host);
+  else {
+    const params: DelegateParams = {
+      prompt: o.prompt,
+      cwd: o.cwd,
+      ...(o.model ? { model: o.model } : {}),
+      ...(o.provider ? { provider: o.provider } : {}),
+      ...(o.backend ? { backend: o.backend } : {}),
+      ...(o.reasoningEffort ? { reasoning_effort: o.reasoningEffort } : {}),
+      ...(o.approvalPolicy ? { approval_policy: o.approvalPolicy } : {}),
+      ...(o.maxTurns ? { max_turns: o.maxTurns } : {}),
+      ...(o.timeoutMs ? { timeout_ms: o.timeoutMs } : {}),
+    };
+    started = await service.start(params, session, host);
+  }
+  if (!started.ok) {
+    if (o.json) out(`${JSON.stringify({ type: 'error', message: formatFailure(started.error) })}\n`);
+    else err(`agentbox: ${formatFailure(started.error)}\n`);
+    return 1;
+  }
+
+  const run = started.value;
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    if (!o.json) err('\ncancelling (Ctrl-C again to quit at once)…\n');
+    run.cancel('cancelled');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const result = await run.done;
+    human?.finish(result);
+    return EXIT[result.status];
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** Asks on the terminal (stdin and stderr both TTYs); anything but y/yes declines. */
+async function askOnTerminal(message: string, timeoutMs: number, pause: () => void): Promise<ApprovalAnswer> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return 'unavailable';
+  pause();
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await new Promise<string | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      rl.question(`\n${message}\nAllow? [y/N] `, (a) => {
+        clearTimeout(timer);
+        resolve(a);
+      });
+    });
+    if (answer === undefined) return 'timeout';
+    return /^\s*y(es)?\s*$/i.test(answer) ? 'accept' : 'decline';
+  } finally {
+    rl.close();
+  }
+}
