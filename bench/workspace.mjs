@@ -82,7 +82,8 @@ export function createWorkspace() {
   writeFileSync(unifiedPath, `${unified.join('\n')}\n`);
 
   // 5. A git repository: everything committed, then a few changes.
-  const git = (...args) => execFileSync('git', args, { cwd: ws, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  // No automatic gc or maintenance: a detached `git gc` would still be writing into .git later.
+  const git = (...args) => execFileSync('git', ['-c', 'gc.auto=0', '-c', 'maintenance.auto=false', ...args], { cwd: ws, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   git('init', '-q', '-b', 'main');
   git('add', '-A');
   git('commit', '-q', '-m', 'bench workspace');
@@ -104,6 +105,6 @@ export function createWorkspace() {
     checkPatched: (who) => {
       if (readFileSync(targetPath, 'utf8') !== expected) throw new Error(`${who}: the patched file is not the expected one`);
     },
-    remove: () => rmSync(base, { recursive: true, force: true }),
+    remove: () => rmSync(base, { recursive: true, force: true, maxRetries: 5 }),
   };
 }
