@@ -97,7 +97,13 @@ function defineCases(w, env, bwrapArgs) {
       servers: {
         agentbox: (s) => s.call('list_dir', { path: LIST_DIR }).then((r) => expectOk('agentbox', r, /file_4299/)),
         filesystem: (s) => s.call('list_directory', { path: w.listDir }).then((r) => expectOk('filesystem', r, /file_4299/)),
+        'filesystem:sizes': (s) => s.call('list_directory_with_sizes', { path: w.listDir }).then((r) => expectOk('filesystem', r, /file_4299/)),
         dc: (s) => s.call('list_directory', { path: w.listDir, depth: 1 }).then((r) => expectOk('dc', r, /file_4299/)),
+      },
+      notes: {
+        agentbox: 'names, types and sizes',
+        filesystem: '`list_directory`: names and types only',
+        'filesystem:sizes': '`list_directory_with_sizes`: names, types and sizes',
       },
       raw: [{ name: '`ls -l`', fn: raw('ls', ['-l', w.listDir]) }],
     },
@@ -312,7 +318,7 @@ async function countExecs(cases, servers, log) {
   for (const c of cases) {
     if (!c.servers) continue;
     for (const [key, fn] of Object.entries(c.servers)) {
-      const s = servers[key];
+      const s = servers[key.split(':')[0]];
       if (!s) continue;
       const file = path.join(servers.tmp, `strace-${c.id}-${key}.txt`);
       // Every thread of the server: a spawn may come from any of them.
@@ -374,9 +380,12 @@ export async function runComparison({ only, log = (m) => process.stderr.write(`$
           });
         }
       } else {
-        for (const [k, fn] of Object.entries(c.servers)) {
+        // A key "server:variant" is a second way of doing the case with the same server.
+        for (const [id, fn] of Object.entries(c.servers)) {
+          const [k, variant] = id.split(':');
           if (!servers[k]) continue;
-          contenders.push({ name: SERVERS[k].label, kind: k === 'agentbox' ? 'agentbox' : 'peer', server: k, pid: servers[k].pid, note: c.notes?.[k], fn: () => fn(servers[k]) });
+          const name = variant ? `${SERVERS[k].label} (${variant})` : SERVERS[k].label;
+          contenders.push({ name, kind: k === 'agentbox' ? 'agentbox' : 'peer', server: k, pid: servers[k].pid, note: c.notes?.[id], fn: () => fn(servers[k]) });
         }
       }
       for (const r of c.raw ?? []) contenders.push({ name: r.name, kind: 'raw', fn: r.fn });
