@@ -172,7 +172,7 @@ function defineCases(w, env, bwrapArgs) {
         dc: async (s) => {
           for (const e of w.patch.edits) {
             const r = await s.call('edit_block', { file_path: w.patch.target, old_string: e.oldText, new_string: e.newText });
-            expectOk('dc', r, /Successfully/);
+            expectOk('dc', r, /^\[Reading \d+ lines/);
           }
         },
       },
