@@ -83,7 +83,7 @@ const program = new Command()
   .name('agentbox')
   .description('A sandboxed MCP server: files, shell, git and patches, plus a delegate tool that runs a whole agent loop.')
   .version(VERSION)
-  .showHelpAfterError();
+  .showHelpAfterError('(run the command with --help for every option)');
 
 addCommonOptions(
   program

@@ -215,10 +215,15 @@ function describeIssue(issue: z.core.$ZodIssue, merged: Record<string, unknown>,
 /** " (in FILE)", " (from flag --x)": the highest layer that sets this key or one of its parents. */
 function where(keyPath: string, layers: ConfigLayer[]): string {
   const parts = keyPath.split('.');
-  for (const layer of [...layers].reverse()) {
-    for (let n = parts.length; n > 0; n--) {
-      if (getPath(layer.values, parts.slice(0, n)) !== undefined) return ` (${layer.describe(parts.slice(0, n).join('.'))})`;
-    }
+  // The longest prefix of the key that some layer sets, and of those layers the highest: a flag
+  // setting http.host must not take the blame for http.auth_token from the environment.
+  for (let n = parts.length; n > 0; n--) {
+    const prefix = parts.slice(0, n);
+    const layer = [...layers].reverse().find((l) => {
+      const value = getPath(l.values, prefix);
+      return value !== undefined && (n === parts.length || typeof value !== 'object' || Array.isArray(value));
+    });
+    if (layer) return ` (${layer.describe(prefix.join('.'))})`;
   }
   return '';
 }

@@ -1,6 +1,7 @@
 // The workspace: the roots a session works in. Roots come from --root/config, or from the host's
 // MCP roots (which may change while the session runs), or default to the current directory.
 // `policy()` combines them with the sandbox settings into the value every tool checks against.
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config, SandboxMode } from '../config/index.js';
@@ -49,7 +50,12 @@ export class Workspace {
   /** Replaces the roots with the host's `file://` roots; ignored when roots were fixed by the user. */
   setHostRoots(uris: readonly string[]): string[] {
     if (this.fixedRoots) return [...this.#roots];
-    const dirs = uris.filter((u) => u.startsWith('file://')).map((u) => fileURLToPath(u));
+    // As for the implicit root: a host cannot make the whole filesystem the workspace, and a root
+    // must be an existing directory.
+    const dirs = uris
+      .filter((u) => u.startsWith('file://'))
+      .map((u) => fileURLToPath(u))
+      .filter((d) => path.resolve(d) !== '/' && isDirectory(d));
     if (dirs.length === 0) return [...this.#roots];
     this.#roots = dirs;
     this.#policy = this.#build();
@@ -75,6 +81,14 @@ export class Workspace {
  * the whole filesystem must never become the workspace by accident. Then there is no workspace
  * until the host sends roots (every tool says how to fix it).
  */
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function implicitRoots(cwd: string): string[] {
   return path.resolve(cwd) === '/' ? [] : [cwd];
 }

@@ -1,7 +1,7 @@
 // What a tool is: a name, a description written for a model, a zod input shape, annotations and
 // one `run` function. The same definition is published to MCP hosts (server.ts) and given to the
 // delegate's subagent (agent/), so each tool has exactly one implementation.
-import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ReadResourceResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import type { ToolGroup } from '../config/index.js';
 
@@ -41,3 +41,17 @@ export function defineTool<In extends Shape>(spec: ToolSpec<In>): ToolSpec<In> {
 
 /** A ToolSpec with its input type erased, for lists of tools. */
 export type AnyToolSpec = ToolSpec<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A resource (or a URI template of resources) published next to a tool group's tools. */
+export interface ResourceSpec {
+  name: string;
+  group: ToolGroup;
+  /** A fixed URI, or a URI template with {variables}, e.g. agentbox://threads/{id}. */
+  uri: string;
+  title: string;
+  description: string;
+  mimeType: string;
+  /** For a template: the resources it currently stands for (shown in resources/list). */
+  list?(): Promise<Array<{ uri: string; name: string; title?: string; description?: string; mimeType?: string }>>;
+  read(uri: URL, vars: Record<string, string | string[]>): Promise<ReadResourceResult>;
+}

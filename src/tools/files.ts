@@ -94,7 +94,7 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
       const prefix = prefixFor(ctx.show(target.value));
       const note = unreadable.length > 0 ? `\n[${unreadable.length} path(s) could not be read: ${unreadable.slice(0, 5).join(', ')}]` : '';
       if (total === 0) return textResult(`No files match ${args.pattern} in ${where}.${note}`);
-      const header = `${total} file${total === 1 ? '' : 's'} match ${args.pattern} in ${where}${truncated ? ` (showing the newest ${paths.length}; narrow the pattern or path)` : ''}, newest first:`;
+      const header = `${total} file${total === 1 ? ' matches' : 's match'} ${args.pattern} in ${where}${truncated ? ` (showing the newest ${paths.length}; narrow the pattern or path)` : ''}, newest first:`;
       return textResult(`${header}${note}\n${paths.map((p) => prefix + p).join('\n')}`);
     },
   });

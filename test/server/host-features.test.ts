@@ -32,7 +32,7 @@ describe('logging', () => {
     await conn.call('read_file', { path: 'missing.txt' });
     await new Promise((r) => setTimeout(r, 100));
     expect(messages).toContainEqual(expect.objectContaining({ level: 'debug', data: expect.stringContaining('read_file finished') }));
-    expect(messages).toContainEqual(expect.objectContaining({ level: 'notice', data: expect.stringContaining('missing.txt does not exist') }));
+    expect(messages).toContainEqual(expect.objectContaining({ level: 'debug', data: expect.stringContaining('missing.txt does not exist') }));
 
     messages.length = 0;
     await conn.client.setLoggingLevel('warning');

@@ -1,0 +1,319 @@
+// The agent loop for one turn of a thread (one delegate or delegate_reply call):
+//
+// 1. Send the history to the model; append its output items to the history and the thread file.
+// 2. If the response has no tool calls, the turn ends: its last assistant message is the answer
+//    (checked against the output schema when there is one; a non-conforming answer is sent back
+//    for another try).
+// 3. Otherwise run the calls (read-only ones in parallel, others one at a time, in order), append
+//    each result under its call id as it completes, and go to 1.
+// 4. Before the next request, if the last request's context neared the window, compact: ask the
+//    model for a handoff summary and restart the history from the opening items, the user's
+//    messages and that summary.
+//
+// The loop stops at max_turns (model responses) or when the run's signal aborts (cancel or
+// timeout); whatever it stopped in, the history stays valid to continue from.
+import type { ReasoningEffort } from '../config/index.js';
+import type { CallContext } from '../tools/define.js';
+import { formatFailure } from '../util/result.js';
+import { addUsage, isToolCall, lastAssistantText, outputFor, zeroUsage, type Item, type ToolCallItem, type Usage } from './items.js';
+import type { ModelClient, ModelRequest } from './model.js';
+import { COMPACT_PROMPT, SUMMARY_PREFIX } from './prompts/compact.js';
+import type { RunStatus, ThreadLog } from './threads.js';
+import type { Toolbox } from './toolbox.js';
+
+/** Why a run's signal was aborted. */
+export class StopReason {
+  constructor(readonly status: 'cancelled' | 'timeout') {}
+}
+
+export interface AnswerCheck {
+  schema: Record<string, unknown>;
+  /** Parses and validates the answer: the value, or a message saying what is wrong. */
+  check(answer: string): { ok: true; value: unknown } | { ok: false; message: string };
+}
+
+export interface TurnOptions {
+  client: ModelClient;
+  model: string;
+  instructions: string;
+  reasoningEffort?: ReasoningEffort;
+  toolbox: Toolbox;
+  /** The conversation; the loop appends to it (and replaces it when compacting). */
+  history: Item[];
+  /** How many items at the start of the history are the thread's opening (kept by compaction). */
+  openingItems: number;
+  log: ThreadLog;
+  /** The run's signal; its reason is a StopReason. */
+  signal: AbortSignal;
+  /** What the subagent's tools get: the run's signal plus the host call's progress, log and approvals. */
+  toolContext: CallContext;
+  maxTurns: number;
+  contextWindow: number;
+  compactThreshold: number;
+  answer?: AnswerCheck;
+  cacheKey?: string;
+  /** One message per meaningful step (model turn, command, patch, plan, compaction). */
+  report(message: string, level?: 'info' | 'warning'): void;
+  /** Live counters for whoever watches the run. */
+  onTurn?(turns: number, usage: Usage): void;
+}
+
+export interface TurnOutcome {
+  status: RunStatus;
+  content: string;
+  output?: unknown;
+  error?: string;
+  usage: Usage;
+  turns: number;
+}
+
+const SCHEMA_RETRIES = 2;
+/** How long a tool may take to return after the run was cancelled before it is left behind. */
+const TOOL_GRACE_MS = 5_000;
+
+export async function runTurn(o: TurnOptions): Promise<TurnOutcome> {
+  const usage = zeroUsage();
+  const produced: Item[] = [];
+  let turns = 0;
+  let schemaRetries = 0;
+  let lastContext = 0;
+  let compactedAfterOverflow = false;
+  // Some local servers refuse structured output (response_format / text.format); the schema is
+  // then enforced by the instructions and the answer check alone.
+  let sendSchema = o.answer !== undefined;
+
+  const stopped = (): TurnOutcome => ({
+    status: (o.signal.reason as StopReason | undefined)?.status ?? 'cancelled',
+    content: lastAssistantText(produced),
+    usage,
+    turns,
+  });
+  const failed = (error: string): TurnOutcome => ({ status: 'failed', content: lastAssistantText(produced), error, usage, turns });
+  const record = async (items: Item[]) => {
+    for (const item of items) {
+      o.history.push(item);
+      produced.push(item);
+      o.log.append({ type: 'item', item });
+    }
+    await o.log.flush();
+  };
+  const request = (input: readonly Item[], tools: ModelRequest['tools'] = o.toolbox.tools): ModelRequest => ({
+    model: o.model,
+    instructions: o.instructions,
+    input,
+    tools,
+    ...(o.reasoningEffort ? { reasoningEffort: o.reasoningEffort } : {}),
+    ...(o.cacheKey ? { cacheKey: o.cacheKey } : {}),
+  });
+  const onRetry = (i: { attempt: number; delayMs: number; reason: string }) =>
+    o.report(`model request failed (${i.reason}); retry ${i.attempt} in ${(i.delayMs / 1000).toFixed(1)} s`, 'warning');
+
+  for (;;) {
+    if (o.signal.aborted) return stopped();
+    if (lastContext >= o.compactThreshold * o.contextWindow) {
+      o.report(`compacting the conversation (about ${lastContext} of ${o.contextWindow} tokens in use)`);
+      const compacted = await compact(o, usage, request, onRetry);
+      if (!compacted.ok) return o.signal.aborted ? stopped() : failed(compacted.error);
+      lastContext = 0;
+    }
+    if (turns >= o.maxTurns) {
+      o.report(`stopped after ${turns} model turns (max_turns)`, 'warning');
+      return { status: 'max_turns', content: lastAssistantText(produced), usage, turns };
+    }
+
+    turns++;
+    const res = await o.client.complete(
+      { ...request(o.history), ...(o.answer && sendSchema ? { outputSchema: o.answer.schema } : {}) },
+      { signal: o.signal, onRetry },
+    );
+    if (!res.ok) {
+      if (o.signal.aborted) return stopped();
+      // A context overflow the usage numbers did not predict: compact once and try again.
+      if (!compactedAfterOverflow && /context.{0,20}(length|window)|maximum context|too many tokens/i.test(res.error.message)) {
+        compactedAfterOverflow = true;
+        turns--;
+        lastContext = Number.POSITIVE_INFINITY;
+        continue;
+      }
+      if (sendSchema && res.error.code === 'model_bad_request') {
+        sendSchema = false;
+        turns--;
+        o.report(`the endpoint refused structured output (${res.error.message.slice(0, 120)}); asking for JSON in the instructions only`, 'warning');
+        continue;
+      }
+      return failed(formatFailure(res.error));
+    }
+    const response = res.value;
+    addUsage(usage, response.usage);
+    o.log.append({ type: 'usage', usage: response.usage });
+    await record(response.items);
+    o.onTurn?.(turns, usage);
+    lastContext = response.usageReported ? response.usage.input_tokens + response.usage.output_tokens : estimateTokens(o.history);
+
+    if (response.incomplete) o.report(`turn ${turns}: the model's response was cut off (${response.incomplete})`, 'warning');
+    const calls = response.items.filter(isToolCall);
+    if (calls.length === 0) {
+      const content = lastAssistantText(response.items);
+      if (!o.answer) {
+        o.report(`turn ${turns}: answered`);
+        return { status: 'completed', content, usage, turns };
+      }
+      const checked = o.answer.check(content);
+      if (checked.ok) {
+        o.report(`turn ${turns}: answered`);
+        return { status: 'completed', content, output: checked.value, usage, turns };
+      }
+      if (schemaRetries >= SCHEMA_RETRIES) return failed(`The final answer does not match output_schema: ${checked.message}`);
+      schemaRetries++;
+      o.report(`turn ${turns}: the answer does not match output_schema; asking again`, 'warning');
+      await record([
+        {
+          type: 'message',
+          role: 'user',
+          content: `Your final answer does not match the required output schema: ${checked.message}\nReply with only the JSON value, nothing else.`,
+        },
+      ]);
+      continue;
+    }
+
+    o.report(`turn ${turns}: ${calls.map(describeCall).join('; ')}`);
+    await runCalls(o, calls, record);
+    if (!response.usageReported) lastContext = estimateTokens(o.history);
+    else lastContext += estimateTokens(o.history.slice(-calls.length));
+  }
+}
+
+/**
+ * Runs one response's tool calls: read-only calls start together, a call that may change things
+ * waits for everything before it and holds back everything after it. Each result is recorded as
+ * it completes. After a cancel, calls still running get a short grace period, then a placeholder.
+ */
+async function runCalls(o: TurnOptions, calls: ToolCallItem[], record: (items: Item[]) => Promise<void>): Promise<void> {
+  let barrier: Promise<unknown> = Promise.resolve();
+  let readers: Promise<unknown>[] = [];
+  const finished = new Set<string>();
+  const all: Promise<void>[] = [];
+  for (const call of calls) {
+    const readOnly = o.toolbox.isReadOnly(call.name);
+    const start = readOnly ? barrier : Promise.all([barrier, ...readers]);
+    const done = start.then(async () => {
+      if (o.signal.aborted) return;
+      const outcome = await o.toolbox.run(call, o.toolContext);
+      reportOutcome(o, call, outcome.output, outcome.isError);
+      await record([outputFor(call, outcome.output)]);
+      finished.add(call.call_id);
+    });
+    all.push(done);
+    if (readOnly) readers.push(done);
+    else {
+      barrier = done;
+      readers = [];
+    }
+  }
+  let onAbort = () => {};
+  const grace = new Promise<void>((resolve) => {
+    onAbort = () => void setTimeout(resolve, TOOL_GRACE_MS).unref?.();
+    if (o.signal.aborted) onAbort();
+    else o.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  await Promise.race([Promise.allSettled(all), grace]);
+  o.signal.removeEventListener('abort', onAbort);
+  const missing = calls.filter((c) => !finished.has(c.call_id));
+  if (missing.length > 0) {
+    const why = (o.signal.reason as StopReason | undefined)?.status === 'timeout' ? 'the run timed out' : 'the run was cancelled';
+    await record(missing.map((c) => outputFor(c, `aborted: ${why} before this call finished`)));
+  }
+}
+
+async function compact(
+  o: TurnOptions,
+  usage: Usage,
+  request: (input: readonly Item[], tools?: ModelRequest['tools']) => ModelRequest,
+  onRetry: (i: { attempt: number; delayMs: number; reason: string }) => void,
+): Promise<{ ok: true } | { ok: false; error: string }> {
+  const res = await o.client.complete(request([...o.history, { type: 'message', role: 'user', content: COMPACT_PROMPT }], []), { signal: o.signal, onRetry });
+  if (!res.ok) return { ok: false, error: `Compacting the conversation failed: ${formatFailure(res.error)}` };
+  addUsage(usage, res.value.usage);
+  o.log.append({ type: 'usage', usage: res.value.usage });
+  const summary = lastAssistantText(res.value.items);
+  if (!summary) return { ok: false, error: 'Compacting the conversation failed: the model returned an empty summary.' };
+  const opening = o.history.slice(0, o.openingItems);
+  const userMessages = keepUserMessages(o.history.slice(o.openingItems), 80_000);
+  const history: Item[] = [...opening, ...userMessages, { type: 'message', role: 'user', content: `${SUMMARY_PREFIX}${summary}` }];
+  o.history.splice(0, o.history.length, ...history);
+  o.log.append({ type: 'compacted', summary, history });
+  await o.log.flush();
+  return { ok: true };
+}
+
+/** The user's own messages (not earlier summaries), newest kept first within `maxChars`. */
+function keepUserMessages(items: readonly Item[], maxChars: number): Item[] {
+  const users = items.filter((i): i is Extract<Item, { type: 'message' }> => i.type === 'message' && i.role === 'user' && !i.content.startsWith(SUMMARY_PREFIX));
+  const kept: Item[] = [];
+  let left = maxChars;
+  for (let i = users.length - 1; i >= 0 && left > 0; i--) {
+    const text = users[i]!.content;
+    kept.unshift({ type: 'message', role: 'user', content: text.length <= left ? text : `${text.slice(0, left)}\n[… cut]` });
+    left -= text.length;
+  }
+  return kept;
+}
+
+/** About four characters per token: used when an endpoint reports no usage. */
+export function estimateTokens(items: readonly Item[]): number {
+  let chars = 0;
+  for (const item of items) chars += JSON.stringify(item).length;
+  return Math.ceil(chars / 4);
+}
+
+/** A short description of a tool call for progress messages. */
+function describeCall(call: ToolCallItem): string {
+  if (call.type === 'custom_tool_call') return `${call.name} (${patchFiles(call.input)})`;
+  let args: Record<string, unknown> = {};
+  try {
+    args = JSON.parse(call.arguments || '{}') as Record<string, unknown>;
+  } catch {
+    return call.name;
+  }
+  const pick = (v: unknown) => (typeof v === 'string' ? (v.length > 80 ? `${v.slice(0, 77)}…` : v) : undefined);
+  switch (call.name) {
+    case 'exec_command':
+      return `exec_command \`${pick(args.cmd) ?? ''}\`${args.sandbox_permissions === 'require_escalated' ? ' (asks to run outside the sandbox)' : ''}`;
+    case 'apply_patch':
+      return `apply_patch (${patchFiles(typeof args.patch === 'string' ? args.patch : '')})`;
+    case 'update_plan':
+      return 'update_plan';
+    default: {
+      const target = pick(args.path) ?? pick(args.pattern) ?? pick(args.session_id?.toString());
+      return target ? `${call.name} ${target}` : call.name;
+    }
+  }
+}
+
+function patchFiles(patch: string): string {
+  const files = [...patch.matchAll(/^\*\*\* (Add|Update|Delete) File: (.+)$/gm)].map((m) => m[2]!.trim());
+  return files.length > 0 ? files.join(', ') : 'patch';
+}
+
+/** Reports the steps worth a line of their own: commands ending, patches applied or failing. */
+function reportOutcome(o: TurnOptions, call: ToolCallItem, output: string, isError: boolean): void {
+  if (call.name === 'exec_command' || call.name === 'write_stdin') {
+    const code = /exit(?:ed with)? code:?\s*(-?\d+)/i.exec(output)?.[1];
+    const session = /session(?:_id| id)?:?\s*(\d+)/i.exec(output)?.[1];
+    const what = call.name === 'exec_command' ? describeCall(call).replace(/^exec_command /, '') : `session ${session ?? '?'}`;
+    if (code !== undefined) o.report(`command ${what} exited with code ${code}`);
+    else if (session !== undefined && !isError) o.report(`command ${what} still running (session ${session})`);
+    else if (isError) o.report(`command ${what} failed: ${firstLine(output)}`, 'warning');
+  } else if (call.name === 'apply_patch') {
+    if (isError) o.report(`patch failed: ${firstLine(output)}`, 'warning');
+    else {
+      const files = [...output.matchAll(/^([AMD]) (.+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+      o.report(`patch applied${files.length ? `: ${files.join(', ')}` : ''}`);
+    }
+  }
+}
+
+const firstLine = (s: string) => {
+  const line = s.split('\n', 1)[0] ?? '';
+  return line.length > 160 ? `${line.slice(0, 157)}…` : line;
+};

@@ -1,0 +1,83 @@
+// A run: one turn of a thread in progress (a delegate or delegate_reply call). It owns its abort
+// controller, so it can outlive the call that started it (background runs, issue 8), and keeps
+// live state (step, turns, usage, plan) that watchers can read or subscribe to. `done` resolves
+// with the result once everything the run started is stopped and the thread is saved.
+import type { ApprovalAnswer } from '../tools/define.js';
+import type { FileChange } from './changes.js';
+import { zeroUsage, type Usage } from './items.js';
+import { StopReason } from './loop.js';
+import type { RunStatus, ThreadStatus } from './threads.js';
+import type { PlanStep } from './toolbox.js';
+
+export interface DelegateResult {
+  threadId: string;
+  status: RunStatus;
+  /** The last assistant message (the answer). */
+  content: string;
+  /** The parsed answer, when an output_schema was given and the answer matched it. */
+  output?: unknown;
+  /** Why the run failed, when it did. */
+  error?: string;
+  /** Unified diff of everything the run changed. */
+  diff: string;
+  files_changed: FileChange[];
+  usage: Usage;
+  duration_ms: number;
+  /** The branch of a worktree thread. */
+  branch?: string;
+  /** Model responses in this call. */
+  turns: number;
+}
+
+/** What a run reports to and asks of whoever started it (the delegate call's CallContext). */
+export interface RunHost {
+  progress(message: string): void;
+  log(level: 'debug' | 'info' | 'notice' | 'warning' | 'error', message: string): void;
+  askApproval(message: string): Promise<ApprovalAnswer>;
+}
+
+export class Run {
+  readonly startedAt = Date.now();
+  status: ThreadStatus = 'running';
+  step = 'starting';
+  turns = 0;
+  usage: Usage = zeroUsage();
+  plan: PlanStep[] = [];
+  result: DelegateResult | undefined;
+  done!: Promise<DelegateResult>;
+  readonly #controller = new AbortController();
+  readonly #listeners = new Set<() => void>();
+
+  constructor(
+    readonly threadId: string,
+    readonly turn: number,
+  ) {}
+
+  /** Aborted (with a StopReason) when the run is cancelled or times out. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Stops the model stream and every process of the run; the thread is saved as `status`. */
+  cancel(status: 'cancelled' | 'timeout' = 'cancelled'): void {
+    if (!this.#controller.signal.aborted) this.#controller.abort(new StopReason(status));
+  }
+
+  /** Calls `fn` after every change of the live state; returns the unsubscribe function. */
+  onChange(fn: () => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  /** Updates the live state and tells the watchers. */
+  update(change: Partial<Pick<Run, 'status' | 'step' | 'turns' | 'usage' | 'plan' | 'result'>>): void {
+    Object.assign(this, change);
+    for (const fn of this.#listeners) {
+      try {
+        fn();
+      } catch {
+        // a watcher's failure is not the run's
+      }
+    }
+  }
+}

@@ -1,0 +1,440 @@
+// The delegate service: starts and continues threads. One per Runtime (shared by every MCP
+// session of the server, so a thread's one-turn-at-a-time rule holds across sessions); it keeps
+// the runs in progress, the model clients per provider, and the thread store.
+//
+// Starting a turn:
+// 1. Check what the caller asked for against what its session allows (cwd inside the
+//    workspace, sandbox no wider than the server's), resolve the provider, compile output_schema.
+// 2. Take the thread's lock, create (or open) its JSONL file, build a child SessionContext confined
+//    to the run's cwd, sandbox and approval policy, and take the before-snapshot of the files.
+// 3. Run the loop with the child session's own tools (the host's ToolSpecs, picked by name).
+// 4. Whatever happened: close the child session (killing every process it started), take the
+//    diff, commit a worktree thread's changes on its branch, record the end of the turn, unlock.
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { ApprovalPolicy, ReasoningEffort, SandboxMode } from '../config/index.js';
+import type { Runtime } from '../runtime.js';
+import { gitSettings, type GitContext } from '../git/index.js';
+import { resolveForRead, resolveForWrite, type Policy } from '../sandbox/index.js';
+import { createSessionContext, type SessionContext } from '../session.js';
+import type { AnyToolSpec, CallContext } from '../tools/define.js';
+import { fail, ok, type Result } from '../util/result.js';
+import { answerCheck } from './answer.js';
+import { trackChanges, type ChangeSet } from './changes.js';
+import { openingItems } from './context.js';
+import { type Item } from './items.js';
+import { runTurn, type AnswerCheck, type TurnOutcome } from './loop.js';
+import { createModelClient, type ModelClient } from './model.js';
+import { BASE_INSTRUCTIONS } from './prompts/base.js';
+import { resolveProvider, useFreeformApplyPatch, type ResolvedProvider } from './provider.js';
+import { Run, type DelegateResult, type RunHost } from './run.js';
+import { newThreadId, ThreadStore, type ThreadLog, type ThreadMeta, type ThreadStatus } from './threads.js';
+import { buildToolbox, SUBAGENT_TOOLS } from './toolbox.js';
+import { commitWorktree, createWorktree, mapIntoWorktree, mapOutOfWorktree } from './worktree.js';
+
+export interface DelegateParams {
+  prompt: string;
+  cwd?: string;
+  model?: string;
+  provider?: string;
+  sandbox?: SandboxMode;
+  approval_policy?: ApprovalPolicy;
+  reasoning_effort?: ReasoningEffort;
+  developer_instructions?: string;
+  base_instructions?: string;
+  worktree?: boolean;
+  output_schema?: Record<string, unknown>;
+  max_turns?: number;
+  timeout_ms?: number;
+}
+
+/** Every tool the server has for a session (server.ts `allTools`); the subagent's tools are picked from it. */
+export type ToolsFor = (session: SessionContext) => AnyToolSpec[];
+
+interface TurnSetup {
+  meta: ThreadMeta & { opening_items: number; max_turns?: number; timeout_ms?: number };
+  turn: number;
+  prompt: string;
+  history: Item[];
+  /** Items to write before the prompt (the opening, for a new thread). */
+  opening: Item[];
+  child: SessionContext;
+  /** The calling session's policy: the repository is opened with it (the child's may be narrower). */
+  parentPolicy: Policy;
+  provider: ResolvedProvider;
+  answer?: AnswerCheck;
+  log: ThreadLog;
+  unlock: () => void;
+}
+
+const services = new WeakMap<Runtime, AgentService>();
+
+/** The runtime's delegate service (created on first use; cancelled runs end at shutdown). */
+export function agentService(runtime: Runtime, toolsFor: ToolsFor): AgentService {
+  let service = services.get(runtime);
+  if (!service) {
+    service = new AgentService(runtime, toolsFor);
+    services.set(runtime, service);
+  }
+  return service;
+}
+
+const MODE_RANK: Record<SandboxMode, number> = { 'read-only': 0, 'workspace-write': 1, 'danger-full-access': 2 };
+
+export class AgentService {
+  readonly threads: ThreadStore;
+  readonly #runs = new Map<string, Run>();
+  readonly #clients = new Map<string, ModelClient>();
+
+  constructor(
+    readonly runtime: Runtime,
+    private readonly toolsFor: ToolsFor,
+  ) {
+    this.threads = new ThreadStore(path.join(runtime.home, 'threads'));
+    runtime.onShutdown(async () => {
+      const running = [...this.#runs.values()];
+      for (const run of running) run.cancel('cancelled');
+      await Promise.allSettled(running.map((r) => r.done));
+    });
+  }
+
+  /** The run in progress on a thread, if any. */
+  running(threadId: string): Run | undefined {
+    return this.#runs.get(threadId);
+  }
+
+  /** Starts a new thread. Fails (before anything is created) when the request is not allowed. */
+  async start(params: DelegateParams, parent: SessionContext, host: RunHost): Promise<Result<Run>> {
+    const { config } = this.runtime;
+    const parentPolicy = parent.policy();
+    const mode = params.sandbox ?? parentPolicy.mode;
+    const wider = checkMode(mode, parentPolicy);
+    if (!wider.ok) return wider;
+    const providerId = params.provider ?? config.model_provider;
+    const provider = resolveProvider(config, providerId);
+    if (!provider.ok) return provider;
+    let answer: AnswerCheck | undefined;
+    if (params.output_schema) {
+      const compiled = answerCheck(params.output_schema);
+      if (!compiled.ok) return compiled;
+      answer = compiled.value;
+    }
+    const cwd = await checkCwd(parentPolicy, params.cwd ?? parentPolicy.roots[0] ?? this.runtime.cwd, mode);
+    if (!cwd.ok) return cwd;
+
+    const id = newThreadId();
+    let workDir = cwd.value;
+    let worktree: ThreadMeta['worktree'];
+    if (params.worktree) {
+      if (parentPolicy.mode === 'read-only') {
+        return fail('read_only', 'worktree: true adds a branch and a worktree to the repository, and this server runs with sandbox read-only.', 'Call delegate without worktree.');
+      }
+      const wt = await createWorktree(this.#git(parentPolicy), cwd.value, id);
+      if (!wt.ok) return wt;
+      worktree = wt.value;
+      workDir = mapIntoWorktree(wt.value, cwd.value);
+    }
+    const approval = params.approval_policy ?? parent.approvalPolicy();
+    const child = createSessionContext(this.runtime, { cwd: workDir, roots: [workDir], mode, network: parentPolicy.network, approvalPolicy: approval });
+    const toolNames = new Set([...this.toolsFor(child).map((t) => t.name).filter((n) => (SUBAGENT_TOOLS as readonly string[]).includes(n)), 'update_plan']);
+    const opening = await openingItems({
+      cwd: workDir,
+      policy: child.policy(),
+      approvalPolicy: approval,
+      toolNames,
+      ...(params.developer_instructions ? { developerInstructions: params.developer_instructions } : {}),
+      ...(params.output_schema ? { outputSchema: params.output_schema } : {}),
+    });
+    const meta: TurnSetup['meta'] = {
+      id,
+      created: new Date().toISOString(),
+      title: titleOf(params.prompt),
+      cwd: workDir,
+      model: params.model ?? config.model,
+      provider: providerId,
+      sandbox: mode,
+      approval_policy: approval,
+      network: child.policy().network,
+      opening_items: opening.length,
+      ...(params.reasoning_effort ?? config.model_reasoning_effort ? { reasoning_effort: params.reasoning_effort ?? config.model_reasoning_effort } : {}),
+      ...(params.base_instructions ? { base_instructions: params.base_instructions } : {}),
+      ...(params.developer_instructions ? { developer_instructions: params.developer_instructions } : {}),
+      ...(params.output_schema ? { output_schema: params.output_schema } : {}),
+      ...(worktree ? { worktree } : {}),
+      ...(params.max_turns ? { max_turns: params.max_turns } : {}),
+      ...(params.timeout_ms ? { timeout_ms: params.timeout_ms } : {}),
+    };
+    const lock = this.threads.lock(id);
+    if (!lock.ok) {
+      await child.close();
+      return lock;
+    }
+    let log: ThreadLog;
+    try {
+      log = await this.threads.create(meta);
+    } catch (err) {
+      lock.value();
+      await child.close();
+      return fail('thread_store', `Cannot create the thread file in ${this.threads.dir}: ${(err as Error).message}`);
+    }
+    return ok(
+      this.#launch(
+        { meta, turn: 1, prompt: params.prompt, history: [], opening, child, parentPolicy, provider: provider.value, ...(answer ? { answer } : {}), log, unlock: lock.value },
+        host,
+      ),
+    );
+  }
+
+  /** Continues a thread with a new prompt and its full history (also threads of an earlier server process). */
+  async reply(threadId: string, prompt: string, parent: SessionContext, host: RunHost): Promise<Result<Run>> {
+    const active = this.#runs.get(threadId);
+    if (active) {
+      return fail(
+        'thread_busy',
+        `Thread ${threadId} is already running a turn (started ${Math.round((Date.now() - active.startedAt) / 1000)} s ago, now: ${active.step}).`,
+        'One turn at a time per thread: wait for that call to finish (or cancel it), then call delegate_reply again.',
+      );
+    }
+    const loaded = await this.threads.load(threadId);
+    if (!loaded.ok) return loaded;
+    const meta = loaded.value.meta as TurnSetup['meta'];
+    const parentPolicy = parent.policy();
+    const wider = checkMode(meta.sandbox, parentPolicy);
+    if (!wider.ok) return wider;
+    // A worktree thread is checked by the directory it was started from in the main checkout.
+    const origin = meta.worktree ? mapOutOfWorktree(meta.worktree, meta.cwd) : meta.cwd;
+    const inside = await checkCwd(parentPolicy, origin, meta.sandbox);
+    if (!inside.ok) return fail(inside.error.code, `Thread ${threadId} works in ${meta.cwd}, which this session may not use: ${inside.error.message}`, inside.error.hint);
+    if (!(await isDirectory(meta.cwd))) {
+      return fail('thread_cwd_gone', `Thread ${threadId} worked in ${meta.cwd}, which no longer exists${meta.worktree ? ' (its worktree was removed)' : ''}.`, 'Start a new thread with delegate.');
+    }
+    const provider = resolveProvider(this.runtime.config, meta.provider);
+    if (!provider.ok) return provider;
+    let answer: AnswerCheck | undefined;
+    if (meta.output_schema) {
+      const compiled = answerCheck(meta.output_schema);
+      if (compiled.ok) answer = compiled.value;
+    }
+    const lock = this.threads.lock(threadId);
+    if (!lock.ok) return lock;
+    let log: ThreadLog;
+    try {
+      log = await this.threads.openLog(threadId);
+    } catch (err) {
+      lock.value();
+      return fail('thread_store', `Cannot open the thread file ${this.threads.file(threadId)}: ${(err as Error).message}`);
+    }
+    const child = createSessionContext(this.runtime, {
+      cwd: meta.cwd,
+      roots: [meta.cwd],
+      mode: meta.sandbox,
+      network: meta.network,
+      approvalPolicy: meta.approval_policy,
+    });
+    return ok(
+      this.#launch(
+        {
+          meta: { ...meta, opening_items: meta.opening_items ?? 0 },
+          turn: loaded.value.turns + 1,
+          prompt,
+          history: loaded.value.history,
+          opening: [],
+          child,
+          parentPolicy,
+          provider: provider.value,
+          ...(answer ? { answer } : {}),
+          log,
+          unlock: lock.value,
+        },
+        host,
+      ),
+    );
+  }
+
+  /** How the git core runs for this server, with `policy` deciding which repositories may be used. */
+  #git(policy: Policy): GitContext {
+    return { policy, settings: gitSettings(this.runtime.config.git, this.runtime.bin.git) };
+  }
+
+  #client(provider: ResolvedProvider): ModelClient {
+    const key = `${provider.id}\0${provider.baseUrl}\0${provider.wire}`;
+    let client = this.#clients.get(key);
+    if (!client) {
+      client = createModelClient(provider);
+      this.#clients.set(key, client);
+    }
+    return client;
+  }
+
+  #launch(setup: TurnSetup, host: RunHost): Run {
+    const run = new Run(setup.meta.id, setup.turn);
+    this.#runs.set(run.threadId, run);
+    run.done = this.#execute(setup, run, host).finally(() => {
+      this.#runs.delete(run.threadId);
+      setup.unlock();
+    });
+    return run;
+  }
+
+  async #execute(setup: TurnSetup, run: Run, host: RunHost): Promise<DelegateResult> {
+    const { meta, child, log } = setup;
+    const { config } = this.runtime;
+    const rlog = this.runtime.log.child({ thread: meta.id, turn: setup.turn });
+    // The subagent's tools send their own progress (a patch tool may report "patch applied: …"
+    // itself); a step the loop reports with the same words is then only logged, not sent twice.
+    let lastToolProgress: string | undefined;
+    const report = (message: string, level: 'info' | 'warning' = 'info') => {
+      run.update({ step: message });
+      if (message !== lastToolProgress) host.progress(message);
+      host.log(level, message);
+      rlog.debug({ step: message }, 'delegate step');
+    };
+    const timeoutMs = meta.timeout_ms ?? config.agent.timeout_ms;
+    const timer = setTimeout(() => run.cancel('timeout'), timeoutMs);
+    timer.unref?.();
+    const onShutdown = () => run.cancel('cancelled');
+    this.runtime.signal.addEventListener('abort', onShutdown, { once: true });
+
+    let outcome: TurnOutcome = { status: 'failed', content: '', error: 'the run did not start', usage: run.usage, turns: 0 };
+    let changes: ChangeSet = { diff: '', files: [] };
+    const tracker = await trackChanges(meta.cwd, this.#git(setup.parentPolicy)).catch((err: Error) => {
+      rlog.warn({ err: err.message }, 'cannot snapshot the files; the diff will be empty');
+      return undefined;
+    });
+    try {
+      await this.threads.index(summaryOf(meta, setup.turn, 'running'));
+      log.append({ type: 'turn_started', turn: setup.turn, prompt: setup.prompt });
+      const prompt: Item = { type: 'message', role: 'user', content: setup.prompt };
+      for (const item of [...setup.opening, prompt]) log.append({ type: 'item', item });
+      await log.flush();
+      const history = [...setup.history, ...setup.opening, prompt];
+
+      const toolbox = buildToolbox(this.toolsFor(child), {
+        freeformPatch: useFreeformApplyPatch(setup.provider, meta.model),
+        onPlan: (plan, explanation) => {
+          run.update({ plan });
+          log.append({ type: 'plan', plan, ...(explanation ? { explanation } : {}) });
+          const done = plan.filter((s) => s.status === 'completed').length;
+          const current = plan.find((s) => s.status === 'in_progress')?.step;
+          report(`plan updated: ${done}/${plan.length} done${current ? `; now: ${current}` : ''}`);
+        },
+      });
+      const short = meta.id.slice(-8);
+      const toolContext: CallContext = {
+        signal: run.signal,
+        progress: (m) => {
+          lastToolProgress = m;
+          host.progress(m);
+        },
+        log: (level, m) => host.log(level, m),
+        askApproval: (m) => host.askApproval(`[delegate ${short}] ${m}`),
+      };
+      report(setup.turn === 1 ? `started thread ${meta.id} with ${meta.model} in ${meta.cwd}` : `continuing thread ${meta.id} (turn ${setup.turn})`);
+      outcome = await runTurn({
+        client: this.#client(setup.provider),
+        model: meta.model,
+        instructions: meta.base_instructions ?? BASE_INSTRUCTIONS,
+        ...(meta.reasoning_effort ? { reasoningEffort: meta.reasoning_effort } : {}),
+        toolbox,
+        history,
+        openingItems: meta.opening_items,
+        log,
+        signal: run.signal,
+        toolContext,
+        maxTurns: meta.max_turns ?? config.agent.max_turns,
+        contextWindow: setup.provider.contextWindow ?? config.agent.context_window,
+        compactThreshold: config.agent.compact_threshold,
+        ...(setup.answer ? { answer: setup.answer } : {}),
+        cacheKey: meta.id,
+        report,
+        onTurn: (turns, usage) => run.update({ turns, usage: { ...usage } }),
+      });
+    } catch (err) {
+      rlog.error({ err }, 'delegate run failed unexpectedly');
+      outcome = { ...outcome, status: 'failed', error: `agentbox failed while running the thread: ${(err as Error)?.message ?? String(err)}` };
+    } finally {
+      clearTimeout(timer);
+      this.runtime.signal.removeEventListener('abort', onShutdown);
+      // Ends every process and session the run started, whatever state it stopped in.
+      await child.close();
+    }
+
+    if (tracker) {
+      changes = await tracker.finish().catch((err: Error) => {
+        rlog.warn({ err: err.message }, 'cannot compute the diff');
+        return changes;
+      });
+    }
+    if (meta.worktree && changes.files.length > 0) {
+      const committed = await commitWorktree(this.#git(setup.parentPolicy), meta.worktree, `agentbox: ${meta.title}\n\nThread ${meta.id}, turn ${setup.turn}.`);
+      if (!committed.ok) report(committed.error.message, 'warning');
+    }
+    const duration = Date.now() - run.startedAt;
+    const result: DelegateResult = {
+      threadId: meta.id,
+      status: outcome.status,
+      content: outcome.content,
+      ...(outcome.output !== undefined ? { output: outcome.output } : {}),
+      ...(outcome.error ? { error: outcome.error } : {}),
+      diff: changes.diff,
+      files_changed: changes.files,
+      usage: outcome.usage,
+      duration_ms: duration,
+      ...(meta.worktree ? { branch: meta.worktree.branch } : {}),
+      turns: outcome.turns,
+    };
+    log.append({
+      type: 'turn_ended',
+      turn: setup.turn,
+      status: result.status,
+      content: result.content,
+      ...(result.error ? { error: result.error } : {}),
+      usage: result.usage,
+      duration_ms: duration,
+      files_changed: result.files_changed.length,
+    });
+    await log.close();
+    await this.threads.index(summaryOf(meta, setup.turn, result.status)).catch(() => undefined);
+    report(`${result.status}${result.error ? `: ${result.error.split('\n')[0]}` : ''} after ${outcome.turns} model turn${outcome.turns === 1 ? '' : 's'}`, result.status === 'completed' ? 'info' : 'warning');
+    run.update({ status: result.status, result });
+    return result;
+  }
+}
+
+function checkMode(mode: SandboxMode, parent: Policy): Result<void> {
+  if (MODE_RANK[mode] <= MODE_RANK[parent.mode]) return ok(undefined);
+  return fail(
+    'sandbox_too_wide',
+    `This server runs with sandbox ${parent.mode}; a delegate cannot ask for ${mode}.`,
+    `Use sandbox ${parent.mode} or narrower, or start agentbox with --sandbox ${mode}.`,
+  );
+}
+
+/** The run's directory must be an existing directory the calling session may use in that mode. */
+async function checkCwd(policy: Policy, requested: string, mode: SandboxMode): Promise<Result<string>> {
+  const resolved = mode === 'read-only' ? await resolveForRead(policy, requested) : await resolveForWrite(policy, requested);
+  if (!resolved.ok) return resolved;
+  if (!(await isDirectory(resolved.value))) return fail('not_a_directory', `cwd ${requested} is not an existing directory.`, 'Give a directory inside the workspace.');
+  return ok(resolved.value);
+}
+
+const isDirectory = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
+
+function titleOf(prompt: string): string {
+  const line = prompt.trim().split('\n', 1)[0] ?? '';
+  return line.length > 80 ? `${line.slice(0, 77)}…` : line;
+}
+
+function summaryOf(meta: ThreadMeta, turns: number, status: ThreadStatus) {
+  return {
+    id: meta.id,
+    title: meta.title,
+    cwd: meta.cwd,
+    created: meta.created,
+    updated: new Date().toISOString(),
+    status,
+    turns,
+    model: meta.model,
+    ...(meta.worktree ? { branch: meta.worktree.branch } : {}),
+  };
+}
