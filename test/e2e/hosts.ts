@@ -1,5 +1,6 @@
 // Where the real hosts the e2e tests drive live, and how to run them without touching $HOME.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../support/paths.js';
 
@@ -35,4 +36,18 @@ export function run(file: string, args: string[], opts: { env: Record<string, st
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * True inside a network namespace with no route out (scripts/e2e.sh runs the tests in one): a
+ * host under test then cannot reach anything but loopback, whatever it tries on its own.
+ */
+export function networkIsolated(): boolean {
+  try {
+    const routes = readFileSync('/proc/net/route', 'utf8').trim().split('\n').slice(1);
+    const ipv6 = readFileSync('/proc/net/ipv6_route', 'utf8').trim().split('\n').filter((l) => l && !/ lo$/.test(l.trim()));
+    return routes.length === 0 && ipv6.length === 0;
+  } catch {
+    return false;
+  }
 }

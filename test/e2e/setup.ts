@@ -1,13 +1,15 @@
-// Installs the pinned external tools once (the same ones the conformance scripts use: Node 22 and
-// the MCP Inspector CLI 2.12.0 in .ci/tools/conformance, git-ignored) and checks that the Codex CLI
-// devDependency and the built server are there.
-import { execFileSync } from 'node:child_process';
+// Checks that what the e2e tests drive is there: the built server, the Codex CLI (devDependency)
+// and the pinned Inspector under Node 22 (scripts/e2e.sh installs it before starting vitest).
 import { existsSync } from 'node:fs';
-import { CLI, PROJECT_ROOT } from '../support/paths.js';
-import { CODEX_BIN } from './hosts.js';
+import { CLI } from '../support/paths.js';
+import { CODEX_BIN, INSPECTOR_CLI, NODE22 } from './hosts.js';
 
 export default function setup(): void {
-  execFileSync('bash', ['-c', 'source scripts/conformance-tools.sh && conformance_tools_install'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm run e2e does).`);
-  if (!existsSync(CODEX_BIN)) throw new Error(`${CODEX_BIN} is missing: run npm ci (the Codex CLI is a devDependency).`);
+  const missing = [
+    [CLI, 'run npm run build'],
+    [CODEX_BIN, 'run npm ci (the Codex CLI is a devDependency)'],
+    [NODE22, 'run npm run e2e (it installs the pinned tools)'],
+    [INSPECTOR_CLI, 'run npm run e2e (it installs the pinned tools)'],
+  ].filter(([file]) => !existsSync(file!));
+  if (missing.length > 0) throw new Error(missing.map(([file, fix]) => `${file} is missing: ${fix}`).join('\n'));
 }
