@@ -5,6 +5,10 @@
 // Ajv against the schema from Inspector's own tools/list). The table must name every published
 // tool, so a new tool without a case here fails the test.
 //
+// delegate's model is the scripted Responses server (test/support/model-server.mjs) on loopback, set
+// in a config.toml in the temp AGENTBOX_HOME; delegate_reply continues that thread from the next
+// Inspector run (threads live in AGENTBOX_HOME).
+//
 // Each Inspector run is a separate process and MCP session, so write_stdin and kill_session cannot
 // see a session started by an earlier call: they are called with an unknown id and must answer
 // with a tool error that says so (Inspector exit code 5), which still exercises them end to end.
@@ -14,12 +18,21 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer, type HttpServer } from '../support/http-server.js';
 import { CLI } from '../support/paths.js';
+import { say, startModelServer, type ModelServer } from '../support/model-server.mjs';
 import { tempDir, tempRepo, type TempDir } from '../support/workspace.js';
 import { INSPECTOR_CLI, NODE22, run } from './hosts.js';
 
 interface Case {
   tool: string;
-  args: Record<string, unknown>;
+  /** Arguments, or a function of what earlier calls captured. */
+  args: Record<string, unknown> | ((saved: Record<string, unknown>) => Record<string, unknown>);
+  /**
+   * A tool that returns another tool's structuredContent without publishing the schema itself
+   * (delegate_reply: "published once, on delegate, to keep tools/list small"): validate against that one.
+   */
+  schemaOf?: string;
+  /** Keeps something from this call's structuredContent for a later call. */
+  save?: (structured: Record<string, unknown>, saved: Record<string, unknown>) => void;
   /** Expected isError. */
   error?: boolean;
   /** Every text content joined must match. */
@@ -52,6 +65,15 @@ const CASES: Case[] = [
   { tool: 'git_branch_create', args: { name: 'inspector-branch' }, text: /inspector-branch/ },
   { tool: 'git_checkout', args: { ref: 'inspector-branch' }, text: /inspector-branch/ },
   { tool: 'git_worktree', args: { action: 'list' }, text: /./ },
+  // The delegate's model is the scripted server on loopback (config.toml in AGENTBOX_HOME); the
+  // thread lives in AGENTBOX_HOME, so another process (the next Inspector run) can continue it.
+  {
+    tool: 'delegate',
+    args: { prompt: 'Say something.' },
+    text: /scripted answer 1/,
+    save: (structured, saved) => void (saved.threadId = structured.threadId),
+  },
+  { tool: 'delegate_reply', args: (saved) => ({ threadId: saved.threadId, prompt: 'And again.' }), text: /scripted answer 2/, schemaOf: 'delegate' },
 ];
 
 const validator = new AjvJsonSchemaValidator();
@@ -60,6 +82,8 @@ describe.each(['stdio', 'http'] as const)('the MCP Inspector CLI calls every too
   let ws: TempDir;
   let home: TempDir;
   let server: HttpServer | undefined;
+  let model: ModelServer;
+  const saved: Record<string, unknown> = {};
   let target: string[];
   let env: Record<string, string>;
   let tools: Tool[] = [];
@@ -80,6 +104,13 @@ describe.each(['stdio', 'http'] as const)('the MCP Inspector CLI calls every too
     ws = tempRepo({ 'README.md': '# e2e\n', 'src/app.txt': 'hello\nworld\n' });
     home = tempDir('agentbox-e2e-home-');
     mkdirSync(home.path('agentbox'));
+    model = await startModelServer();
+    let answers = 0;
+    model.otherwise(() => ({ output: [say(`scripted answer ${++answers}`)] }));
+    writeFileSync(
+      home.path('agentbox', 'config.toml'),
+      `model = "e2e-model"\nmodel_provider = "mock"\n[model_providers.mock]\nbase_url = "${model.url}"\nwire_api = "responses"\nmax_retries = 0\n`,
+    );
     // Inspector keeps a catalog under ~/.mcp-inspector: HOME is a temp dir, and so is agentbox's.
     env = { PATH: process.env.PATH ?? '', HOME: home.dir, AGENTBOX_HOME: home.path('agentbox'), AGENTBOX_LOG_LEVEL: 'warn' };
     if (transport === 'stdio') {
@@ -103,6 +134,7 @@ describe.each(['stdio', 'http'] as const)('the MCP Inspector CLI calls every too
 
   afterAll(async () => {
     if (server) expect(await server.stop()).toBe(0);
+    await model?.close();
     ws?.cleanup();
     home?.cleanup();
   });
@@ -114,17 +146,20 @@ describe.each(['stdio', 'http'] as const)('the MCP Inspector CLI calls every too
   it.each(CASES)('$tool', async (c) => {
     const tool = tools.find((t) => t.name === c.tool);
     expect(tool, `${c.tool} is not in tools/list`).toBeDefined();
-    const r = await inspect(['--method', 'tools/call', '--tool-name', c.tool, '--tool-args-json', JSON.stringify(c.args)]);
+    const args = typeof c.args === 'function' ? c.args(saved) : c.args;
+    const r = await inspect(['--method', 'tools/call', '--tool-name', c.tool, '--tool-args-json', JSON.stringify(args)]);
     const result = r.result as CallToolResult;
     const text = result.content.filter((x) => x.type === 'text').map((x) => (x as { text: string }).text).join('\n');
     // Inspector exits 5 (tool_is_error) for an isError result, 0 for success.
     expect({ code: r.code, isError: result.isError ?? false, text: text.slice(0, 400) }).toMatchObject({ code: c.error ? 5 : 0, isError: c.error ?? false });
     expect(text).toMatch(c.text);
-    if (tool!.outputSchema && !c.error) {
+    const schema = c.schemaOf ? tools.find((t) => t.name === c.schemaOf)?.outputSchema : tool!.outputSchema;
+    if (schema && !c.error) {
       expect(result.structuredContent, `${c.tool} declares an outputSchema but returned no structuredContent`).toBeDefined();
-      const check = validator.getValidator(tool!.outputSchema as never)(result.structuredContent);
+      const check = validator.getValidator(schema as never)(result.structuredContent);
       expect(check.errorMessage ?? '', `${c.tool} structuredContent does not match its outputSchema`).toBe('');
       expect(check.valid).toBe(true);
+      c.save?.(result.structuredContent as Record<string, unknown>, saved);
     } else {
       expect(result.structuredContent, `${c.tool} has no outputSchema, so it must not return structuredContent`).toBeUndefined();
     }
