@@ -56,7 +56,13 @@ export async function openRepo(ctx: GitContext, repoPath: string | undefined, ac
   if (!info.isDirectory()) return fail('not_a_directory', `${requested} is not a directory.`, 'repo_path names the repository directory.');
 
   const base = baseCommand(ctx, dir.value, []);
-  const found = await runGit(base, ['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir']);
+  // Both probes at once: the config listing (it only reads config files, nothing runs) does not
+  // depend on where rev-parse finds the repository, and each git start costs milliseconds. Its
+  // result is used only once the repository passed the checks below.
+  const [found, listed] = await Promise.all([
+    runGit(base, ['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir']),
+    runGit(base, ['config', '--show-scope', '-z', '--get-regexp', '^(filter|gpg)\\.'], { okExit: [1] }),
+  ]);
   if (!found.ok) {
     if (found.error.code === 'not_a_repository') {
       return fail('not_a_repository', `${requested} is not in a git repository.`, 'Pass repo_path pointing at a repository inside the workspace.');
@@ -88,7 +94,6 @@ export async function openRepo(ctx: GitContext, repoPath: string | undefined, ac
     );
   }
 
-  const listed = await runGit(base, ['config', '--show-scope', '-z', '--get-regexp', '^(filter|gpg)\\.'], { okExit: [1] });
   if (!listed.ok) return listed;
   const entries = parseScopedConfig(listed.value.stdout);
   const overrides = repoConfigOverrides(entries);
