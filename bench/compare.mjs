@@ -62,7 +62,7 @@ async function sandboxArgs(ws, tmp) {
 /** The cases, each with its contenders: server calls (by server key) and raw baselines. */
 function defineCases(w, env, bwrapArgs) {
   const rel = (p) => path.relative(w.ws, p);
-  const raw = (file, args, opts = {}) => () => runProgram(file, args, { cwd: w.ws, env, ...opts });
+  const raw = (file, args, opts = {}) => async () => void (await runProgram(file, args, { cwd: w.ws, env, ...opts }));
   const nodeBin = process.execPath;
   return [
     {
@@ -207,6 +207,8 @@ function defineCases(w, env, bwrapArgs) {
 async function runCase(c, contenders) {
   const samples = new Map(contenders.map((k) => [k.name, []]));
   const busy = new Map(contenders.map((k) => [k.name, 0]));
+  // Operations that take several MCP calls (Desktop Commander's search) return how many they made.
+  const mcpCalls = new Map(contenders.map((k) => [k.name, []]));
   for (const k of contenders) {
     if (k.pid) resetPeakRss(k.pid);
     // Warm-up (untimed): one batch-sized run, at least two calls.
@@ -223,9 +225,10 @@ async function runCase(c, contenders) {
       for (let i = 0; i < c.batch; i++) {
         c.before?.();
         const t0 = performance.now();
-        await k.fn();
+        const ret = await k.fn();
         const dt = performance.now() - t0;
         samples.get(k.name).push(dt);
+        if (typeof ret === 'number') mcpCalls.get(k.name).push(ret);
         busy.set(k.name, busy.get(k.name) + dt);
         c.after?.(k.name);
       }
@@ -242,6 +245,7 @@ async function runCase(c, contenders) {
       ...s,
       callsPerSec: (s.n / busy.get(k.name)) * 1000,
       rssMiB: k.pid ? peakRssMiB(k.pid) : k.rss?.(),
+      ...(mcpCalls.get(k.name).length ? { mcpCalls: [...mcpCalls.get(k.name)].sort((a, b) => a - b)[mcpCalls.get(k.name).length >> 1] } : {}),
     };
   });
 }
