@@ -163,7 +163,8 @@ function defineCases(w, env, bwrapArgs) {
       id: 'patch',
       title: `apply a ${PATCH_HUNKS}-hunk patch to a 2,000-line file`,
       rounds: 5,
-      batch: 4,
+      batch: 3,
+      warmup: 2, // Desktop Commander needs 50 calls per patch
       before: () => w.resetPatchTarget(),
       after: (who) => w.checkPatched(who),
       servers: {
@@ -212,7 +213,7 @@ async function runCase(c, contenders) {
   for (const k of contenders) {
     if (k.pid) resetPeakRss(k.pid);
     // Warm-up (untimed): one batch-sized run, at least two calls.
-    for (let i = 0; i < Math.max(2, Math.min(c.batch, 5)); i++) {
+    for (let i = 0; i < (c.warmup ?? Math.max(2, Math.min(c.batch, 5))); i++) {
       c.before?.();
       await k.fn();
       c.after?.(k.name);
