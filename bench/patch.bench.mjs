@@ -78,9 +78,15 @@ try {
 
   // 2. The same engine in-process, without the protocol.
   const { applyPatch } = await import(path.join(ROOT, 'dist', 'patch', 'index.js'));
-  const { buildPolicy, resolveForWrite } = await import(path.join(ROOT, 'dist', 'sandbox', 'index.js'));
+  const { buildPolicy, resolveForWrite, resolveEntryForWrite } = await import(path.join(ROOT, 'dist', 'sandbox', 'index.js'));
+  const { FileLocks } = await import(path.join(ROOT, 'dist', 'fs', 'index.js'));
   const policy = buildPolicy({ mode: 'workspace-write', roots: [dir], tmpDir: path.join(dir, '.unused-private-tmp') });
-  const env = { resolve: (p) => resolveForWrite(policy, p), show: (p) => path.relative(dir, p) };
+  const env = {
+    resolve: (p) => resolveForWrite(policy, p),
+    resolveEntry: (p) => resolveEntryForWrite(policy, p),
+    show: (p) => path.relative(dir, p),
+    locks: new FileLocks(),
+  };
   const inProcess = await time('agentbox core', async () => {
     const r = await applyPatch(codexPatch, env);
     if (!r.ok) throw new Error(r.error.message);

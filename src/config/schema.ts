@@ -62,6 +62,17 @@ const FilesConfig = z
   })
   .strict();
 
+const StdioConfig = z
+  .object({
+    // The largest JSON-RPC message read from stdin (a write_file's content or a patch travels in
+    // one). A longer request is refused with an error; memory use per message is a few times this.
+    max_message_bytes: positiveInt()
+      .min(64 * 1024)
+      .max(1024 * 1024 * 1024)
+      .default(32 * 1024 * 1024),
+  })
+  .strict();
+
 const HttpConfig = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
@@ -137,6 +148,7 @@ export const ConfigSchema = z
     sandbox: SandboxConfig.prefault({}),
     shell: ShellConfig.prefault({}),
     files: FilesConfig.prefault({}),
+    stdio: StdioConfig.prefault({}),
     http: HttpConfig.prefault({}),
     git: GitConfig.prefault({}),
     agent: AgentConfig.prefault({}),

@@ -8,12 +8,15 @@
 //    endings. A unique match is used, new_string re-indented level by level the way the file
 //    indents those lines, and the result says so; several matches are refused.
 // 4. Nothing matches: the error shows the most similar region of the file, with line numbers.
-// planEdit is pure; editFile reads, plans and writes atomically.
+// planEdit is pure; editFile reads, plans and writes atomically, holding the file's lock from the
+// read to the rename and checking just before the rename that the file still holds what it read.
 import type { SafePath } from '../sandbox/index.js';
 import { closestWindow, numberedLines } from '../util/closest.js';
 import { diffTexts } from '../util/diff.js';
+import { clip } from '../util/format.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { encodeText, joinText, readTextFile, splitText, type LineEnding } from './text.js';
+import type { FileLocks } from './lock.js';
 import { writeFailure, writeFileAtomic } from './write.js';
 
 export interface EditRequest {
@@ -26,8 +29,10 @@ export interface PlannedEdit {
   text: string;
   /** How many occurrences were replaced. */
   replaced: number;
-  /** 1-based first line of each replaced occurrence (at most 20 listed). */
+  /** 1-based lines where replaced occurrences start, each once (at most 20 listed). */
   lines: number[];
+  /** How many distinct lines that is (more than `lines.length` when the list was cut). */
+  lineCount: number;
   /** Set when the whitespace-insensitive fallback was used: what it did, for the model. */
   fallback?: string;
 }
@@ -67,16 +72,18 @@ export function planEdit(text: string, req: EditRequest, shownPath: string): Res
   const newString = toFileEol(req.newString);
 
   if (positions.length > 0) {
-    const lines = lineNumbers(text, positions);
+    // Several occurrences on one line are one line in messages.
+    const lines = [...new Set(lineNumbers(text, positions))];
     // 2. Uniqueness.
     if (positions.length > 1 && !req.replaceAll) {
       return fail(
         'not_unique',
-        `old_string matches ${positions.length} times in ${shownPath} (at lines ${listLines(lines)}).`,
+        `old_string matches ${positions.length} times in ${shownPath} (at ${listLines(lines)}).`,
         'Include more surrounding lines in old_string to make it unique, or set replace_all to change every occurrence.',
       );
     }
     const used = req.replaceAll ? positions : positions.slice(0, 1);
+    const usedLines = req.replaceAll ? lines : lines.slice(0, 1);
     let out = '';
     let cursor = 0;
     for (const p of used) {
@@ -84,7 +91,7 @@ export function planEdit(text: string, req: EditRequest, shownPath: string): Res
       cursor = p + oldString.length;
     }
     out += text.slice(cursor);
-    return ok({ text: out, replaced: used.length, lines: lines.slice(0, MAX_LISTED) });
+    return ok({ text: out, replaced: used.length, lines: usedLines.slice(0, MAX_LISTED), lineCount: usedLines.length });
   }
 
   // 3. Whole lines, ignoring indentation, trailing whitespace and line endings.
@@ -92,18 +99,20 @@ export function planEdit(text: string, req: EditRequest, shownPath: string): Res
 }
 
 /** edit_file: reads `file`, plans the edit, writes it atomically (mode kept) and returns the diff. */
-export async function editFile(file: SafePath, shownPath: string, req: EditRequest): Promise<Result<EditOutcome>> {
-  const read = await readTextFile(file, shownPath);
-  if (!read.ok) return read;
-  const { text, bom, mode, uid, gid } = read.value;
-  const planned = planEdit(text, req, shownPath);
-  if (!planned.ok) return planned;
-  try {
-    await writeFileAtomic(file, encodeText(planned.value.text, bom), { mode, uid, gid });
-  } catch (err) {
-    return writeFailure(err, shownPath);
-  }
-  return ok({ ...planned.value, diff: diffTexts(`a/${shownPath}`, `b/${shownPath}`, text, planned.value.text) });
+export async function editFile(file: SafePath, shownPath: string, req: EditRequest, locks: FileLocks): Promise<Result<EditOutcome>> {
+  return locks.run([file], async () => {
+    const read = await readTextFile(file, shownPath);
+    if (!read.ok) return read;
+    const { text, bom, mode, uid, gid, bytes } = read.value;
+    const planned = planEdit(text, req, shownPath);
+    if (!planned.ok) return planned;
+    try {
+      await writeFileAtomic(file, encodeText(planned.value.text, bom), { mode, uid, gid, unchanged: { kind: 'file', bytes } });
+    } catch (err) {
+      return writeFailure(err, shownPath);
+    }
+    return ok({ ...planned.value, diff: diffTexts(`a/${shownPath}`, `b/${shownPath}`, text, planned.value.text) });
+  });
 }
 
 function fuzzyEdit(text: string, req: EditRequest, shownPath: string): Result<PlannedEdit> {
@@ -123,7 +132,7 @@ function fuzzyEdit(text: string, req: EditRequest, shownPath: string): Result<Pl
   if (starts.length > 1) {
     return fail(
       'not_found',
-      `old_string was not found in ${shownPath}. Ignoring indentation and line endings it matches ${starts.length} places (lines ${listLines(starts.map((s) => s + 1))}), so none was changed.`,
+      `old_string was not found in ${shownPath}. Ignoring indentation and line endings it matches ${starts.length} places (${listLines(starts.map((s) => s + 1))}), so none was changed.`,
       'Copy the text exactly as read_file shows it (same indentation), with enough surrounding lines to be unique.',
     );
   }
@@ -152,6 +161,7 @@ function fuzzyEdit(text: string, req: EditRequest, shownPath: string): Result<Pl
     text: out,
     replaced: 1,
     lines: [start + 1],
+    lineCount: 1,
     fallback: `old_string did not match exactly; it matched ${range} when indentation, trailing whitespace and line endings are ignored, and those lines were replaced${how}. Check the diff.`,
   });
 }
@@ -167,7 +177,7 @@ function notFound(lines: readonly string[], oldLines: readonly string[], shownPa
   let detail = '';
   if (best.firstDiff !== undefined && best.start + best.firstDiff < lines.length) {
     const n = best.start + best.firstDiff;
-    detail = `\nFirst difference: line ${n + 1} of the file is ${JSON.stringify(lines[n])}, old_string has ${JSON.stringify(oldLines[best.firstDiff])}.`;
+    detail = `\nFirst difference: line ${n + 1} of the file is ${JSON.stringify(clip(lines[n]!))}, old_string has ${JSON.stringify(clip(oldLines[best.firstDiff]!))}.`;
   }
   return fail(
     'not_found',
@@ -224,7 +234,9 @@ function lineNumbers(text: string, offsets: readonly number[]): number[] {
   return out;
 }
 
+/** "line 3" or "lines 1, 4, 9", listing at most MAX_LISTED. */
 function listLines(lines: readonly number[]): string {
+  if (lines.length === 1) return `line ${lines[0]}`;
   const shown = lines.slice(0, MAX_LISTED).join(', ');
-  return lines.length > MAX_LISTED ? `${shown}, …` : shown;
+  return `lines ${lines.length > MAX_LISTED ? `${shown}, …` : shown}`;
 }

@@ -4,7 +4,20 @@ export { listDirectory } from './list.js';
 export { globFiles, type GlobOutcome } from './glob.js';
 export { grepFiles, type GrepOutcome, type GrepOptions } from './grep.js';
 export { walkFiles } from './walk.js';
-export { writeTextFile, writeFileAtomic, makeParents, writeFailure, type WriteOutcome, type AtomicWriteOptions } from './write.js';
+export {
+  writeTextFile,
+  writeFileAtomic,
+  assertUnchanged,
+  makeParents,
+  writeFailure,
+  namesDirectory,
+  refuseDirectoryPath,
+  CHANGED,
+  type WriteOutcome,
+  type AtomicWriteOptions,
+  type OnDisk,
+} from './write.js';
+export { FileLocks, fileLocks } from './lock.js';
 export { editFile, planEdit, type EditRequest, type EditOutcome, type PlannedEdit } from './edit.js';
 export {
   splitText,
@@ -12,7 +25,6 @@ export {
   decodeText,
   encodeText,
   readTextFile,
-  refuseDanglingLink,
   MAX_EDIT_BYTES,
   type TextLines,
   type TextFile,

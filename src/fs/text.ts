@@ -2,7 +2,7 @@
 // that keep their own endings, so an edit rewrites only the lines it changes and a CRLF file stays
 // CRLF. Reading refuses what cannot be edited as text (directories, binary or non-UTF-8 files,
 // files too large to hold in memory); it never writes.
-import { lstat, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { SafePath } from '../sandbox/index.js';
 import { formatBytes } from '../util/format.js';
 import { fail, ok, type Result } from '../util/result.js';
@@ -29,6 +29,8 @@ export interface TextFile {
   uid: number;
   gid: number;
   size: number;
+  /** The bytes as read, to check just before writing that nobody changed the file meanwhile. */
+  bytes: Buffer;
 }
 
 /** Files above this are not loaded for editing. */
@@ -70,7 +72,8 @@ export function joinText(t: Pick<TextLines, 'lines' | 'endings'>): string {
 /** Decodes file bytes as text: refuses binary (NUL bytes) and invalid UTF-8; strips and reports a BOM. */
 export function decodeText(bytes: Buffer, shownPath: string): Result<{ text: string; bom: boolean }> {
   if (looksBinary(bytes.subarray(0, 8192))) {
-    return fail('binary_file', `${shownPath} is a binary file; only UTF-8 text files can be edited.`, 'Use write_file to replace it whole, or exec_command with a tool made for the format.');
+    // Not write_file: it takes UTF-8 text only.
+    return fail('binary_file', `${shownPath} is a binary file; only UTF-8 text files can be edited.`, 'Use exec_command with a tool made for the format.');
   }
   let text: string;
   try {
@@ -108,22 +111,5 @@ export async function readTextFile(file: SafePath, shownPath: string): Promise<R
   }
   const decoded = decodeText(bytes, shownPath);
   if (!decoded.ok) return decoded;
-  return ok({ ...decoded.value, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid, size: info.size });
-}
-
-/**
- * Refuses a write target that is a symbolic link. The path check resolves live links to their
- * real target, so a link seen here is dangling; writing would replace it (or, with other
- * tools, create its target), so it is refused instead.
- */
-export async function refuseDanglingLink(file: SafePath, shownPath: string): Promise<Result<void>> {
-  try {
-    const info = await lstat(file);
-    if (info.isSymbolicLink()) {
-      return fail('symlink_target', `Cannot write ${shownPath}: it is a symbolic link whose target does not exist.`, 'Remove the link or write to a real path.');
-    }
-  } catch {
-    // Missing: a new file. Other errors surface when the write itself fails.
-  }
-  return ok(undefined);
+  return ok({ ...decoded.value, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid, size: bytes.length, bytes });
 }

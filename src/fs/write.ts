@@ -1,13 +1,16 @@
 // Writes files atomically: the new bytes go to a temporary file in the target's own directory,
 // which is then renamed over the target, so a reader (or a crash) sees the old file or the new one,
 // never half of either. The target keeps its permission bits (and, when we may, its owner).
-// Paths arrive already checked (SafePath); this module does not decide what may be written.
+// Just before the rename, a caller that read the file first can have the write check that the
+// file still holds what it read (`unchanged`), so a change made meanwhile by another process is
+// never silently overwritten. Paths arrive already checked (SafePath); this module does not decide
+// what may be written.
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, open, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, open, readFile, readlink, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { SafePath } from '../sandbox/index.js';
 import { fail, ok, type Failure, type Result } from '../util/result.js';
-import { refuseDanglingLink } from './text.js';
+import type { FileLocks } from './lock.js';
 
 export interface AtomicWriteOptions {
   /** Permission bits for the file; default: the existing file's, or 0o666 minus the umask for a new one. */
@@ -15,7 +18,19 @@ export interface AtomicWriteOptions {
   /** Owner to restore (best effort; only possible when running with the rights to do so). */
   uid?: number;
   gid?: number;
+  /** What the target must still be just before the rename; otherwise the write fails with code ECHANGED. */
+  unchanged?: OnDisk;
 }
+
+/** What a caller saw at a path when it read it: nothing, a file's bytes (or, for a file not read, its identity), a symlink. */
+export type OnDisk =
+  | { kind: 'absent' }
+  | { kind: 'file'; bytes: Uint8Array }
+  | { kind: 'same-file'; ino: number; size: number; mtimeMs: number }
+  | { kind: 'link'; target: string };
+
+/** The error code of a write refused because the target changed since it was read. */
+export const CHANGED = 'ECHANGED';
 
 export interface WriteOutcome {
   bytes: number;
@@ -36,7 +51,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   let uid = opts.uid;
   let gid = opts.gid;
   if (mode === undefined) {
-    const existing = await stat(file).catch(() => undefined);
+    // lstat: a symlink being replaced (a patch deleting a link, then adding a file by its name) gives no mode.
+    const existing = await lstat(file).catch(() => undefined);
     if (existing?.isFile()) {
       mode = existing.mode & 0o7777;
       uid ??= existing.uid;
@@ -58,11 +74,28 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
       // chown clears set-id bits; put the mode back.
       if (mode !== undefined) await chmod(tmp, mode).catch(() => undefined);
     }
+    if (opts.unchanged) await assertUnchanged(file, opts.unchanged);
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+}
+
+/** Throws an ECHANGED error unless `file` is still what `seen` describes (compared byte for byte; links are not followed). */
+export async function assertUnchanged(file: string, seen: OnDisk): Promise<void> {
+  if (!(await isUnchanged(file, seen))) {
+    throw Object.assign(new Error(`${file} changed since it was read`), { code: CHANGED, path: file });
+  }
+}
+
+async function isUnchanged(file: string, seen: OnDisk): Promise<boolean> {
+  const info = await lstat(file).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+  if (seen.kind === 'absent') return info === undefined;
+  if (seen.kind === 'link') return info?.isSymbolicLink() === true && (await readlink(file)) === seen.target;
+  if (seen.kind === 'same-file') return info?.isFile() === true && info.ino === seen.ino && info.size === seen.size && info.mtimeMs === seen.mtimeMs;
+  if (!info?.isFile() || info.size !== seen.bytes.length) return false;
+  return Buffer.from(seen.bytes.buffer, seen.bytes.byteOffset, seen.bytes.length).equals(await readFile(file));
 }
 
 /** Creates `dir` and any missing parents; returns the directories it created, outermost first. */
@@ -95,42 +128,63 @@ export async function makeParents(dir: string): Promise<string[]> {
   return toCreate;
 }
 
-/** write_file's core: writes `content` to `file`, creating parent directories. */
-export async function writeTextFile(file: SafePath, shownPath: string, content: string): Promise<Result<WriteOutcome>> {
-  const existing = await stat(file).catch(() => undefined);
-  if (existing?.isDirectory()) return fail('is_directory', `Cannot write ${shownPath}: it is a directory.`);
-  if (existing && !existing.isFile()) return fail('not_a_file', `Cannot write ${shownPath}: it is not a regular file.`);
-  if (!existing) {
-    const link = await refuseDanglingLink(file, shownPath);
-    if (!link.ok) return link;
-  }
-  const data = Buffer.from(content, 'utf8');
-  try {
-    await makeParents(path.dirname(file));
-    await writeFileAtomic(file, data);
-  } catch (err) {
-    return writeFailure(err, shownPath);
-  }
-  return ok(existing ? { bytes: data.length, created: false, previousBytes: existing.size } : { bytes: data.length, created: true });
+/**
+ * write_file's core: writes `content` to `file`, creating parent directories. It holds the file's
+ * lock, so it never lands in the middle of an edit_file or apply_patch of the same file. (The path
+ * check has already followed every symlink, dangling ones included, so `file` is not a link.)
+ */
+export async function writeTextFile(file: SafePath, shownPath: string, content: string, locks: FileLocks): Promise<Result<WriteOutcome>> {
+  return locks.run([file], async () => {
+    const existing = await stat(file).catch(() => undefined);
+    if (existing?.isDirectory()) return fail('is_directory', `Cannot write ${shownPath}: it is a directory.`);
+    if (existing && !existing.isFile()) return fail('not_a_file', `Cannot write ${shownPath}: it is not a regular file.`);
+    const data = Buffer.from(content, 'utf8');
+    try {
+      await makeParents(path.dirname(file));
+      await writeFileAtomic(file, data);
+    } catch (err) {
+      return writeFailure(err, shownPath);
+    }
+    return ok(existing ? { bytes: data.length, created: false, previousBytes: existing.size } : { bytes: data.length, created: true });
+  });
 }
 
-/** Maps an I/O error from a write to a failure a model can act on. */
-export function writeFailure(err: unknown, shownPath: string): { ok: false; error: Failure } {
+/**
+ * True when a path written for a file names a directory (`dir/`, `dir/.`, `..`): path checks
+ * normalise it, which would turn `dir/` into a file named `dir`.
+ */
+export function namesDirectory(requested: string): boolean {
+  return requested !== '' && /(^|\/)(\.\.?)?$/.test(requested);
+}
+
+/** Refuses a file path that names a directory (see namesDirectory). */
+export function refuseDirectoryPath(requested: string): Result<void> {
+  if (namesDirectory(requested)) {
+    return fail('is_directory', `Cannot write ${requested}: it names a directory, not a file.`, "Give the file's own path, e.g. dir/name.txt (no trailing slash).");
+  }
+  return ok(undefined);
+}
+
+/** Maps an I/O error from a write (or, with `verb`, a delete) to a failure a model can act on. */
+export function writeFailure(err: unknown, shownPath: string, verb: 'write' | 'delete' = 'write'): { ok: false; error: Failure } {
   const e = err as NodeJS.ErrnoException;
+  const cannot = `Cannot ${verb} ${shownPath}`;
   switch (e.code) {
+    case CHANGED:
+      return fail('changed', `${shownPath} changed since it was read; nothing was changed.`, 'Another tool call or process changed it meanwhile: read it again and redo the change.');
     case 'ENOTDIR':
-      return fail('not_a_directory', `Cannot write ${shownPath}: a parent path is a file, not a directory.`);
+      return fail('not_a_directory', `${cannot}: a parent path is a file, not a directory.`);
     case 'EISDIR':
-      return fail('is_directory', `Cannot write ${shownPath}: it is a directory.`);
+      return fail('is_directory', `${cannot}: it is a directory.`);
     case 'EACCES':
     case 'EPERM':
-      return fail('permission_denied', `Cannot write ${shownPath}: permission denied.`);
+      return fail('permission_denied', `${cannot}: permission denied.`);
     case 'EROFS':
-      return fail('read_only_fs', `Cannot write ${shownPath}: the file system is read-only.`);
+      return fail('read_only_fs', `${cannot}: the file system is read-only.`);
     case 'ENOSPC':
     case 'EDQUOT':
-      return fail('no_space', `Cannot write ${shownPath}: no space left on the device.`);
+      return fail('no_space', `${cannot}: no space left on the device.`);
     default:
-      return fail('io_error', `Cannot write ${shownPath}: ${e.message}`);
+      return fail('io_error', `${cannot}: ${e.message}`);
   }
 }

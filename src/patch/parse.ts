@@ -17,7 +17,11 @@
 // - a git-style "@@ -12,7 +12,8 @@ fn x()" header uses only its trailing text as the header;
 // - an Update with a Move to and no chunks is a plain rename.
 // Strict where Codex is strict: missing Begin/End markers, no file operations, an unknown header,
-// an Update without chunks, a chunk without lines, a line without a ' ', '-' or '+' prefix.
+// an Update without chunks, a chunk without lines, a line without a ' ', '-' or '+' prefix; and a
+// path that names a directory (`dir/`), which Codex fails to write and a path check would
+// otherwise read as the file `dir`.
+import { namesDirectory } from '../fs/index.js';
+import { clip } from '../util/format.js';
 import { fail, ok, type Result } from '../util/result.js';
 
 /** One line of a chunk: kept (context), removed or added. */
@@ -90,6 +94,7 @@ export function parsePatch(text: string): Result<Hunk[]> {
     const kind = header[1] as 'Add' | 'Delete' | 'Update';
     const path = header[2]!.trim();
     if (path === '') return invalid(line.no, `'*** ${kind} File:' has no path.`);
+    if (namesDirectory(path)) return invalid(line.no, directoryPath(path));
     i++;
 
     if (kind === 'Add') {
@@ -108,6 +113,7 @@ export function parsePatch(text: string): Result<Hunk[]> {
     if (move) {
       moveTo = move[1]!.trim();
       if (moveTo === '') return invalid(lines[i]!.no, "'*** Move to:' has no path.");
+      if (namesDirectory(moveTo)) return invalid(lines[i]!.no, directoryPath(moveTo));
       i++;
     }
     const chunks: UpdateChunk[] = [];
@@ -218,10 +224,10 @@ function contextHeader(line: string): string | undefined {
   return git ? git[1]!.trim() : rest;
 }
 
-function invalid(line: number, message: string): Result<never> {
-  return fail('patch_parse', `Invalid patch at line ${line}: ${message}`, HINT);
+function directoryPath(path: string): string {
+  return `'${clip(path)}' names a directory, not a file; give the file's own path (no trailing slash).`;
 }
 
-function clip(s: string): string {
-  return s.length > 120 ? `${s.slice(0, 120)}…` : s;
+function invalid(line: number, message: string): Result<never> {
+  return fail('patch_parse', `Invalid patch at line ${line}: ${message}`, HINT);
 }

@@ -10,6 +10,7 @@
 //    in Codex, an updated file always ends with a line ending.
 import { joinText, splitText, type LineEnding } from '../fs/index.js';
 import { closestWindow, lineSimilarity, numberedLines } from '../util/closest.js';
+import { clip } from '../util/format.js';
 import type { LineReplacement, LineSide } from '../util/diff.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { oldLinesOf, type ChunkLine, type UpdateChunk } from './parse.js';
@@ -139,7 +140,7 @@ function dropLastOldBlank(entries: readonly ChunkLine[]): ChunkLine[] {
 }
 
 function headerNotFound(lines: readonly string[], header: string, cursor: number, chunk: UpdateChunk, shownPath: string): Result<never> {
-  const parts = [`Failed to find the context line '@@ ${header}' (patch line ${chunk.line}) in ${shownPath}.`];
+  const parts = [`Failed to find the context line '@@ ${clip(header)}' (patch line ${chunk.line}) in ${shownPath}.`];
   const earlier = cursor > 0 ? seekSequence(lines.slice(0, cursor), [header], 0, false) : undefined;
   if (earlier) {
     parts.push(`It appears at line ${earlier.index + 1}, before the position an earlier chunk already moved past; chunks must follow the order of the file.`);
@@ -153,7 +154,7 @@ function headerNotFound(lines: readonly string[], header: string, cursor: number
         best = i;
       }
     }
-    if (best >= 0 && bestScore >= 0.5) parts.push(`The most similar line is ${best + 1}: ${JSON.stringify(lines[best])}.`);
+    if (best >= 0 && bestScore >= 0.5) parts.push(`The most similar line is ${best + 1}: ${quote(lines[best]!)}.`);
   }
   return fail('patch_context', parts.join('\n'), 'Nothing was changed. Use a header line copied exactly from the file (read_file shows it), or drop the @@ header.');
 }
@@ -161,7 +162,7 @@ function headerNotFound(lines: readonly string[], header: string, cursor: number
 function linesNotFound(lines: readonly string[], old: readonly string[], cursor: number, chunk: UpdateChunk, shownPath: string): Result<never> {
   const where = chunk.endOfFile ? ' at the end of the file (*** End of File)' : '';
   const parts = [`Failed to find the lines of the chunk at patch line ${chunk.line} in ${shownPath}${where}:`];
-  parts.push(`  ${old[0] ?? ''}${old.length > 1 ? `\n  … (${old.length - 1} more line${old.length > 2 ? 's' : ''})` : ''}`);
+  parts.push(`  ${clip(old[0] ?? '')}${old.length > 1 ? `\n  … (${old.length - 1} more line${old.length > 2 ? 's' : ''})` : ''}`);
   const elsewhere = seekSequence(lines, old, 0, false);
   const best = closestWindow(lines, old, chunk.endOfFile ? 0 : cursor);
   if (elsewhere && (chunk.endOfFile || elsewhere.index < cursor)) {
@@ -177,10 +178,10 @@ function linesNotFound(lines: readonly string[], old: readonly string[], cursor:
     const patchLine = chunk.bodyLine + entryIndex;
     if (fileLine < lines.length) {
       parts.push(
-        `The closest match starts at line ${best.start + 1}; there the patch's line ${patchLine} ${JSON.stringify(old[firstDiff])} does not match line ${fileLine + 1} of the file ${JSON.stringify(lines[fileLine])}.`,
+        `The closest match starts at line ${best.start + 1}; there the patch's line ${patchLine} ${quote(old[firstDiff]!)} does not match line ${fileLine + 1} of the file ${quote(lines[fileLine]!)}.`,
       );
     } else {
-      parts.push(`The closest match starts at line ${best.start + 1}, but the file ends before the patch's line ${patchLine} ${JSON.stringify(old[firstDiff])}.`);
+      parts.push(`The closest match starts at line ${best.start + 1}, but the file ends before the patch's line ${patchLine} ${quote(old[firstDiff]!)}.`);
     }
     parts.push('The file there reads:');
     parts.push(numberedLines(lines, best.start, best.start + Math.min(Math.max(old.length, 3), QUOTE_LINES)));
@@ -201,4 +202,9 @@ function oldEntryIndex(chunk: UpdateChunk, n: number): number {
     if (chunk.lines[i]!.kind !== 'add' && ++seen === n) return i;
   }
   return 0;
+}
+
+/** A line quoted in an error: JSON-escaped and, when long (a minified file), cut. */
+function quote(line: string): string {
+  return JSON.stringify(clip(line));
 }

@@ -1,7 +1,7 @@
 // The sandbox's public surface: the policy value, the workspace roots and the path checks.
 export { PROTECTED_NAMES, buildPolicy, type Policy, type PolicyInput } from './policy.js';
 export { Workspace, type WorkspaceOptions } from './workspace.js';
-export { isInside, containingRoot, protectedPart, resolveForRead, resolveForWrite, type SafePath } from './paths.js';
+export { isInside, containingRoot, protectedPart, resolveForRead, resolveForWrite, resolveEntryForWrite, type SafePath } from './paths.js';
 export { buildBwrapArgs, toSandboxPath, SANDBOX_TMP, type BwrapSpec, type ProtectedMount } from './bwrap.js';
 export { existingRoots, findProtectedPaths } from './protected.js';
 export { filterEnv, isSecretName, withheldSecretNames, CORE_ENV_NAMES, SECRET_NAME_PATTERNS, type EnvPolicy } from './env.js';

@@ -69,14 +69,36 @@ export async function resolveForWrite(policy: Policy, requested: string, opts: R
   const root = containingRoot(policy.writableRoots, real);
   if (!root) return outside(requested, real, policy.writableRoots.filter((r) => r !== policy.tmpDir), 'write');
   const part = protectedPart(root, real);
-  if (part) {
-    return fail(
-      'protected_path',
-      `Cannot write ${requested}: ${part} is protected and stays read-only.`,
-      part === '.git' ? 'Use the git_* tools to change the repository.' : 'agentbox keeps its own state there.',
-    );
-  }
+  if (part) return protectedFailure(requested, part);
   return ok(real as SafePath);
+}
+
+/**
+ * resolveForWrite for a path that is removed or renamed rather than written: when its last
+ * component is a symlink, the link itself is the answer, wherever it points (even nowhere), as
+ * deleting it removes the link and not its target. Its directory gets the full write check (a
+ * symlinked parent still cannot lead out, .git and .agentbox stay read-only) and its own name must
+ * not be protected. Anything that is not a symlink gets exactly resolveForWrite.
+ */
+export async function resolveEntryForWrite(policy: Policy, requested: string, opts: ResolveOptions = {}): Promise<Result<SafePath>> {
+  if (typeof requested !== 'string' || requested.length === 0 || requested.includes('\0') || policy.roots.length === 0 || policy.mode === 'read-only') {
+    return resolveForWrite(policy, requested, opts);
+  }
+  const absolute = path.resolve(opts.base ?? policy.roots[0]!, expandHome(requested));
+  const parent = path.dirname(absolute);
+  const info = await lstat(absolute).catch(() => undefined);
+  if (parent === absolute || !info?.isSymbolicLink()) return resolveForWrite(policy, requested, opts);
+  const dir = await resolveForWrite(policy, parent, opts);
+  if (!dir.ok) return dir;
+  const entry = path.join(dir.value, path.basename(absolute));
+  const hidden = hiddenFailure(policy, requested, entry);
+  if (hidden) return hidden;
+  if (policy.mode === 'danger-full-access') return ok(entry as SafePath);
+  const root = containingRoot(policy.writableRoots, entry);
+  if (!root) return outside(requested, entry, policy.writableRoots.filter((r) => r !== policy.tmpDir), 'write');
+  const part = protectedPart(root, entry);
+  if (part) return protectedFailure(requested, part);
+  return ok(entry as SafePath);
 }
 
 /** Absolute path of `requested` with every existing symlink resolved. */
@@ -148,6 +170,14 @@ function hiddenFailure(policy: Policy, requested: string, real: string): Result<
 function expandHome(p: string): string {
   if (p === '~' || p.startsWith('~/')) return path.join(process.env.HOME ?? '/', p.slice(1));
   return p;
+}
+
+function protectedFailure(requested: string, part: string): Result<never> {
+  return fail(
+    'protected_path',
+    `Cannot write ${requested}: ${part} is protected and stays read-only.`,
+    part === '.git' ? 'Use the git_* tools to change the repository.' : 'agentbox keeps its own state there.',
+  );
 }
 
 function outside(requested: string, real: string, roots: readonly string[], access: 'read' | 'write'): Result<never> {

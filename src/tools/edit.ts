@@ -2,35 +2,40 @@
 // sandbox's write check (which refuses read-only mode, paths outside the writable roots, .git and
 // .agentbox, and symlinks leading out), then calls one function in fs/.
 import { z } from 'zod';
-import { editFile, writeTextFile } from '../fs/index.js';
+import { editFile, fileLocks, refuseDirectoryPath, writeTextFile } from '../fs/index.js';
 import { resolveForWrite } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
-import { capDiff } from '../util/diff.js';
+import { capDiff, MAX_DIFF_CHARS } from '../util/diff.js';
+import { formatBytes } from '../util/format.js';
 import { defineTool, type AnyToolSpec } from './define.js';
 import { errorResult, textResult, toToolResult } from './result.js';
 
 const WRITES = { readOnlyHint: false, destructiveHint: true, openWorldHint: false } as const;
-const MAX_DIFF_CHARS = 30_000;
 const PATH = 'File path, relative to the workspace root or absolute inside it.';
 
 export function editTools(ctx: SessionContext): AnyToolSpec[] {
+  const locks = fileLocks(ctx.runtime);
+  const { stdio, http } = ctx.runtime.config;
   const writeFile = defineTool({
     name: 'write_file',
     title: 'Write a file',
     group: 'files',
     description:
       'Create or overwrite a file with the given content. Creates parent directories; the write is atomic and keeps the mode. ' +
-      'To change part of an existing file use edit_file or apply_patch.',
+      'To change part of an existing file use edit_file or apply_patch. ' +
+      `One request carries at most ${formatBytes(stdio.max_message_bytes)} (stdio) or ${formatBytes(http.max_body_bytes)} (HTTP); generate bigger files with exec_command.`,
     input: {
       path: z.string().describe(PATH),
       content: z.string().describe('The complete new content (UTF-8).'),
     },
     annotations: { title: 'Write a file', ...WRITES, idempotentHint: true },
     async run(args) {
+      const named = refuseDirectoryPath(args.path);
+      if (!named.ok) return errorResult(named.error);
       const target = await resolveForWrite(ctx.policy(), args.path);
       if (!target.ok) return errorResult(target.error);
       const shown = ctx.show(target.value);
-      return toToolResult(await writeTextFile(target.value, shown, args.content), (w) =>
+      return toToolResult(await writeTextFile(target.value, shown, args.content, locks), (w) =>
         textResult(
           w.created
             ? `Created ${shown} (${w.bytes} bytes).`
@@ -55,6 +60,8 @@ export function editTools(ctx: SessionContext): AnyToolSpec[] {
     },
     annotations: { title: 'Edit a file', ...WRITES, idempotentHint: false },
     async run(args) {
+      const named = refuseDirectoryPath(args.path);
+      if (!named.ok) return errorResult(named.error);
       const target = await resolveForWrite(ctx.policy(), args.path);
       if (!target.ok) return errorResult(target.error);
       const shown = ctx.show(target.value);
@@ -62,9 +69,9 @@ export function editTools(ctx: SessionContext): AnyToolSpec[] {
         oldString: args.old_string,
         newString: args.new_string,
         replaceAll: args.replace_all ?? false,
-      });
+      }, locks);
       return toToolResult(result, (e) => {
-        const where = e.lines.length === 1 ? `line ${e.lines[0]}` : `lines ${e.lines.join(', ')}${e.replaced > e.lines.length ? ', …' : ''}`;
+        const where = e.lineCount === 1 ? `line ${e.lines[0]}` : `lines ${e.lines.join(', ')}${e.lineCount > e.lines.length ? ', …' : ''}`;
         const head = `Edited ${shown}: replaced ${e.replaced} occurrence${e.replaced === 1 ? '' : 's'} (at ${where}).`;
         const parts = [head];
         if (e.fallback) parts.push(e.fallback);

@@ -2,8 +2,9 @@
 // own paths, so the tool hands the core the write check to run on each of them (move targets too).
 // The delegate's subagent calls this same ToolSpec with the raw patch text as `patch`.
 import { z } from 'zod';
+import { fileLocks } from '../fs/index.js';
 import { applyPatch } from '../patch/index.js';
-import { resolveForWrite } from '../sandbox/index.js';
+import { resolveEntryForWrite, resolveForWrite } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
 import { defineTool, type AnyToolSpec } from './define.js';
 import { textResult, toToolResult } from './result.js';
@@ -37,7 +38,9 @@ export function patchTools(ctx: SessionContext): AnyToolSpec[] {
       const policy = ctx.policy();
       const result = await applyPatch(args.patch, {
         resolve: (p) => resolveForWrite(policy, p),
+        resolveEntry: (p) => resolveEntryForWrite(policy, p),
         show: (p) => ctx.show(p),
+        locks: fileLocks(ctx.runtime),
         signal: call.signal,
       });
       if (result.ok) call.progress(`patch applied: ${result.value.ops.map((o) => `${o.code} ${o.path}`).join(', ')}`);

@@ -6,6 +6,9 @@ import { formatPatch, structuredPatch, FILE_HEADERS_ONLY, type StructuredPatch, 
 /** Lines of context around each change. */
 export const DIFF_CONTEXT = 3;
 
+/** A diff in a tool result is cut after this many characters. */
+export const MAX_DIFF_CHARS = 30_000;
+
 /** Diff of two texts, line endings ignored (a CRLF file shows as plain lines). Empty when equal. */
 export function diffTexts(oldName: string, newName: string, oldText: string, newText: string): string {
   if (oldText === newText) return '';

@@ -13,6 +13,11 @@ export function formatBytes(n: number): string {
   return `${v >= 10 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
 }
 
+/** A string quoted back to the model, cut to `max` characters (a long line from a minified file, a wrong patch). */
+export function clip(s: string, max = 120): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
 /** A path as the model should see it: relative to `base` when inside it, else absolute. */
 export function displayPath(base: string | undefined, absolute: string): string {
   if (!base) return absolute;

@@ -3,7 +3,7 @@
 // checked on disk for what it keeps (mode, BOM, missing final newline).
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { editFile, planEdit, type EditRequest } from '../../src/fs/index.js';
+import { editFile, FileLocks, planEdit, type EditRequest } from '../../src/fs/index.js';
 import type { SafePath } from '../../src/sandbox/index.js';
 import { tempDir, type TempDir } from '../support/workspace.js';
 
@@ -37,6 +37,12 @@ describe('planEdit', () => {
 
   it('refuses a non-unique match and says how many and where', () => {
     expect(failure('x\ny\nx\nx\n', { oldString: 'x', newString: 'z' })).toContain('old_string matches 3 times in f.txt (at lines 1, 3, 4)');
+  });
+
+  it('names each line once, however many occurrences start on it', () => {
+    expect(failure('x x\ny\n', { oldString: 'x', newString: 'z' })).toContain('old_string matches 2 times in f.txt (at line 1).');
+    const r = planEdit('x x\ny x\n', { oldString: 'x', newString: 'z', replaceAll: true }, 'f.txt');
+    expect(r).toMatchObject({ ok: true, value: { replaced: 3, lines: [1, 2], lineCount: 2 } });
   });
 
   it('refuses an empty old_string and identical strings', () => {
@@ -76,6 +82,13 @@ describe('planEdit', () => {
       expect(msg).toContain('First difference: line 3 of the file is "        return 1", old_string has "    retrun 1".');
     });
 
+    it('cuts long lines it quotes (a minified file)', () => {
+      const long = `var a=${'1,'.repeat(3000)}0;`;
+      const msg = failure(`${long}\nnext\n`, { oldString: `var a=${'1,'.repeat(2999)}2;`, newString: 'x' });
+      expect(msg).toContain(`First difference: line 1 of the file is "${long.slice(0, 120)}…"`);
+      expect(msg.length).toBeLessThan(1200);
+    });
+
     it('says so when nothing resembles old_string', () => {
       expect(failure('aaaa\n', { oldString: 'zzzz', newString: 'y' })).toContain('no part of the file resembles it');
     });
@@ -90,7 +103,7 @@ describe('editFile', () => {
     ws = tempDir();
     const file = ws.write('s.sh', '\uFEFF#!/bin/sh\necho hi') as SafePath;
     chmodSync(file, 0o750);
-    const r = await editFile(file, 's.sh', { oldString: 'echo hi', newString: 'echo bye' });
+    const r = await editFile(file, 's.sh', { oldString: 'echo hi', newString: 'echo bye' }, new FileLocks());
     if (!r.ok) throw new Error(r.error.message);
     expect(readFileSync(file)).toEqual(Buffer.from('\uFEFF#!/bin/sh\necho bye', 'utf8'));
     expect(statSync(file).mode & 0o777).toBe(0o750);
@@ -100,15 +113,19 @@ describe('editFile', () => {
   it('refuses binary, missing and directory targets without writing', async () => {
     ws = tempDir();
     const bin = ws.write('b.bin', Buffer.from([0x61, 0, 0x62]));
-    expect(await editFile(bin as SafePath, 'b.bin', { oldString: 'a', newString: 'c' })).toMatchObject({ ok: false, error: { code: 'binary_file' } });
+    // write_file takes UTF-8 text only, so the hint must not offer it for a binary file.
+    expect(await editFile(bin as SafePath, 'b.bin', { oldString: 'a', newString: 'c' }, new FileLocks())).toMatchObject({
+      ok: false,
+      error: { code: 'binary_file', hint: 'Use exec_command with a tool made for the format.' },
+    });
     expect(readFileSync(bin)).toEqual(Buffer.from([0x61, 0, 0x62]));
-    expect(await editFile(ws.path('nope.txt') as SafePath, 'nope.txt', { oldString: 'a', newString: 'c' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    expect(await editFile(ws.dir as SafePath, '.', { oldString: 'a', newString: 'c' })).toMatchObject({ ok: false, error: { code: 'is_directory' } });
+    expect(await editFile(ws.path('nope.txt') as SafePath, 'nope.txt', { oldString: 'a', newString: 'c' }, new FileLocks())).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await editFile(ws.dir as SafePath, '.', { oldString: 'a', newString: 'c' }, new FileLocks())).toMatchObject({ ok: false, error: { code: 'is_directory' } });
   });
 
   it('refuses a file that is not valid UTF-8', async () => {
     ws = tempDir();
     const latin1 = ws.write('l.txt', Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
-    expect(await editFile(latin1 as SafePath, 'l.txt', { oldString: 'caf', newString: 'x' })).toMatchObject({ ok: false, error: { code: 'not_utf8' } });
+    expect(await editFile(latin1 as SafePath, 'l.txt', { oldString: 'caf', newString: 'x' }, new FileLocks())).toMatchObject({ ok: false, error: { code: 'not_utf8' } });
   });
 });

@@ -55,11 +55,11 @@ function setup(): { ws: TempDir; patch: string } {
   return { ws, patch };
 }
 
-type Op = 'writeFile' | 'unlink' | 'makeParents';
+type Op = 'writeFile' | 'rename' | 'makeParents';
 
 /** The real filesystem, except that the n-th call of `op` fails with EIO. */
 function failOn(op: Op, n: number): PatchIo & { calls: Record<Op, number> } {
-  const calls: Record<Op, number> = { writeFile: 0, unlink: 0, makeParents: 0 };
+  const calls: Record<Op, number> = { writeFile: 0, rename: 0, makeParents: 0 };
   const boom = () => Object.assign(new Error(`EIO: i/o error (injected into ${op} #${n})`), { code: 'EIO' });
   return {
     calls,
@@ -67,10 +67,11 @@ function failOn(op: Op, n: number): PatchIo & { calls: Record<Op, number> } {
       if (op === 'writeFile' && ++calls.writeFile === n) throw boom();
       return nodePatchIo.writeFile(file, data, opts);
     },
-    async unlink(file) {
-      if (op === 'unlink' && ++calls.unlink === n) throw boom();
-      return nodePatchIo.unlink(file);
+    async rename(from, to) {
+      if (op === 'rename' && ++calls.rename === n) throw boom();
+      return nodePatchIo.rename(from, to);
     },
+    unlink: nodePatchIo.unlink,
     async makeParents(dir) {
       if (op === 'makeParents' && ++calls.makeParents === n) throw boom();
       return nodePatchIo.makeParents(dir);
@@ -80,7 +81,7 @@ function failOn(op: Op, n: number): PatchIo & { calls: Record<Op, number> } {
 }
 
 describe('a failure midway through the commit', () => {
-  for (const op of ['writeFile', 'unlink', 'makeParents'] as const) {
+  for (const op of ['writeFile', 'rename', 'makeParents'] as const) {
     it(`restores the tree whichever ${op} call fails`, async () => {
       let n = 1;
       for (;; n++) {

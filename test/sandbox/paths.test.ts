@@ -1,7 +1,7 @@
 import { mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildPolicy, isInside, resolveForRead, resolveForWrite, type Policy } from '../../src/sandbox/index.js';
+import { buildPolicy, isInside, resolveEntryForWrite, resolveForRead, resolveForWrite, type Policy } from '../../src/sandbox/index.js';
 import { tempDir, type TempDir } from '../support/workspace.js';
 
 describe('isInside', () => {
@@ -171,5 +171,50 @@ describe('resolveForRead / resolveForWrite', () => {
     setup();
     expect((await resolveForRead(policy, '')).ok).toBe(false);
     expect((await resolveForRead(policy, 'a\0b')).ok).toBe(false);
+  });
+});
+
+describe('resolveEntryForWrite (a path removed or renamed, not written)', () => {
+  const made: TempDir[] = [];
+  afterEach(() => {
+    for (const d of made.splice(0)) d.cleanup();
+  });
+  const setup = (mode: Policy['mode'] = 'workspace-write') => {
+    const ws = tempDir();
+    const outside = tempDir();
+    const tmp = tempDir();
+    made.push(ws, outside, tmp);
+    outside.write('secret.txt', 'secret');
+    ws.write('inside.txt', 'ok');
+    symlinkSync(outside.path('secret.txt'), ws.path('out-link'));
+    symlinkSync('missing.txt', ws.path('dangling'));
+    symlinkSync(outside.dir, ws.path('out-dir'));
+    mkdirSync(ws.path('.git'));
+    symlinkSync('../inside.txt', ws.path('.git/link'));
+    return { ws, outside, policy: buildPolicy({ mode, roots: [ws.dir], tmpDir: tmp.dir }) };
+  };
+
+  it('answers a symlink itself, wherever it points', async () => {
+    const { ws, policy } = setup();
+    expect(await resolveEntryForWrite(policy, 'out-link')).toEqual({ ok: true, value: ws.path('out-link') });
+    expect(await resolveEntryForWrite(policy, 'dangling')).toEqual({ ok: true, value: ws.path('dangling') });
+  });
+
+  it('answers exactly what resolveForWrite does for anything that is not a symlink', async () => {
+    const { policy } = setup();
+    for (const requested of ['inside.txt', 'new.txt', '.', 'out-dir/secret.txt', '.git/config', '../x']) {
+      expect(await resolveEntryForWrite(policy, requested), requested).toEqual(await resolveForWrite(policy, requested));
+    }
+  });
+
+  it('still checks the link\'s directory: a link in .git, or below a link leading out, is refused', async () => {
+    const { policy } = setup();
+    expect(await resolveEntryForWrite(policy, '.git/link')).toMatchObject({ ok: false, error: { code: 'protected_path' } });
+    expect(await resolveEntryForWrite(policy, 'out-dir/secret.txt')).toMatchObject({ ok: false, error: { code: 'outside_workspace' } });
+  });
+
+  it('refuses everything in read-only mode', async () => {
+    const { policy } = setup('read-only');
+    expect(await resolveEntryForWrite(policy, 'dangling')).toMatchObject({ ok: false, error: { code: 'read_only' } });
   });
 });

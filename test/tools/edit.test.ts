@@ -1,6 +1,6 @@
 // write_file and edit_file as a host sees them: plain-text results with sizes, diffs and the
 // notes a model needs (fallback used, how many matches, where the closest text is).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectStdio, type Connected } from '../support/client.js';
 import { tempDir, type TempDir } from '../support/workspace.js';
@@ -24,6 +24,21 @@ describe('write_file', () => {
     expect(replaced.text).toBe('Replaced deep/er/new.txt: wrote 4 bytes (was 7 bytes).');
     expect(replaced.structuredContent).toBeUndefined();
     expect(readFileSync(ws.path('deep/er/new.txt'), 'utf8')).toBe('bye\n');
+  });
+
+  it('refuses a path that names a directory (a trailing slash) instead of creating a file by that name', async () => {
+    ws = tempDir();
+    conn = await connectStdio({ args: ['--root', ws.dir] });
+    for (const path of ['newdir/', 'a/b/.']) {
+      const r = await conn.call('write_file', { path, content: 'x' });
+      expect(r.isError).toBe(true);
+      expect(r.text).toBe(`Cannot write ${path}: it names a directory, not a file.\nGive the file's own path, e.g. dir/name.txt (no trailing slash).`);
+    }
+    ws.write('f.txt', 'one\n');
+    const edit = await conn.call('edit_file', { path: 'f.txt/', old_string: 'one', new_string: 'two' });
+    expect(edit.isError).toBe(true);
+    expect(readdirSync(ws.dir)).toEqual(['f.txt']);
+    expect(readFileSync(ws.path('f.txt'), 'utf8')).toBe('one\n');
   });
 
   it('refuses to overwrite a directory', async () => {

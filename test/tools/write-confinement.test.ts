@@ -1,7 +1,8 @@
 // The three write tools, through the real server, never write where the sandbox forbids: a
 // symlink inside the workspace that leads out (to a file, a directory, or nowhere), the protected
 // .git and .agentbox directories, and anything at all in read-only mode. Each refusal is an
-// isError result and the whole temp tree, outside included, stays byte-for-byte the same.
+// isError result and the whole temp tree, outside included, stays byte-for-byte the same. Deleting
+// a symlink (as in Codex) removes the link itself, never what it points to.
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectStdio, type Connected } from '../support/client.js';
@@ -39,7 +40,7 @@ const attempts: Array<[string, string, Record<string, unknown>, RegExp]> = [
   ['edit_file through a symlink to a file outside', 'edit_file', { path: 'link-to-file', old_string: 'secret', new_string: 'pwned' }, /outside the writable roots/],
   ['apply_patch updating through a symlink outside', 'apply_patch', { patch: patch('*** Update File: link-to-file\n@@\n-secret\n+pwned') }, /outside the writable roots/],
   ['apply_patch adding into a symlinked directory outside', 'apply_patch', { patch: patch('*** Add File: link-to-dir/new.txt\n+pwned') }, /outside the writable roots/],
-  ['apply_patch deleting through a symlink outside', 'apply_patch', { patch: patch('*** Delete File: link-to-file') }, /outside the writable roots/],
+  ['apply_patch deleting below a symlinked directory outside', 'apply_patch', { patch: patch('*** Delete File: link-to-dir/secret.txt') }, /outside the writable roots/],
   ['apply_patch moving into a symlinked directory outside', 'apply_patch', { patch: patch('*** Update File: inside.txt\n*** Move to: link-to-dir/moved.txt\n@@\n-alpha\n+pwned') }, /outside the writable roots/],
   ['apply_patch adding through a dangling symlink leading out', 'apply_patch', { patch: patch('*** Add File: dangling\n+pwned') }, /resolves to .*outside.*not-yet.txt\) is outside the writable roots/],
   ['write_file into .git', 'write_file', { path: '.git/config', content: 'x' }, /\.git is protected/],
@@ -70,6 +71,20 @@ describe('write tools in workspace-write mode', () => {
     expect(r.isError).toBeFalsy();
     expect(snapshotTree(ws)['inside.txt']).toMatchObject({ bytes: Buffer.from('ALPHA\nbeta\n').toString('base64') });
     expect(snapshotTree(ws)['alias.txt']).toEqual({ kind: 'link', target: 'inside.txt' });
+  });
+});
+
+describe('apply_patch deleting a symlink', () => {
+  it('removes only the link, whether it leads out, to a directory outside, or nowhere', async () => {
+    const { outer, ws } = layout();
+    const before = snapshotTree(outer.dir);
+    conn = await connectStdio({ args: ['--root', ws] });
+    const r = await conn.call('apply_patch', { patch: patch('*** Delete File: link-to-file\n*** Delete File: link-to-dir\n*** Delete File: dangling') });
+    expect(r.isError).toBeFalsy();
+    expect(r.text).toBe('Success. Updated the following files:\nD link-to-file\nD link-to-dir\nD dangling');
+    const expected = { ...before };
+    for (const name of ['link-to-file', 'link-to-dir', 'dangling']) delete expected[`ws/${name}`];
+    expect(snapshotTree(outer.dir)).toEqual(expected);
   });
 });
 
