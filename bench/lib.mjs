@@ -1,11 +1,13 @@
 // Shared helpers for the benchmarks: timing with percentiles, a stdio MCP client for agentbox or
 // any other server, peak RSS from /proc, and a markdown table. Benchmarks import dist/ (npm run
 // bench builds first) and never assert: they report.
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -51,6 +53,13 @@ export async function connectStdioServer(command, args, { env = {}, cwd } = {}) 
   };
 }
 
+/** Connects an SDK client to a Streamable HTTP server; returns { client, call, close }. */
+export async function connectHttpServer(url) {
+  const client = new Client({ name: 'agentbox-bench', version: '1.0.0' }, { capabilities: {} });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return { client, call: (name, args = {}) => client.callTool({ name, arguments: args }), close: () => client.close() };
+}
+
 /** agentbox over stdio with the given extra CLI args. */
 export function connectAgentbox(args = [], opts = {}) {
   return connectStdioServer(process.execPath, [CLI, 'serve', '--stdio', ...args], opts);
@@ -64,6 +73,29 @@ export function peakRssMiB(pid) {
   } catch {
     return undefined;
   }
+}
+
+/** Resets a process's peak RSS (VmHWM) to its current RSS, so the next reading is per case. */
+export function resetPeakRss(pid) {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Spawns a program, drains its output and resolves with the bytes it printed; rejects on a non-zero exit. */
+export function runProgram(file, args, { cwd, env } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let bytes = 0;
+    let err = '';
+    child.stdout.on('data', (b) => (bytes += b.length));
+    child.stderr.on('data', (b) => (err += b.toString().slice(0, 500)));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(bytes) : reject(new Error(`${path.basename(file)} exited ${code}: ${err}`))));
+  });
 }
 
 export const fmt = (ms) => (ms === undefined ? '–' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1));

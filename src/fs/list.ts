@@ -1,6 +1,7 @@
 // Lists a directory as a small tree: entries with their type and size, in a fixed order
 // (directories first, then by name), down to `depth` levels, capped at `limit` entries.
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat as lstatCb, readlink as readlinkCb } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { SafePath } from '../sandbox/index.js';
 import { formatBytes } from '../util/format.js';
@@ -38,7 +39,21 @@ export async function listDirectory(
       const db = b.isDirectory() ? 0 : 1;
       return da - db || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     });
-    for (const entry of entries) {
+    // Sizes and link targets of this directory's entries are fetched all at once, with the
+    // callback API: one awaited fs/promises lstat after another cost ~3 ms for 100 files, all at
+    // once with fs/promises ~1.5 ms, all at once with callbacks ~0.5 ms (bench/).
+    // Only the first `limit - count` can be shown: by the time the loop reaches the next one, at
+    // least that many entries were counted, so the limit stops it.
+    const shown = entries.slice(0, Math.max(0, opts.limit - count));
+    const details = await Promise.all(
+      shown.map((entry) => {
+        const abs = path.join(current, entry.name);
+        if (entry.isSymbolicLink()) return new Promise<string>((resolve) => readlinkCb(abs, (err, target) => resolve(err ? '?' : target)));
+        if (entry.isFile()) return new Promise<number | undefined>((resolve) => lstatCb(abs, (err, st) => resolve(err ? undefined : st.size)));
+        return undefined;
+      }),
+    );
+    for (const [i, entry] of shown.entries()) {
       if (count >= opts.limit) {
         truncated = true;
         return;
@@ -46,20 +61,20 @@ export async function listDirectory(
       count++;
       const abs = path.join(current, entry.name);
       const indent = '  '.repeat(level);
+      const detail = details[i];
       if (entry.isSymbolicLink()) {
-        const target = await readlink(abs).catch(() => '?');
-        lines.push(`${indent}${entry.name} -> ${target}`);
+        lines.push(`${indent}${entry.name} -> ${detail as string}`);
       } else if (entry.isDirectory()) {
         const skip = NOT_EXPANDED.has(entry.name) && level + 1 < opts.depth;
         lines.push(`${indent}${entry.name}/${skip ? ' (not expanded)' : ''}`);
         if (level + 1 < opts.depth && !skip) await visit(abs, level + 1);
       } else if (entry.isFile()) {
-        const size = await lstat(abs).then((s) => s.size, () => undefined);
-        lines.push(`${indent}${entry.name}${size === undefined ? '' : `  ${formatBytes(size)}`}`);
+        lines.push(`${indent}${entry.name}${detail === undefined ? '' : `  ${formatBytes(detail as number)}`}`);
       } else {
         lines.push(`${indent}${entry.name}  (special file)`);
       }
     }
+    if (shown.length < entries.length) truncated = true;
   };
   await visit(dir, 0);
 

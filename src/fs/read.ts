@@ -1,8 +1,9 @@
 // Reads a file for a model: numbered lines within line and byte caps, images as image content,
-// other binary files refused. A huge file is streamed, never loaded whole.
-import { createReadStream } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+// other binary files refused. A huge file is read chunk by chunk, never loaded whole.
+import { close, constants, fstat, open as openFd, read, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { formatBytes } from '../util/format.js';
@@ -30,6 +31,8 @@ const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 /** Files up to this size are read in one call; larger ones are streamed line by line. */
 const WHOLE_READ_BYTES = 1024 * 1024;
 const SNIFF_BYTES = 8192;
+/** Large files are read in chunks of this size. */
+const CHUNK_BYTES = 64 * 1024;
 
 /**
  * Reads `limit` lines starting at line `offset` (1-based).
@@ -55,33 +58,41 @@ async function readChecked(
   opts: { offset?: number; limit?: number },
   limits: ReadLimits,
 ): Promise<Result<ReadOutcome>> {
-  const info = await stat(file);
-  if (info.isDirectory()) return fail('is_directory', `${shownPath} is a directory.`, 'Use list_dir to see its entries.');
-  if (!info.isFile()) return fail('not_a_file', `${shownPath} is not a regular file.`);
-
-  const mimeType = IMAGE_TYPES[path.extname(file).toLowerCase()];
-  if (mimeType) return readImage(file, shownPath, info.size, mimeType);
-
   const offset = Math.max(1, Math.floor(opts.offset ?? 1));
   const limit = Math.max(1, Math.min(Math.floor(opts.limit ?? limits.maxLines), limits.maxLines));
   const maxLineChars = limits.maxLineChars ?? 2000;
-
-  // Small files are read once and sniffed from memory; a size of 0 may be a lie (procfs), so it
-  // counts as small. Larger files are sniffed from their head, then streamed.
-  const whole = info.size <= WHOLE_READ_BYTES ? await readWhole(file) : undefined;
-  const head = whole ? whole.subarray(0, SNIFF_BYTES) : await readHead(file, SNIFF_BYTES);
-  if (looksBinary(head)) {
-    return fail(
-      'binary_file',
-      `${shownPath} is a binary file (${formatBytes(info.size)}); read_file shows text and images only.`,
-      'Use exec_command with a tool made for the format (e.g. `xxd | head`, `file`, `unzip -l`) to inspect it.',
-    );
+  // One descriptor for the checks and the read: open (non-blocking, so a FIFO cannot hang the
+  // thread pool), fstat, read, close. Each fs call is a thread-pool round trip, the bulk of a
+  // small read's cost; the callback API is used because fs/promises adds more per call.
+  const fd = await new Promise<number>((resolve, reject) =>
+    openFd(file, constants.O_RDONLY | constants.O_NONBLOCK, (err, n) => (err ? reject(err) : resolve(n))),
+  );
+  let info: Stats;
+  let collected: Collected;
+  try {
+    info = await new Promise<Stats>((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st))));
+    if (info.isDirectory()) return fail('is_directory', `${shownPath} is a directory.`, 'Use list_dir to see its entries.');
+    if (!info.isFile()) return fail('not_a_file', `${shownPath} is not a regular file.`);
+    const mimeType = IMAGE_TYPES[path.extname(file).toLowerCase()];
+    if (mimeType) return readImage(file, shownPath, info.size, mimeType);
+    // Small files are read once and sniffed from memory; a size of 0 may be a lie (procfs), so it
+    // counts as small. Larger files are sniffed from their first chunk, then read on chunk by
+    // chunk only as far as the window needs.
+    const whole = info.size <= WHOLE_READ_BYTES ? await readAll(fd, info.size) : undefined;
+    const first = whole ?? (await readAt(fd, Buffer.allocUnsafe(CHUNK_BYTES), 0));
+    if (looksBinary(first.subarray(0, SNIFF_BYTES))) {
+      return fail(
+        'binary_file',
+        `${shownPath} is a binary file (${formatBytes(info.size)}); read_file shows text and images only.`,
+        'Use exec_command with a tool made for the format (e.g. `xxd | head`, `file`, `unzip -l`) to inspect it.',
+      );
+    }
+    collected = whole
+      ? collectFromText(whole.toString('utf8'), offset, limit, limits.maxBytes, maxLineChars)
+      : await collectFromChunks(fd, first, offset, limit, limits.maxBytes, maxLineChars);
+  } finally {
+    close(fd, () => undefined);
   }
-
-  const collected = whole
-    ? collectFromText(whole.toString('utf8'), offset, limit, limits.maxBytes, maxLineChars)
-    : await collectFromStream(file, offset, limit, limits.maxBytes, maxLineChars);
-
   const { lines, totalLines, stoppedBy, cutLines } = collected;
   const first = offset;
   const last = offset + lines.length - 1;
@@ -135,15 +146,24 @@ function collectFromText(text: string, offset: number, limit: number, maxBytes: 
   return { lines, totalLines: all.length, stoppedBy, cutLines };
 }
 
-/** Streams a large file and stops as soon as the window is full; the total is not counted. */
-async function collectFromStream(file: string, offset: number, limit: number, maxBytes: number, maxLineChars: number): Promise<Collected> {
+/**
+ * Reads a large file on from its first chunk, one chunk at a time, and stops as soon as the window
+ * is full; the total is not counted.
+ */
+async function collectFromChunks(
+  fd: number,
+  first: Buffer,
+  offset: number,
+  limit: number,
+  maxBytes: number,
+  maxLineChars: number,
+): Promise<Collected> {
   const lines: string[] = [];
   let bytes = 0;
   let cutLines = 0;
   let lineNo = 0;
   let stoppedBy: Collected['stoppedBy'] = 'end';
   let pending = '';
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 64 * 1024 });
   const take = (raw: string): boolean => {
     lineNo++;
     if (lineNo < offset) return true;
@@ -162,21 +182,28 @@ async function collectFromStream(file: string, offset: number, limit: number, ma
     lines.push(line);
     return true;
   };
-  try {
-    outer: for await (const chunk of stream) {
-      pending += chunk as string;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) !== -1) {
-        const raw = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        if (!take(raw)) break outer;
-      }
-      // A single enormous line: keep only what can be shown so memory stays flat.
-      if (pending.length > maxLineChars * 4 + 65536) pending = pending.slice(0, maxLineChars + 1);
+  // A decoder keeps a UTF-8 character split between two chunks whole.
+  const decoder = new StringDecoder('utf8');
+  let chunk = first;
+  let position = first.length;
+  outer: while (chunk.length > 0) {
+    pending += decoder.write(chunk);
+    let start = 0;
+    let nl: number;
+    while ((nl = pending.indexOf('\n', start)) !== -1) {
+      const raw = pending.slice(start, nl);
+      start = nl + 1;
+      if (!take(raw)) break outer;
     }
-    if (stoppedBy === 'end' && pending.length > 0) take(pending);
-  } finally {
-    stream.destroy();
+    pending = pending.slice(start);
+    // A single enormous line: keep only what can be shown so memory stays flat.
+    if (pending.length > maxLineChars * 4 + CHUNK_BYTES) pending = pending.slice(0, maxLineChars + 1);
+    chunk = await readAt(fd, Buffer.allocUnsafe(CHUNK_BYTES), position);
+    position += chunk.length;
+  }
+  if (stoppedBy === 'end') {
+    pending += decoder.end();
+    if (pending.length > 0) take(pending);
   }
   return { lines, stoppedBy, cutLines };
 }
@@ -193,19 +220,35 @@ function cutLine(line: string, max: number): string {
   return line.length <= max ? line : `${line.slice(0, max)}… [${line.length - max} more characters]`;
 }
 
-async function readHead(file: string, bytes: number): Promise<Buffer> {
-  const handle = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(bytes);
-    const { bytesRead } = await handle.read(buf, 0, bytes, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
+/** Reads into `buf` from `position`; resolves with the part filled. */
+function readAt(fd: number, buf: Buffer, position: number): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    read(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(buf.subarray(0, n)))),
+  );
 }
 
-async function readWhole(file: string): Promise<Buffer> {
-  return readFile(file);
+/** The whole file: `size` bytes in one read when the size is known, else (size 0) until EOF. */
+async function readAll(fd: number, size: number): Promise<Buffer> {
+  if (size > 0) {
+    const buf = Buffer.allocUnsafe(size);
+    let got = 0;
+    while (got < size) {
+      const n = (await readAt(fd, buf.subarray(got), got)).length;
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  }
+  const parts: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const part = await readAt(fd, Buffer.allocUnsafe(64 * 1024), total);
+    if (part.length === 0) break;
+    parts.push(part);
+    total += part.length;
+    if (total > WHOLE_READ_BYTES) break;
+  }
+  return Buffer.concat(parts);
 }
 
 /** A NUL byte in the first 8 KiB means binary, as git and ripgrep decide. */

@@ -3,7 +3,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 export type ScriptedItem =
   | { type: 'message'; text: string }
-  | { type: 'function_call'; name: string; arguments: Record<string, unknown> | string; call_id?: string }
+  | { type: 'function_call'; name: string; arguments: Record<string, unknown> | string; call_id?: string; namespace?: string }
+  | { type: 'tool_search_call'; arguments: { query: string; limit: number }; call_id?: string }
   | { type: 'custom_tool_call'; name: string; input: string; call_id?: string }
   | { type: 'apply_patch'; patch: string; call_id?: string }
   | { type: 'reasoning'; summary: string[]; encrypted_content?: string };
@@ -59,6 +60,7 @@ export interface ModelServer {
 
 export function startModelServer(): Promise<ModelServer>;
 export function say(text: string): ScriptedItem;
-export function call(name: string, args?: Record<string, unknown> | string, call_id?: string): ScriptedItem;
+export function call(name: string, args?: Record<string, unknown> | string, call_id?: string, namespace?: string): ScriptedItem;
+export function search(query: string, limit?: number, call_id?: string): ScriptedItem;
 export function patch(text: string, call_id?: string): ScriptedItem;
 export function think(summary: string, encrypted_content?: string): ScriptedItem;

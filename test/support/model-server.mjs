@@ -13,8 +13,16 @@ const nextId = (prefix) => `${prefix}_${(++seq).toString(36)}${Math.random().toS
 
 /** A final assistant message. */
 export const say = (text) => ({ type: 'message', text });
-/** A JSON function call. */
-export const call = (name, args = {}, call_id) => ({ type: 'function_call', name, arguments: args, ...(call_id ? { call_id } : {}) });
+/** A JSON function call. `namespace` (Responses only) names a tool group a host loaded, e.g. Codex's `mcp__<server>`. */
+export const call = (name, args = {}, call_id, namespace) => ({
+  type: 'function_call',
+  name,
+  arguments: args,
+  ...(call_id ? { call_id } : {}),
+  ...(namespace ? { namespace } : {}),
+});
+/** A client-executed tool search (Responses only): Codex answers it with the deferred tools that match. */
+export const search = (query, limit = 8, call_id) => ({ type: 'tool_search_call', arguments: { query, limit }, ...(call_id ? { call_id } : {}) });
 /** apply_patch: a freeform call when the request offered it as a custom tool, else a function call `{patch}`. */
 export const patch = (text, call_id) => ({ type: 'apply_patch', patch: text, ...(call_id ? { call_id } : {}) });
 /** A reasoning item. */
@@ -116,7 +124,7 @@ function resolveItem(item, body, wire) {
   if (item.type === 'function_call') {
     return { ...item, arguments: typeof item.arguments === 'string' ? item.arguments : JSON.stringify(item.arguments), call_id: item.call_id ?? nextId('call') };
   }
-  if (item.type === 'custom_tool_call') return { ...item, call_id: item.call_id ?? nextId('call') };
+  if (item.type === 'custom_tool_call' || item.type === 'tool_search_call') return { ...item, call_id: item.call_id ?? nextId('call') };
   return item;
 }
 
@@ -204,7 +212,17 @@ function toResponsesItem(item) {
     case 'message':
       return { type: 'message', id: nextId('msg'), role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: item.text, annotations: [] }] };
     case 'function_call':
-      return { type: 'function_call', id: nextId('fc'), call_id: item.call_id, name: item.name, arguments: item.arguments, status: 'completed' };
+      return {
+        type: 'function_call',
+        id: nextId('fc'),
+        call_id: item.call_id,
+        ...(item.namespace ? { namespace: item.namespace } : {}),
+        name: item.name,
+        arguments: item.arguments,
+        status: 'completed',
+      };
+    case 'tool_search_call':
+      return { type: 'tool_search_call', id: nextId('ts'), call_id: item.call_id, execution: 'client', status: 'completed', arguments: item.arguments };
     case 'custom_tool_call':
       return { type: 'custom_tool_call', id: nextId('ctc'), call_id: item.call_id, name: item.name, input: item.input };
     case 'reasoning':

@@ -165,6 +165,16 @@ describe.each([
       expect(capped.text).toContain('stopped at the limit of 3 entries');
     });
 
+    it('counts nested entries against the limit and notes a cut only when one was made', async () => {
+      const all = await conn.call('list_dir', { path: 'src', depth: 2 });
+      const n = Number(/: (\d+) entries/.exec(all.text)?.[1]);
+      expect(n).toBeGreaterThan(4);
+      expect((await conn.call('list_dir', { path: 'src', depth: 2, limit: n })).text).not.toContain('stopped at the limit');
+      const cut = await conn.call('list_dir', { path: 'src', depth: 2, limit: n - 1 });
+      expect(cut.text).toContain(`stopped at the limit of ${n - 1} entries`);
+      expect(cut.text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('src/') && !l.startsWith('['))).toHaveLength(n - 1);
+    });
+
     it('refuses a directory outside the workspace and a file path', async () => {
       expect((await conn.call('list_dir', { path: 'escape-dir' })).text).toContain('Access denied');
       expect((await conn.call('list_dir', { path: 'a.txt' })).text).toContain('not a directory');

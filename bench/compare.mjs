@@ -1,0 +1,414 @@
+// The comparison at the heart of `npm run bench`: agentbox, @modelcontextprotocol/server-filesystem
+// and @wonderwhy-er/desktop-commander, started in the same run with the same client on the same
+// generated workspace (bench/workspace.mjs), beside raw baselines (cat, head, ls, rg, git, a plain
+// spawn, a raw bwrap spawn with agentbox's own sandbox arguments). Rounds are interleaved: in each
+// round every contender runs its batch of calls, in an order that rotates from round to round, so
+// load from other processes on this shared machine hits all of them alike.
+//
+// Per case and contender: p50/p90/p99 latency of one complete operation, calls/s over the batches,
+// and the server's peak RSS during the case (VmHWM, reset before each case through
+// /proc/PID/clear_refs). Afterwards, when strace is installed, a short traced pass counts the
+// programs each server executes per call. Returns the results; bench/run.mjs writes the report.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { connectHttpServer, peakRssMiB, resetPeakRss, runProgram, stats } from './lib.mjs';
+import { benchEnv, canUnshareNet, SERVERS, startAgentboxHttp, startServer } from './servers.mjs';
+import { GLOB_PATTERN, GREP_WORD, LIST_DIR, PATCH_HUNKS, createWorkspace } from './workspace.mjs';
+
+const SCALE = Number(process.env.BENCH_SCALE ?? 1); // multiplies the number of rounds
+const BIG_OUTPUT = 50_000_000;
+const BIG_CMD = `yes 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ | head -c ${BIG_OUTPUT}`;
+const HTTP_CLIENTS = 16;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const textOf = (r) => (r.content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
+/** Throws unless the tool result is a success whose text passes `test` (a regexp or a predicate). */
+function expectOk(who, r, test) {
+  const text = textOf(r);
+  if (r.isError) throw new Error(`${who}: tool error: ${text.slice(0, 300)}`);
+  const okText = typeof test === 'function' ? test(text) : test ? test.test(text) : true;
+  if (!okText) throw new Error(`${who}: unexpected result: ${text.slice(0, 300)}`);
+  return text;
+}
+
+/** Desktop Commander's search: start_search, then get_more_search_results until COMPLETED. */
+async function dcSearch(dc, args, expectCount) {
+  const started = await dc.call('start_search', args);
+  const text = expectOk('DC start_search', started, /session: \S+/);
+  const id = /session: (\S+)/.exec(text)[1];
+  let calls = 1;
+  for (;;) {
+    const more = await dc.call('get_more_search_results', { sessionId: id, offset: 0, length: 100_000 });
+    calls++;
+    const t = expectOk('DC get_more_search_results', more);
+    if (/Status: COMPLETED/.test(t)) {
+      const n = Number(/Total results found: (\d+)/.exec(t)?.[1] ?? -1);
+      if (expectCount !== undefined && n !== expectCount) throw new Error(`DC search found ${n}, want ${expectCount}`);
+      return calls;
+    }
+    await sleep(5);
+  }
+}
+
+/** The bwrap argv agentbox itself uses for the workspace, from its own (built) sandbox module. */
+async function sandboxArgs(ws, tmp) {
+  const { buildBwrapArgs, buildPolicy, findProtectedPaths } = await import('../dist/sandbox/index.js');
+  const policy = buildPolicy({ mode: 'workspace-write', roots: [ws], tmpDir: tmp });
+  return buildBwrapArgs({ policy, protectedMounts: findProtectedPaths(policy), cwd: ws, newSession: true });
+}
+
+/** The cases, each with its contenders: server calls (by server key) and raw baselines. */
+function defineCases(w, env, bwrapArgs) {
+  const rel = (p) => path.relative(w.ws, p);
+  const raw = (file, args, opts = {}) => async () => void (await runProgram(file, args, { cwd: w.ws, env, ...opts }));
+  const nodeBin = process.execPath;
+  return [
+    {
+      id: 'read-4k',
+      title: 'read a 4 KB file',
+      rounds: 6,
+      batch: 40,
+      servers: {
+        agentbox: (s) => s.call('read_file', { path: rel(w.small) }).then((r) => expectOk('agentbox', r, /line 001/)),
+        filesystem: (s) => s.call('read_text_file', { path: w.small }).then((r) => expectOk('filesystem', r, /line 001/)),
+        dc: (s) => s.call('read_file', { path: w.small }).then((r) => expectOk('dc', r, /line 001/)),
+      },
+      raw: [{ name: '`cat small.txt`', fn: raw('cat', [w.small]) }],
+    },
+    {
+      id: 'head-9mb',
+      title: 'first 100 lines of a 9 MB file',
+      rounds: 6,
+      batch: 20,
+      servers: {
+        agentbox: (s) => s.call('read_file', { path: rel(w.big), limit: 100 }).then((r) => expectOk('agentbox', r)),
+        filesystem: (s) => s.call('read_text_file', { path: w.big, head: 100 }).then((r) => expectOk('filesystem', r)),
+        dc: (s) => s.call('read_file', { path: w.big, offset: 0, length: 100 }).then((r) => expectOk('dc', r)),
+      },
+      raw: [{ name: '`head -n 100 big.js`', fn: raw('head', ['-n', '100', w.big]) }],
+    },
+    {
+      id: 'list-dir',
+      title: 'list a directory (100 files)',
+      rounds: 6,
+      batch: 20,
+      servers: {
+        agentbox: (s) => s.call('list_dir', { path: LIST_DIR }).then((r) => expectOk('agentbox', r, /file_4299/)),
+        filesystem: (s) => s.call('list_directory', { path: w.listDir }).then((r) => expectOk('filesystem', r, /file_4299/)),
+        'filesystem:sizes': (s) => s.call('list_directory_with_sizes', { path: w.listDir }).then((r) => expectOk('filesystem', r, /file_4299/)),
+        dc: (s) => s.call('list_directory', { path: w.listDir, depth: 1 }).then((r) => expectOk('dc', r, /file_4299/)),
+      },
+      notes: {
+        agentbox: 'names, types and sizes',
+        filesystem: '`list_directory`: names and types only',
+        'filesystem:sizes': '`list_directory_with_sizes`: names, types and sizes',
+      },
+      raw: [{ name: '`ls -l`', fn: raw('ls', ['-l', w.listDir]) }],
+    },
+    {
+      id: 'glob',
+      title: `glob \`${GLOB_PATTERN}\` over the 10k-file tree (100 hits)`,
+      rounds: 5,
+      batch: 3,
+      servers: {
+        agentbox: (s) => s.call('glob', { pattern: GLOB_PATTERN, path: 'tree' }).then((r) => expectOk('agentbox', r, /^100 files match/)),
+        filesystem: (s) =>
+          s.call('search_files', { path: w.tree, pattern: GLOB_PATTERN }).then((r) => expectOk('filesystem', r, (t) => t.trim().split('\n').length === 100)),
+        dc: (s) => dcSearch(s, { path: w.tree, pattern: GLOB_PATTERN, searchType: 'files', ignoreCase: false }, 100),
+      },
+      raw: [{ name: '`rg --files -g`', fn: raw('rg', ['--files', '-g', GLOB_PATTERN, w.tree]) }],
+    },
+    {
+      id: 'grep',
+      title: `grep \`${GREP_WORD}\` over the 10k-file tree, to completion`,
+      rounds: 5,
+      batch: 3,
+      servers: {
+        agentbox: (s) => s.call('grep', { pattern: GREP_WORD, path: 'tree' }).then((r) => expectOk('agentbox', r, /^144 matches in/)),
+        dc: (s) => dcSearch(s, { path: w.tree, pattern: GREP_WORD, searchType: 'content', contextLines: 0, ignoreCase: false }, 144),
+      },
+      raw: [{ name: '`rg -n`', fn: raw('rg', ['-n', GREP_WORD, w.tree]) }],
+    },
+    {
+      id: 'exec-true',
+      title: 'exec `true`',
+      rounds: 6,
+      batch: 20,
+      servers: {
+        agentbox: (s) => s.call('exec_command', { cmd: 'true' }).then((r) => expectOk('agentbox', r, /^Process exited with code 0/)),
+        dc: (s) => s.call('start_process', { command: 'true', timeout_ms: 10_000 }).then((r) => expectOk('dc', r, /Process started/)),
+      },
+      raw: [
+        { name: 'raw `bwrap … true` (agentbox\'s sandbox args)', fn: raw('bwrap', [...bwrapArgs, 'true']) },
+        { name: 'plain spawn `true`', fn: raw('true', []) },
+      ],
+    },
+    {
+      id: 'exec-50mb',
+      title: 'exec a command printing 50 MB',
+      rounds: 4,
+      batch: 2,
+      servers: {
+        agentbox: (s) => s.call('exec_command', { cmd: BIG_CMD }).then((r) => expectOk('agentbox', r, /^Process exited with code 0/)),
+        dc: (s) => s.call('start_process', { command: BIG_CMD, timeout_ms: 120_000 }).then((r) => expectOk('dc', r, /Process started/)),
+      },
+      raw: [
+        { name: 'raw `bwrap … bash -c` (output drained)', fn: raw('bwrap', [...bwrapArgs, 'bash', '-c', BIG_CMD]) },
+        { name: 'plain spawn `bash -c` (output drained)', fn: raw('bash', ['-c', BIG_CMD]) },
+      ],
+    },
+    {
+      id: 'patch',
+      title: `apply a ${PATCH_HUNKS}-hunk patch to a 2,000-line file`,
+      rounds: 5,
+      batch: 3,
+      warmup: 2, // Desktop Commander needs 50 calls per patch
+      before: () => w.resetPatchTarget(),
+      after: (who) => w.checkPatched(who),
+      servers: {
+        agentbox: (s) => s.call('apply_patch', { patch: w.patch.codex }).then((r) => expectOk('agentbox', r, /^Success/)),
+        filesystem: (s) => s.call('edit_file', { path: w.patch.target, edits: w.patch.edits }).then((r) => expectOk('filesystem', r)),
+        dc: async (s) => {
+          for (const e of w.patch.edits) {
+            const r = await s.call('edit_block', { file_path: w.patch.target, old_string: e.oldText, new_string: e.newText });
+            expectOk('dc', r, /^\[Reading \d+ lines/);
+          }
+        },
+      },
+      notes: { filesystem: 'one `edit_file` call with 50 edits', dc: `${PATCH_HUNKS} \`edit_block\` calls (one replacement per call)` },
+      raw: [{ name: '`git apply` (unified diff)', fn: raw('git', ['apply', w.patch.unifiedPath]) }],
+    },
+    {
+      id: 'git-status',
+      title: `git_status on a ${(w.files / 1000).toFixed(0)}k-file repository`,
+      rounds: 5,
+      batch: 6,
+      servers: {
+        agentbox: (s) => s.call('git_status', {}).then((r) => expectOk('agentbox', r, /new_a\.ts/)),
+        dc: (s) =>
+          s.call('start_process', { command: 'git status --porcelain=v2 --branch', timeout_ms: 30_000 }).then((r) => expectOk('dc', r, /new_a\.ts/)),
+      },
+      notes: { dc: '`start_process "git status --porcelain=v2 --branch"` (no git tool)' },
+      raw: [{ name: '`git status --porcelain=v2 --branch`', fn: raw('git', ['status', '--porcelain=v2', '--branch']) }],
+    },
+    {
+      id: 'start',
+      title: 'server start to initialize (spawn + initialize round trip)',
+      rounds: 12,
+      batch: 1,
+      fresh: true, // each call starts (and then closes) its own server
+      raw: [{ name: '`node -e 0` (Node start and exit)', fn: raw(nodeBin, ['-e', '0']) }],
+    },
+  ];
+}
+
+/** Runs one case: interleaved rounds of batches; returns rows with stats. */
+async function runCase(c, contenders) {
+  const samples = new Map(contenders.map((k) => [k.name, []]));
+  const busy = new Map(contenders.map((k) => [k.name, 0]));
+  // Operations that take several MCP calls (Desktop Commander's search) return how many they made.
+  const mcpCalls = new Map(contenders.map((k) => [k.name, []]));
+  for (const k of contenders) {
+    if (k.pid) resetPeakRss(k.pid);
+    // Warm-up (untimed): one batch-sized run, at least two calls.
+    for (let i = 0; i < (c.warmup ?? Math.max(2, Math.min(c.batch, 5))); i++) {
+      c.before?.();
+      await k.fn();
+      c.after?.(k.name);
+    }
+  }
+  const rounds = Math.max(2, Math.round(c.rounds * SCALE));
+  for (let round = 0; round < rounds; round++) {
+    for (let j = 0; j < contenders.length; j++) {
+      const k = contenders[(round + j) % contenders.length];
+      for (let i = 0; i < c.batch; i++) {
+        c.before?.();
+        const t0 = performance.now();
+        const ret = await k.fn();
+        const dt = performance.now() - t0;
+        samples.get(k.name).push(dt);
+        if (typeof ret === 'number') mcpCalls.get(k.name).push(ret);
+        busy.set(k.name, busy.get(k.name) + dt);
+        c.after?.(k.name);
+      }
+    }
+  }
+  return contenders.map((k) => {
+    const s = stats(samples.get(k.name));
+    return {
+      case: c.id,
+      name: k.name,
+      kind: k.kind,
+      server: k.server,
+      note: k.note,
+      ...s,
+      callsPerSec: (s.n / busy.get(k.name)) * 1000,
+      rssMiB: k.pid ? peakRssMiB(k.pid) : k.rss?.(),
+      ...(mcpCalls.get(k.name).length ? { mcpCalls: [...mcpCalls.get(k.name)].sort((a, b) => a - b)[mcpCalls.get(k.name).length >> 1] } : {}),
+    };
+  });
+}
+
+/** 16 MCP sessions over HTTP, each making `perClient` read_file calls at once; vs a bare node:http server. */
+async function runHttpCase(w, home, env) {
+  const perClient = 25;
+  const rounds = Math.max(2, Math.round(4 * SCALE));
+  const server = await startAgentboxHttp(w.ws, home);
+  // The floor: a bare node:http server (no MCP, no JSON-RPC) reading the same file per request.
+  const rawSrc = `const fs=require('fs');require('http').createServer((q,s)=>fs.readFile(${JSON.stringify(w.small)},(e,b)=>{s.setHeader('content-type','text/plain');s.end(b)})).listen(0,'127.0.0.1',function(){console.log(this.address().port)})`;
+  const rawServer = spawn(process.execPath, ['-e', rawSrc], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const rawPort = await new Promise((resolve) => rawServer.stdout.once('data', (b) => resolve(Number(b.toString().trim()))));
+  const clients = await Promise.all(Array.from({ length: HTTP_CLIENTS }, () => connectHttpServer(server.url)));
+  const rawAgent = new http.Agent({ keepAlive: true, maxSockets: HTTP_CLIENTS });
+  const rawGet = () =>
+    new Promise((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: rawPort, path: '/', agent: rawAgent }, (res) => {
+          let n = 0;
+          res.on('data', (b) => (n += b.length));
+          res.on('end', () => (n === 4096 ? resolve() : reject(new Error(`raw http got ${n} bytes`))));
+        })
+        .on('error', reject);
+    });
+  const contenders = [
+    {
+      name: 'agentbox',
+      kind: 'agentbox',
+      server: 'agentbox',
+      pid: server.pid,
+      call: (i) => clients[i].call('read_file', { path: 'small.txt' }).then((r) => expectOk('agentbox http', r, /line 001/)),
+    },
+    { name: 'bare `node:http` server reading the file per request', kind: 'raw', pid: rawServer.pid, call: () => rawGet() },
+  ];
+  const samples = new Map(contenders.map((k) => [k.name, []]));
+  const wall = new Map(contenders.map((k) => [k.name, 0]));
+  const burst = async (k) => {
+    const t0 = performance.now();
+    await Promise.all(
+      clients.map(async (_, i) => {
+        for (let n = 0; n < perClient; n++) {
+          const s0 = performance.now();
+          await k.call(i);
+          samples.get(k.name).push(performance.now() - s0);
+        }
+      }),
+    );
+    wall.set(k.name, wall.get(k.name) + performance.now() - t0);
+  };
+  for (const k of contenders) {
+    await burst(k); // warm-up
+    samples.get(k.name).length = 0;
+    wall.set(k.name, 0);
+    resetPeakRss(k.pid);
+  }
+  for (let round = 0; round < rounds; round++) for (let j = 0; j < contenders.length; j++) await burst(contenders[(round + j) % contenders.length]);
+  const rows = contenders.map((k) => {
+    const s = stats(samples.get(k.name));
+    return { case: 'http-16', name: k.name, kind: k.kind, server: k.server, ...s, callsPerSec: (s.n / wall.get(k.name)) * 1000, rssMiB: peakRssMiB(k.pid) };
+  });
+  await Promise.all(clients.map((c) => c.close()));
+  await server.stop();
+  rawServer.kill('SIGTERM');
+  rawAgent.destroy();
+  return rows;
+}
+
+/** Counts the programs a server executes per call of each case, with strace attached to it. */
+async function countExecs(cases, servers, log) {
+  if (spawnSync('strace', ['-V'], { stdio: 'ignore' }).status !== 0) return undefined;
+  const out = {};
+  const CALLS = 3;
+  for (const c of cases) {
+    if (!c.servers) continue;
+    for (const [key, fn] of Object.entries(c.servers)) {
+      const s = servers[key.split(':')[0]];
+      if (!s) continue;
+      const file = path.join(servers.tmp, `strace-${c.id}-${key}.txt`);
+      // Every thread of the server: a spawn may come from any of them.
+      const tasks = readdirSync(`/proc/${s.pid}/task`);
+      const tracer = spawn('strace', ['-f', '-qq', '-e', 'trace=execve', '-o', file, ...tasks.flatMap((t) => ['-p', t])], { stdio: 'ignore' });
+      await sleep(300);
+      for (let i = 0; i < CALLS; i++) {
+        c.before?.();
+        await fn(s);
+      }
+      await sleep(100);
+      tracer.kill('SIGINT');
+      await new Promise((r) => tracer.once('exit', r));
+      let text = '';
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {}
+      const progs = [...text.matchAll(/execve\("([^"]+)".*= 0$/gm)].map((m) => path.basename(m[1]));
+      const counts = {};
+      for (const p of progs) counts[p] = (counts[p] ?? 0) + 1;
+      (out[c.id] ??= {})[key] = { perCall: progs.length / CALLS, programs: Object.fromEntries(Object.entries(counts).map(([p, n]) => [p, n / CALLS])) };
+      log(`bench:   execs ${c.id} ${key}: ${(progs.length / CALLS).toFixed(1)}/call ${Object.keys(counts).join(' ')}`);
+    }
+  }
+  return out;
+}
+
+export async function runComparison({ only, log = (m) => process.stderr.write(`${m}\n`) } = {}) {
+  const w = createWorkspace();
+  const home = path.join(w.base, 'home');
+  mkdirSync(home);
+  const env = benchEnv(home);
+  const tmp = path.join(w.base, 'tmp');
+  mkdirSync(tmp);
+  const keys = ['agentbox', 'filesystem', ...(canUnshareNet() ? ['dc'] : [])];
+  if (!keys.includes('dc')) log('bench: `unshare -rn` does not work here, so Desktop Commander is skipped (it would reach the network)');
+  const servers = { tmp };
+  const results = { rows: [], skipped: keys.includes('dc') ? [] : ['dc'], workspace: { files: w.files, typescript: w.tsVersion } };
+  try {
+    for (const k of keys) servers[k] = await startServer(k, w.ws, home);
+    const bwrapArgs = await sandboxArgs(w.ws, tmp);
+    const cases = defineCases(w, env, bwrapArgs).filter((c) => !only || only.some((o) => c.id.includes(o)));
+    for (const c of cases) {
+      log(`bench: ${c.id}`);
+      const contenders = [];
+      if (c.fresh) {
+        for (const k of keys) {
+          let last;
+          contenders.push({
+            name: SERVERS[k].label,
+            kind: k === 'agentbox' ? 'agentbox' : 'peer',
+            server: k,
+            fn: async () => {
+              const s = await startServer(k, w.ws, home);
+              last = peakRssMiB(s.pid);
+              await s.close();
+            },
+            rss: () => last,
+          });
+        }
+      } else {
+        // A key "server:variant" is a second way of doing the case with the same server.
+        for (const [id, fn] of Object.entries(c.servers)) {
+          const [k, variant] = id.split(':');
+          if (!servers[k]) continue;
+          const name = variant ? `${SERVERS[k].label} (${variant})` : SERVERS[k].label;
+          contenders.push({ name, kind: k === 'agentbox' ? 'agentbox' : 'peer', server: k, pid: servers[k].pid, note: c.notes?.[id], fn: () => fn(servers[k]) });
+        }
+      }
+      for (const r of c.raw ?? []) contenders.push({ name: r.name, kind: 'raw', fn: r.fn });
+      results.rows.push(...(await runCase(c, contenders)));
+    }
+    if (!only || only.some((o) => 'http-16'.includes(o))) {
+      log('bench: http-16');
+      results.rows.push(...(await runHttpCase(w, home, env)));
+    }
+    if (process.env.BENCH_STRACE !== '0') {
+      log('bench: counting executed programs per call (strace)');
+      results.execs = await countExecs(cases, servers, log);
+    }
+  } finally {
+    for (const k of keys) await servers[k]?.close().catch(() => undefined);
+    w.remove();
+  }
+  results.caseTitles = Object.fromEntries(defineCases(w, env, []).map((c) => [c.id, c.title]));
+  results.caseTitles['http-16'] = `${HTTP_CLIENTS} concurrent clients over HTTP, read_file 4 KB`;
+  return results;
+}
