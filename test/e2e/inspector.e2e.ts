@@ -74,6 +74,9 @@ const CASES: Case[] = [
     save: (structured, saved) => void (saved.threadId = structured.threadId),
   },
   { tool: 'delegate_reply', args: (saved) => ({ threadId: saved.threadId, prompt: 'And again.' }), text: /scripted answer 2/, schemaOf: 'delegate' },
+  // The thread has finished: its status is the last turn's result, and there is nothing to cancel.
+  { tool: 'delegate_status', args: (saved) => ({ threadId: saved.threadId }), text: /scripted answer 2/, schemaOf: 'delegate' },
+  { tool: 'delegate_cancel', args: (saved) => ({ threadId: saved.threadId }), error: true, text: /is not running: its last turn ended completed/ },
 ];
 
 const validator = new AjvJsonSchemaValidator();
