@@ -11,7 +11,7 @@
 // still asks for commands that are not known read-only. Every answer other than accept (decline,
 // cancel, no elicitation support, no answer in time) refuses: the command does not run.
 import type { ApprovalPolicy, SandboxMode } from '../config/index.js';
-import type { ApprovalAnswer } from '../tools/define.js';
+import type { ApprovalAnswer } from '../types/call.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { isKnownReadOnly } from './safe-commands.js';
 

@@ -11,7 +11,7 @@
 // 5. Wait up to yield_time_ms: the final result, or a session id to continue with write_stdin.
 import type { SessionContext } from '../session.js';
 import { buildBwrapArgs, existingRoots, filterEnv, findProtectedPaths, SANDBOX_TMP, type Policy } from '../sandbox/index.js';
-import type { CallContext } from '../tools/define.js';
+import type { CallContext } from '../types/call.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { approvalMessage, approvalOutcome, decideApproval } from './approval.js';
 import type { ExecReport } from './format.js';
