@@ -7,6 +7,9 @@ import type { Child, Exit } from './process.js';
 /** Exit code reported for a command killed because timeout_ms passed (as GNU timeout does). */
 export const TIMEOUT_EXIT_CODE = 124;
 
+/** The longest timeout a timer can hold (2^31 - 1 ms, about 24.8 days); longer ones would fire at once. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 export interface SessionInfo {
   id: number;
   command: string;
@@ -38,7 +41,8 @@ export class ExecSession {
   #resolveEnded!: (f: Finished) => void;
 
   constructor(info: SessionInfo) {
-    this.info = info;
+    // Node fires a longer timer at once (TimeoutOverflowWarning): a huge timeout_ms means "no limit" here.
+    this.info = { ...info, timeoutMs: Math.min(Math.max(1, info.timeoutMs), MAX_TIMEOUT_MS) };
     this.#ended = new Promise((r) => (this.#resolveEnded = r));
   }
 

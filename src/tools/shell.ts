@@ -24,7 +24,7 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
     input: {
       cmd: z.string().min(1).describe('Shell command (bash).'),
       workdir: z.string().optional().describe('Working directory. Default: the workspace root.'),
-      timeout_ms: z.number().positive().optional().describe(`Kill the command (exit code 124) after this long. Default ${shell.default_timeout_ms}.`),
+      timeout_ms: z.number().positive().optional().describe(`Kill the command (exit code 124) after this many ms (at most 2147483647). Default ${shell.default_timeout_ms}.`),
       yield_time_ms: z.number().optional().describe('Wait this long before returning with a session_id. Default 10000, range 250-30000.'),
       tty: z.boolean().optional().describe('Run in a PTY (interactive programs). Default false: pipes.'),
       login: z.boolean().optional().describe('Login shell (bash -lc). Default false.'),

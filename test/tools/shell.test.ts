@@ -109,6 +109,14 @@ describe('exec_command in workspace-write', () => {
     expect(processesMatching(`sleep ${m2}`)).toEqual([]);
   });
 
+  it('treats a timeout_ms beyond what a timer can hold as the longest one, instead of killing at once', async () => {
+    for (const timeout_ms of [2 ** 31, 1e12]) {
+      const r = await run('sleep 0.3; echo survived', { timeout_ms });
+      expect(r.exitCode, r.text).toBe(0);
+      expect(r.output).toBe('survived\n');
+    }
+  });
+
   it('kills the running command when the call is cancelled', async () => {
     const m = marker();
     const controller = new AbortController();
