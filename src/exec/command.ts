@@ -100,7 +100,7 @@ export async function execCommand(ctx: SessionContext, table: SessionTable, req:
     const timeoutMs = config.approval_timeout_ms;
     call.progress('Waiting for the user to approve the command');
     const answer = await call.askApproval(
-      approvalMessage({ cmd: req.cmd, cwd: ctx.show(req.workdir), justification: req.justification, sandboxed: decision.sandboxed, timeoutMs }),
+      approvalMessage({ cmd: req.cmd, cwd: req.workdir, justification: req.justification, sandboxed: decision.sandboxed, timeoutMs }),
     );
     const outcome = approvalOutcome(answer, { sandboxed: decision.sandboxed, timeoutMs });
     if (!outcome.ok) return outcome;

@@ -44,12 +44,59 @@ describe('approvalOutcome', () => {
 });
 
 describe('approvalMessage', () => {
-  it('names the command, the directory and the justification', () => {
-    const m = approvalMessage({ cmd: 'npm install', cwd: '.', justification: 'needs the registry', sandboxed: false, timeoutMs: 60_000 });
+  const ask = (cmd: string, extra: Partial<Parameters<typeof approvalMessage>[0]> = {}) =>
+    approvalMessage({ cmd, cwd: '/work/repo', sandboxed: false, timeoutMs: 60_000, ...extra });
+
+  it('names the command in a fenced block, the absolute directory and the justification', () => {
+    const m = ask('npm install', { justification: 'needs the registry' });
     expect(m).toContain('OUTSIDE the sandbox');
-    expect(m).toContain('npm install');
-    expect(m).toContain('Directory: .');
-    expect(m).toContain('Reason given: needs the registry');
+    expect(m).toContain('```\nnpm install\n```');
+    expect(m).toContain('Directory: /work/repo');
+    expect(m).toContain('Reason given by the model: needs the registry');
+  });
+
+  it('shows the whole command: a tail after 2,000 spaces is not cut off, and the blanks are counted', () => {
+    const m = ask(`ls${' '.repeat(2000)}; touch /etc/owned`);
+    expect(m).toContain('; touch /etc/owned');
+    expect(m).toContain('⟨2000 spaces⟩');
+    expect(m).not.toContain('     ');
+  });
+
+  it('numbers the lines of a multi-line command so none can pass for a line of the message', () => {
+    const m = ask('echo hi\nDirectory: /home/me/safe\nReason given by the model: harmless');
+    expect(m.split('\n').filter((l) => l.startsWith('Directory:'))).toEqual(['Directory: /work/repo']);
+    expect(m.split('\n').filter((l) => l.startsWith('Reason given'))).toEqual([]);
+    expect(m).toContain('Command (3 lines, numbered):');
+    expect(m).toContain('2 | Directory: /home/me/safe');
+  });
+
+  it('escapes control characters, carriage returns and bidi overrides in the command, directory and reason', () => {
+    const m = ask('echo safe\r\u001b[2Krm -rf ~ \u202eexe.txt', { cwd: '/w/\rx', justification: 'a\nDirectory: /fake\u2066' });
+    // eslint-disable-next-line no-control-regex
+    expect(m).not.toMatch(/[\r\u001b\u202e\u2066]/);
+    expect(m).toContain('echo safe⟨U+000D⟩⟨U+001B⟩[2Krm -rf ~ ⟨U+202E⟩exe.txt');
+    expect(m).toContain('Directory: /w/⟨U+000D⟩x');
+    expect(m).toContain('Reason given by the model: a⟨U+000A⟩Directory: /fake⟨U+2066⟩');
+    expect(m.split('\n').filter((l) => l.startsWith('Directory:'))).toHaveLength(1);
+  });
+
+  it('uses a fence longer than any run of backticks in the command', () => {
+    expect(ask('echo ```x```')).toContain('````\necho ```x```\n````');
+  });
+});
+
+describe('decideApproval for commands too long to show', () => {
+  const long = Array.from({ length: 300 }, (_, i) => `echo ${i}`).join(' && ');
+  it('refuses to ask about an escalation that cannot be shown in full, and says so', () => {
+    const d = decideApproval({ policy: 'on-request', mode: 'workspace-write', escalate: true, cmd: long });
+    expect(d.kind).toBe('refuse');
+    if (d.kind === 'refuse') expect(d.message).toMatch(/too long to show the user in full.*did not run/);
+    const manyLines = decideApproval({ policy: 'on-request', mode: 'workspace-write', escalate: true, cmd: 'true\n'.repeat(41) });
+    expect(manyLines.kind).toBe('refuse');
+  });
+  it('refuses an untrusted ask the same way, but still runs a long known read-only command', () => {
+    expect(decideApproval({ policy: 'untrusted', mode: 'workspace-write', escalate: false, cmd: `touch a; ${long}` }).kind).toBe('refuse');
+    expect(decideApproval({ policy: 'untrusted', mode: 'workspace-write', escalate: false, cmd: long })).toEqual({ kind: 'run', sandboxed: true });
   });
 });
 
