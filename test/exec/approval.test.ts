@@ -104,6 +104,11 @@ describe('isKnownReadOnly', () => {
   it.each([
     'ls', 'ls -la src', 'cat a.txt | head -5', 'grep -rn "foo bar" src', 'git status', 'git log --oneline -5', 'git diff HEAD~1',
     'git branch', 'git branch -a', "sed -n '1,20p' file.ts", 'find . -name x.ts', 'wc -l a b && pwd', 'rg TODO', '[ -f a ]', 'uniq a',
+    'xxd a', 'xxd -p -c 32 a', 'xxd -s 16 -l 64 a', 'sort -rn -k2 a b c', 'sort -t, -k 2,2 --numeric-sort a', 'sort -u a | uniq -c',
+    'git -C sub log --oneline -5', 'git --no-pager diff --stat HEAD~3', 'git diff --no-ext-diff --cached', 'git log -p -U5 --author x',
+    'git grep -n -e TODO -- src', 'git show HEAD:README.md', 'git status -sb', 'git status --porcelain=v2 -uno', 'git rev-parse --show-toplevel',
+    'git log --format=%H%x09%s --since=2.weeks', 'find . -mtime -1 -type f -print0', 'date +%F', 'date -u -d yesterday +%s', 'hostname -f',
+    'rg -n -g "*.ts" --hidden TODO src', 'tree -L 2 -a', 'file -b --mime-type a',
   ])('%s is read-only', (cmd) => {
     expect(isKnownReadOnly(cmd)).toBe(true);
   });
@@ -111,6 +116,16 @@ describe('isKnownReadOnly', () => {
     'rm a', 'touch a', 'echo hi > a', 'cat a >> b', 'ls; rm a', 'find . -delete', 'find . -exec rm {} ;', 'sort -o out in', 'git commit -m x',
     'git branch new', 'git -c core.pager=evil log', 'git diff --output=x', 'echo $(rm a)', 'echo `rm a`', 'ls &', 'rg --pre evil x', 'sed -i s/a/b/ f',
     'FOO=1 ls', './script.sh', 'ls *', 'cat "$HOME/x"', 'uniq a b', 'tree -o out', 'xxd -r a b', 'python3 -c "print(1)"', '', 'ls ( ',
+    // Output files and programs hidden in arguments (the reviewer's cases and their variants).
+    'xxd a b', 'xxd -p a b', 'xxd -rev a b', 'xxd -s 10 a b',
+    'sort --o=out in', 'sort --ou=out in', 'sort --output=out in', 'sort -o out in', 'sort -ro out in', 'sort -rout in', 'sort -T /x in',
+    'sort --compress-program=sh in', 'sort --comp=sh in', 'sort --compress-program sh in',
+    'git --config-env=diff.external=SHELL diff', 'git -c diff.external=sh diff', 'git --exec-path=/x status', 'git --git-dir=/x log',
+    'git grep -Ovim x', 'git grep -O x', 'git grep --open-files-in-pager=vim x', 'git grep --open x', 'git grep --textconv x',
+    'git diff --ext-diff', 'git log -p --ext-diff', 'git show --textconv HEAD', 'git log --output=x', 'git diff --out=x',
+    'git log --submodule --output=x', 'git cat-file --filters HEAD:a', 'git cat-file --textconv HEAD:a', 'git branch -D main',
+    'date -s now', 'date --set=now', 'date 0101000070', 'hostname evil', 'hostname -F f', 'tree -R', 'file -C -m m', 'file -p a',
+    'rg --pre=sh x', 'rg --pre sh x', 'rg --hostname-bin=sh x', 'find . -fprint out', 'find . -okdir rm {} +', 'uniq -c a b',
   ])('%s is not known read-only', (cmd) => {
     expect(isKnownReadOnly(cmd)).toBe(false);
   });
