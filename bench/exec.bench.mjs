@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connectAgentbox, fmt, stats, table } from './lib.mjs';
-import { buildBwrapArgs, buildPolicy, findProtectedPaths } from '../dist/sandbox/index.js';
+import { buildBwrapArgs, buildPolicy, findHostPaths, findProtectedPaths } from '../dist/sandbox/index.js';
 import { which } from '../dist/util/which.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
@@ -24,7 +24,7 @@ if (!bwrap || !bash) {
 const ws = mkdtempSync(path.join(os.tmpdir(), 'agentbox-bench-ws-'));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'agentbox-bench-tmp-'));
 const policy = buildPolicy({ mode: 'workspace-write', roots: [ws], tmpDir: tmp });
-const sandboxArgs = buildBwrapArgs({ policy, protectedMounts: findProtectedPaths(policy), cwd: ws, newSession: true });
+const sandboxArgs = buildBwrapArgs({ policy, protectedMounts: await findProtectedPaths(policy), host: await findHostPaths(policy, process.env), shmBytes: 8192 * 1024 * 1024, cwd: ws, newSession: true });
 
 const run = (file, args) =>
   new Promise((resolve, reject) => {

@@ -10,7 +10,7 @@
 //    or the user approved an escalation; its own process group and, where available, pids cgroup.
 // 5. Wait up to yield_time_ms: the final result, or a session id to continue with write_stdin.
 import type { SessionContext } from '../session.js';
-import { buildBwrapArgs, existingRoots, filterEnv, findProtectedPaths, SANDBOX_TMP, type Policy } from '../sandbox/index.js';
+import { buildBwrapArgs, existingRoots, filterEnv, findHostPaths, findProtectedPaths, SANDBOX_TMP, type Policy } from '../sandbox/index.js';
 import type { CallContext } from '../types/call.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { approvalMessage, approvalOutcome, decideApproval } from './approval.js';
@@ -177,11 +177,12 @@ async function startCommand(ctx: SessionContext, policy: Policy, session: ExecSe
     tmpDir: sandboxed ? SANDBOX_TMP : policy.tmpDir,
     term: tty ? 'xterm-256color' : 'dumb',
   });
-  const mountable = sandboxed ? existingRoots(policy) : policy;
-  const protectedMounts = sandboxed ? findProtectedPaths(mountable) : [];
+  const mountable = sandboxed ? await existingRoots(policy) : policy;
+  const [protectedMounts, hostPaths] = sandboxed ? await Promise.all([findProtectedPaths(mountable), findHostPaths(mountable, host.env)]) : [[], undefined];
   const masks = protectedMounts.filter((m) => m.kind === 'mask').map((m) => m.path);
   const file = sandboxed ? runtime.bin.bwrap! : bash;
-  const args = sandboxed ? [...buildBwrapArgs({ policy: mountable, protectedMounts, cwd: req.workdir, newSession: !tty }), bash, ...bashArgs] : bashArgs;
+  const bwrapSpec = { policy: mountable, protectedMounts, host: hostPaths, shmBytes: limits.maxMemoryMb * 1024 * 1024, cwd: req.workdir, newSession: !tty };
+  const args = sandboxed ? [...buildBwrapArgs(bwrapSpec), bash, ...bashArgs] : bashArgs;
   const cgroups = host.cgroups();
   host.noteMasks(masks);
   let child: Child;

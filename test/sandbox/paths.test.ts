@@ -28,14 +28,15 @@ describe('resolveForRead / resolveForWrite', () => {
   let outside: TempDir;
   let policy: Policy;
   const made: TempDir[] = [];
-  const dir = () => {
-    const d = tempDir();
+  const dir = (parent?: string) => {
+    const d = tempDir('agentbox-test-', parent);
     made.push(d);
     return d;
   };
   const setup = (mode: Policy['mode'] = 'workspace-write') => {
-    ws = dir();
-    outside = dir();
+    // Not under /tmp: an absolute /tmp path outside the roots means the private temp dir.
+    ws = dir('/var/tmp');
+    outside = dir('/var/tmp');
     outside.write('secret.txt', 'secret');
     ws.write('inside.txt', 'ok');
     policy = buildPolicy({ mode, roots: [ws.dir], tmpDir: dir().dir });

@@ -12,8 +12,13 @@ export interface TempDir {
   cleanup(): void;
 }
 
-export function tempDir(prefix = 'agentbox-test-'): TempDir {
-  const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), prefix)));
+/**
+ * A fresh directory under `parent` (default: the system temp dir). Inside the sandbox, and for the
+ * file tools, /tmp means the server's private temp dir: a directory meant to be "outside the
+ * workspace" for a path check should live elsewhere, such as /var/tmp.
+ */
+export function tempDir(prefix = 'agentbox-test-', parent = os.tmpdir()): TempDir {
+  const dir = realpathSync(mkdtempSync(path.join(parent, prefix)));
   return {
     dir,
     path: (...parts) => path.join(dir, ...parts),

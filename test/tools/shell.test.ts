@@ -225,15 +225,26 @@ describe('server lifetime', () => {
 });
 
 describe('other sandbox modes', () => {
-  it('read-only: nothing is writable, not even the workspace or /tmp', async () => {
+  it('read-only: nothing is writable but the private /tmp, for commands and file tools alike', async () => {
     const ws = tempDir();
     const ro = await connectStdio({ args: ['--root', ws.dir, '--sandbox', 'read-only'] });
     try {
-      const r = parseExec((await ro.call('exec_command', { cmd: 'echo x > a.txt; echo y > /tmp/b; echo $AGENTBOX_SANDBOX; cat /etc/hostname >/dev/null && echo can-read' })).text);
+      const cmd = 'echo x > a.txt; echo y > /tmp/b && cat /tmp/b; echo z > /dev/shm/c; echo $AGENTBOX_SANDBOX; cat /etc/hostname >/dev/null && echo can-read';
+      const r = parseExec((await ro.call('exec_command', { cmd })).text);
       expect(r.output).toMatch(/a\.txt: Read-only file system/);
-      expect(r.output).toMatch(/\/tmp\/b: Read-only file system/);
+      expect(r.output).toMatch(/^y$/m);
+      expect(r.output).toMatch(/\/dev\/shm\/c: Read-only file system/);
       expect(r.output).toContain('read-only\ncan-read');
       expect(existsSync(ws.path('a.txt'))).toBe(false);
+      // Programs that need a temporary directory work (mktemp, test runners).
+      const t = parseExec((await ro.call('exec_command', { cmd: 'f=$(mktemp) && echo ok > "$f" && cat "$f"' })).text);
+      expect(t.output).toBe('ok\n');
+      // The file tools agree: /tmp is writable, the workspace is not.
+      expect((await ro.call('write_file', { path: '/tmp/notes.txt', content: 'n\n' })).isError).toBeFalsy();
+      expect(parseExec((await ro.call('exec_command', { cmd: 'cat /tmp/notes.txt' })).text).output).toBe('n\n');
+      const w = await ro.call('write_file', { path: 'a.txt', content: 'x' });
+      expect(w.isError).toBe(true);
+      expect(w.text).toMatch(/read-only mode \(only the private \/tmp is writable\)/);
     } finally {
       await ro.close();
       ws.cleanup();

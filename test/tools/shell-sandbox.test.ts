@@ -1,0 +1,179 @@
+// What a sandboxed command can and cannot reach besides the workspace, through the real server:
+// named UNIX sockets of daemons outside the sandbox, agentbox's own home (tokens), a container
+// engine socket, an unlimited /dev or /dev/shm; and the places shell and file tools must agree on:
+// nested repositories, worktrees under .agentbox/worktrees/, and /tmp.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectStdio, type Connected } from '../support/client.js';
+import { parseExec } from '../support/exec.js';
+import { tempDir, tempRepo, type TempDir } from '../support/workspace.js';
+
+let conns: Connected[] = [];
+let cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const c of conns.splice(0)) await c.close();
+  for (const f of cleanups.splice(0).reverse()) await f();
+});
+
+async function serve(args: string[], env: Record<string, string> = {}): Promise<Connected> {
+  const conn = await connectStdio({ args, env });
+  conns.push(conn);
+  return conn;
+}
+
+const exec = async (conn: Connected, cmd: string, extra: Record<string, unknown> = {}) => parseExec((await conn.call('exec_command', { cmd, ...extra })).text);
+
+/** A listening UNIX socket at `file`; counts connections. */
+async function listen(file: string): Promise<{ connections: () => number }> {
+  let n = 0;
+  const server = net.createServer((s) => {
+    n++;
+    s.on('error', () => undefined); // the client leaves at once
+    s.end('hello\n');
+  });
+  await new Promise<void>((r) => server.listen(file, r));
+  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+  return { connections: () => n };
+}
+
+/** Node inside the sandbox connecting to a UNIX socket: prints CONNECTED or the error code. */
+const connectCmd = (file: string) =>
+  `${process.execPath} -e "require('net').connect('${file}').on('connect',()=>{console.log('CONNECTED');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(0)})"`;
+
+describe('named UNIX sockets', () => {
+  // The test's own daemon socket lives in a fresh directory under /run, where daemons keep theirs.
+  const runDir = existsSync('/run') ? (() => {
+    try {
+      return mkdtempSync('/run/agentbox-test-');
+    } catch {
+      return undefined;
+    }
+  })() : undefined;
+
+  it.runIf(runDir !== undefined)('are out of reach in /run with the network off, and reachable with --network', async () => {
+    cleanups.push(() => rmSync(runDir!, { recursive: true, force: true }));
+    const sock = path.join(runDir!, 'daemon.sock');
+    const daemon = await listen(sock);
+    const ws = tempDir();
+    cleanups.push(() => ws.cleanup());
+
+    const off = await serve(['--root', ws.dir]);
+    const r = await exec(off, `${connectCmd(sock)}; ls -A /run | wc -l`);
+    expect(r.output).toMatch(/^ENOENT\n0\n$/);
+    expect(daemon.connections()).toBe(0);
+
+    const on = await serve(['--root', ws.dir, '--network']);
+    expect((await exec(on, connectCmd(sock))).output).toBe('CONNECTED\n');
+    expect(daemon.connections()).toBe(1);
+  });
+
+  it('never reach a container engine socket, not even with --network', async () => {
+    const home = tempDir('agentbox-userhome-', '/var/tmp');
+    cleanups.push(() => home.cleanup());
+    mkdirSync(home.path('.docker/run'), { recursive: true });
+    const sock = home.path('.docker/run/docker.sock');
+    const docker = await listen(sock);
+    const ws = tempDir();
+    cleanups.push(() => ws.cleanup());
+    const on = await serve(['--root', ws.dir, '--network'], { HOME: home.dir });
+    const r = await exec(on, connectCmd(sock));
+    expect(r.output).not.toContain('CONNECTED');
+    expect(r.output).toMatch(/^(ECONNREFUSED|ENOTSOCK|EACCES)\n$/);
+    expect(docker.connections()).toBe(0);
+  });
+});
+
+describe("agentbox's own home", () => {
+  it.each(['workspace-write', 'read-only'])('is hidden from commands (%s)', async (mode) => {
+    const home = tempDir('agentbox-home-', '/var/tmp');
+    cleanups.push(() => home.cleanup());
+    home.write('config.toml', '# provider token: sk-home-secret-123\nlog_level = "warn"\n');
+    const ws = tempDir();
+    cleanups.push(() => ws.cleanup());
+    const conn = await serve(['--root', ws.dir, '--sandbox', mode], { AGENTBOX_HOME: home.dir });
+    const r = await exec(conn, `cat ${home.path('config.toml')}; ls -A ${home.dir} | wc -l; grep -rs sk-home-secret ${home.dir} || echo not-found`);
+    expect(r.output).not.toContain('sk-home-secret-123');
+    expect(r.output).toMatch(/No such file or directory/);
+    expect(r.output).toMatch(/^0\nnot-found\n$/m);
+    expect(readFileSync(home.path('config.toml'), 'utf8')).toContain('sk-home-secret-123');
+  });
+});
+
+describe('memory outside a process: /dev and /dev/shm', () => {
+  it('gives /dev/shm the size of max_memory_mb and keeps /dev itself read-only', async () => {
+    const ws = tempDir();
+    cleanups.push(() => ws.cleanup());
+    const conn = await serve(['--root', ws.dir], { AGENTBOX_SANDBOX_MAX_MEMORY_MB: '64' });
+    const r = await exec(conn, 'head -c 200000000 /dev/zero > /dev/shm/big; echo "exit $?"; du -m /dev/shm/big | cut -f1; touch /dev/x');
+    expect(r.output).toMatch(/No space left on device/);
+    expect(r.output).toMatch(/^exit 1$/m);
+    expect(Number(/^(\d+)$/m.exec(r.output)?.[1])).toBeLessThanOrEqual(64);
+    expect(r.output).toMatch(/touch: cannot touch '\/dev\/x': Read-only file system/);
+  });
+});
+
+describe('nested repositories', () => {
+  it('keeps a nested .git read-only from the shell, as the file tools do', async () => {
+    const repo = tempRepo();
+    cleanups.push(() => repo.cleanup());
+    mkdirSync(repo.path('libs/inner'), { recursive: true });
+    execFileSync('git', ['init', '-q', repo.path('libs/inner')]);
+    const before = readFileSync(repo.path('libs/inner/.git/config'), 'utf8');
+    const conn = await serve(['--root', repo.dir]);
+    const r = await exec(conn, 'echo "[core] fsmonitor = evil" >> libs/inner/.git/config; mkdir libs/inner/.git/hooks/x; echo ok > libs/inner/file.txt && cat libs/inner/file.txt');
+    expect(r.output).toMatch(/libs\/inner\/\.git\/config: Read-only file system/);
+    expect(r.output).toMatch(/cannot create directory 'libs\/inner\/\.git\/hooks\/x': Read-only file system/);
+    expect(r.output).toMatch(/^ok$/m);
+    expect(readFileSync(repo.path('libs/inner/.git/config'), 'utf8')).toBe(before);
+    const w = await conn.call('write_file', { path: 'libs/inner/.git/config', content: 'x' });
+    expect(w.isError).toBe(true);
+    expect(w.text).toMatch(/\.git is protected/);
+  });
+});
+
+describe('worktrees under .agentbox/worktrees/', () => {
+  it('are writable from the shell and the file tools, their .git file and the rest of .agentbox are not', async () => {
+    const repo = tempRepo();
+    cleanups.push(() => repo.cleanup());
+    execFileSync('git', ['worktree', 'add', '-q', '-b', 'feat', '.agentbox/worktrees/feat'], { cwd: repo.dir, stdio: 'pipe' });
+    const wt = '.agentbox/worktrees/feat';
+    const gitFile = readFileSync(repo.path(wt, '.git'), 'utf8');
+    const conn = await serve(['--root', repo.dir]);
+
+    const r = await exec(conn, `echo shell > ${wt}/from-shell.txt && cat ${wt}/from-shell.txt; echo x >> ${wt}/.git; touch .agentbox/evil; git -C ${wt} status --short`);
+    expect(r.output).toMatch(/^shell$/m);
+    expect(r.output).toMatch(/\.git: Read-only file system/);
+    expect(r.output).toMatch(/\.agentbox\/evil': Read-only file system/);
+    expect(r.output).toMatch(/^\?\? from-shell\.txt$/m);
+    expect(readFileSync(repo.path(wt, '.git'), 'utf8')).toBe(gitFile);
+
+    const ok = await conn.call('write_file', { path: `${wt}/from-tool.txt`, content: 'tool\n' });
+    expect(ok.isError, ok.text).toBeFalsy();
+    expect(readFileSync(repo.path(wt, 'from-tool.txt'), 'utf8')).toBe('tool\n');
+    for (const p of [`${wt}/.git`, '.agentbox/evil.txt', '.agentbox/worktrees/new/file.txt']) {
+      const refused = await conn.call('write_file', { path: p, content: 'x' });
+      expect(refused.isError, p).toBe(true);
+      expect(refused.text, p).toMatch(/is protected/);
+    }
+  });
+});
+
+describe('/tmp', () => {
+  it('means the private temp dir for workdir and the file tools, as it does inside commands', async () => {
+    const ws = tempDir();
+    cleanups.push(() => ws.cleanup());
+    const conn = await serve(['--root', ws.dir]);
+    expect((await exec(conn, 'mkdir -p /tmp/build && echo from-shell > /tmp/build/a.txt')).exitCode).toBe(0);
+    const read = await conn.call('read_file', { path: '/tmp/build/a.txt' });
+    expect(read.isError, read.text).toBeFalsy();
+    expect(read.text).toContain('from-shell');
+    const write = await conn.call('write_file', { path: '/tmp/build/b.txt', content: 'from-tool\n' });
+    expect(write.isError, write.text).toBeFalsy();
+    const r = await exec(conn, 'pwd; cat b.txt', { workdir: '/tmp/build' });
+    expect(r.output).toBe('/tmp/build\nfrom-tool\n');
+    expect(existsSync('/tmp/build/b.txt') && readFileSync('/tmp/build/b.txt', 'utf8') === 'from-tool\n').toBe(false);
+  });
+});
