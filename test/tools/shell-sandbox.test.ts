@@ -172,6 +172,8 @@ describe('/tmp', () => {
     expect(read.text).toContain('from-shell');
     const write = await conn.call('write_file', { path: '/tmp/build/b.txt', content: 'from-tool\n' });
     expect(write.isError, write.text).toBeFalsy();
+    expect(write.text).toContain('/tmp/build/b.txt');
+    expect(write.text).not.toMatch(/agentbox-/);
     const r = await exec(conn, 'pwd; cat b.txt', { workdir: '/tmp/build' });
     expect(r.output).toBe('/tmp/build\nfrom-tool\n');
     expect(existsSync('/tmp/build/b.txt') && readFileSync('/tmp/build/b.txt', 'utf8') === 'from-tool\n').toBe(false);
