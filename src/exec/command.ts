@@ -188,7 +188,16 @@ async function startCommand(ctx: SessionContext, policy: Policy, session: ExecSe
   let child: Child;
   try {
     child = await startChild(
-      { file, args, cwd: req.workdir, env, tty, sandboxed, maxProcesses: limits.maxProcesses, ...(cgroups ? { cgroups } : {}) },
+      {
+        file,
+        args,
+        cwd: req.workdir,
+        env,
+        tty,
+        sandboxed,
+        limits: { maxProcesses: limits.maxProcesses, maxMemoryBytes: limits.maxMemoryMb * 1024 * 1024 },
+        ...(cgroups ? { cgroups } : {}),
+      },
       session.onData,
     );
   } catch (err) {
@@ -200,6 +209,13 @@ async function startCommand(ctx: SessionContext, policy: Policy, session: ExecSe
   };
   session.attach(child, async () => {
     host.live.delete(session);
+    const oomKills = await child.cgroup?.oomKills();
+    if (oomKills) {
+      session.note(
+        `The command reached its memory limit (sandbox.max_memory_mb = ${config.sandbox.max_memory_mb} MB for all its processes and /dev/shm together): ` +
+          `${oomKills === 1 ? 'one process was' : `${oomKills} processes were`} killed. Use less memory at once, or ask the user to raise the limit.`,
+      );
+    }
     // In the sandbox nothing outlives bwrap (its PID namespace ends with it), so the cgroup is
     // removed after the result is out. Outside it, whatever the command left in its cgroup (a
     // daemon that escaped the process group) is killed before the command counts as ended.
@@ -290,6 +306,7 @@ function report(table: SessionTable, session: ExecSession, maxOutputBytes: numbe
     timeoutMs: session.info.timeoutMs,
     wallMs: session.wallMs,
     output,
+    notes: session.notes,
   };
 }
 

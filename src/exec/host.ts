@@ -1,11 +1,11 @@
 // The exec layer's process-wide state, one per Runtime (runtime.shared): the one-time sandbox
-// check, the pids cgroups, the masked protected paths in use, every running command (for
+// check, the command cgroups, the masked protected paths in use, every running command (for
 // max_sessions and for shutdown), and the session id counter. Per-MCP-session state (which ids a
 // session may see) is in SessionTable.
 import { readdirSync, rmdirSync } from 'node:fs';
 import type { Runtime } from '../runtime.js';
 import { probeSandbox, type SandboxProbe } from '../sandbox/index.js';
-import { PidsCgroups } from './limits.js';
+import { CommandCgroups } from './cgroups.js';
 import type { ExecSession } from './session.js';
 
 export class ExecHost {
@@ -15,7 +15,7 @@ export class ExecHost {
   /** The server's environment, read once: commands get a filtered copy (reading process.env per call is slow). */
   readonly env: Readonly<Record<string, string | undefined>> = { ...process.env };
   #probe: Promise<SandboxProbe> | undefined;
-  #cgroups: PidsCgroups | undefined | null = null;
+  #cgroups: CommandCgroups | undefined | null = null;
   #masks = new Set<string>();
   #nextId = 1000;
   #closing = false;
@@ -44,9 +44,9 @@ export class ExecHost {
     return this.#probe;
   }
 
-  /** The pids cgroup hierarchy, detected on first use; undefined where there is none. */
-  cgroups(): PidsCgroups | undefined {
-    if (this.#cgroups === null) this.#cgroups = PidsCgroups.detect(this.runtime.log);
+  /** The cgroup hierarchies (pids, memory), detected on first use; undefined where there is none. */
+  cgroups(): CommandCgroups | undefined {
+    if (this.#cgroups === null) this.#cgroups = CommandCgroups.detect(this.runtime.log);
     return this.#cgroups;
   }
 

@@ -5,7 +5,7 @@ import { spawn as spawnPipes } from 'node:child_process';
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import type * as Pty from '@lydell/node-pty';
-import type { CommandCgroup, PidsCgroups } from './limits.js';
+import type { CgroupLimits, CommandCgroup, CommandCgroups } from './cgroups.js';
 import { childrenOf, descendants, signalEach, signalGroup, waitGone } from './tree.js';
 
 export interface SpawnSpec {
@@ -17,9 +17,9 @@ export interface SpawnSpec {
   tty: boolean;
   /** The child is bwrap: its first two levels are bwrap itself and the sandbox's init. */
   sandboxed: boolean;
-  /** Where available: the child is born in a pids cgroup of its own, limited to maxProcesses. */
-  cgroups?: PidsCgroups;
-  maxProcesses: number;
+  /** Where available: the child is born in cgroups of its own (pids, memory) with these limits. */
+  cgroups?: CommandCgroups;
+  limits: CgroupLimits;
 }
 
 export interface Exit {
@@ -35,7 +35,7 @@ const CLOSE_GRACE_MS = 2000;
 
 export interface Child {
   readonly pid: number;
-  /** The command's pids cgroup, if it has one. */
+  /** The command's cgroups, if it has them. */
   readonly cgroup?: CommandCgroup;
   /** Resolves once the process has exited and its output is fully read (or abandoned). */
   readonly done: Promise<Exit>;
@@ -51,7 +51,7 @@ export async function startChild(spec: SpawnSpec, onData: (chunk: Buffer) => voi
   const spawnNow = () => (spec.tty ? startPty(spec, onData) : startPiped(spec, onData));
   let started: Started;
   let cgroup: CommandCgroup | undefined;
-  if (spec.cgroups) ({ value: started, cgroup } = await spec.cgroups.spawnInto({ maxProcesses: spec.maxProcesses, sandboxed: spec.sandboxed }, spawnNow));
+  if (spec.cgroups) ({ value: started, cgroup } = await spec.cgroups.spawnInto({ limits: spec.limits, sandboxed: spec.sandboxed }, spawnNow));
   else started = spawnNow();
   const { pid, done, write } = started;
   let terminating: Promise<void> | undefined;

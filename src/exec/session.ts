@@ -37,6 +37,7 @@ export class ExecSession {
   #killed = false;
   #timer: NodeJS.Timeout | undefined;
   #wakers = new Set<() => void>();
+  #notes: string[] = [];
   readonly #ended: Promise<Finished>;
   #resolveEnded!: (f: Finished) => void;
 
@@ -101,6 +102,16 @@ export class ExecSession {
 
   write(chars: string): boolean {
     return this.#child?.write(chars) ?? false;
+  }
+
+  /** Adds a line of explanation to the final report (e.g. the memory limit was hit). */
+  note(line: string): void {
+    if (!this.#notes.includes(line)) this.#notes.push(line);
+  }
+
+  /** The explanations noted so far. */
+  get notes(): readonly string[] {
+    return this.#notes;
   }
 
   /** Takes the unread output. */

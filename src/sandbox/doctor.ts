@@ -57,6 +57,8 @@ export interface SandboxFacts {
   probe: SandboxProbe;
   /** A writable cgroup v1 pids hierarchy (process limits that hold for root too). */
   pidsCgroup: boolean;
+  /** A writable cgroup v1 memory hierarchy (a memory limit for each command as a whole). */
+  memoryCgroup?: boolean;
   isRoot: boolean;
   /** Names in the server's environment that commands will not see because they look like secrets. */
   withheld: readonly string[];
@@ -93,7 +95,11 @@ export function sandboxChecks(f: SandboxFacts): SandboxCheck[] {
   checks.push({
     name: 'resource limits',
     status: 'ok',
-    detail: `per process: ${sandbox.max_memory_mb} MB of data (RLIMIT_DATA), ${sandbox.max_cpu_seconds} s of CPU (RLIMIT_CPU); at most ${sandbox.max_sessions} commands at once; default timeout ${shell.default_timeout_ms} ms`,
+    detail:
+      (f.memoryCgroup
+        ? `memory: ${sandbox.max_memory_mb} MB per command, all its processes and tmpfs pages together (memory cgroup), and per process (RLIMIT_DATA); `
+        : `memory: ${sandbox.max_memory_mb} MB per process only (RLIMIT_DATA; no writable cgroup v1 memory hierarchy, so a command's processes together may use more); `) +
+      `/dev/shm ${sandbox.max_memory_mb} MB; CPU: ${sandbox.max_cpu_seconds} s per process (RLIMIT_CPU); at most ${sandbox.max_sessions} commands at once; default timeout ${shell.default_timeout_ms} ms`,
   });
   checks.push({
     name: 'environment',

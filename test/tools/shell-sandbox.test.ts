@@ -3,7 +3,7 @@
 // engine socket, an unlimited /dev or /dev/shm; and the places shell and file tools must agree on:
 // nested repositories, worktrees under .agentbox/worktrees/, and /tmp.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -103,15 +103,42 @@ describe("agentbox's own home", () => {
 });
 
 describe('memory outside a process: /dev and /dev/shm', () => {
-  it('gives /dev/shm the size of max_memory_mb and keeps /dev itself read-only', async () => {
+  it('bounds /dev/shm by max_memory_mb (its size, and the memory cgroup where there is one) and keeps /dev itself read-only', async () => {
     const ws = tempDir();
     cleanups.push(() => ws.cleanup());
     const conn = await serve(['--root', ws.dir], { AGENTBOX_SANDBOX_MAX_MEMORY_MB: '64' });
-    const r = await exec(conn, 'head -c 200000000 /dev/zero > /dev/shm/big; echo "exit $?"; du -m /dev/shm/big | cut -f1; touch /dev/x');
-    expect(r.output).toMatch(/No space left on device/);
-    expect(r.output).toMatch(/^exit 1$/m);
-    expect(Number(/^(\d+)$/m.exec(r.output)?.[1])).toBeLessThanOrEqual(64);
-    expect(r.output).toMatch(/touch: cannot touch '\/dev\/x': Read-only file system/);
+    const shm = await exec(conn, 'df -m /dev/shm | tail -1; head -c 200000000 /dev/zero > /dev/shm/big && echo WROTE-200MB');
+    expect(shm.output).toMatch(/^tmpfs\s+64\s/m);
+    expect(shm.output).not.toMatch(/^WROTE-200MB$/m);
+    const dev = await exec(conn, 'touch /dev/x');
+    expect(dev.output).toMatch(/touch: cannot touch '\/dev\/x': Read-only file system/);
+  });
+});
+
+describe('memory for a command as a whole', () => {
+  /** Whether the server can give commands a memory cgroup here (root or a delegated cgroup v1 memory hierarchy). */
+  const memoryCgroupWritable = (() => {
+    const line = /^\d+:memory:(.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'));
+    if (!line) return false;
+    try {
+      rmdirSync(mkdtempSync(path.join('/sys/fs/cgroup/memory', line[1]!, 'agentbox-probe-')));
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it.runIf(memoryCgroupWritable)('counts all processes and /dev/shm against max_memory_mb, and says so when a process is killed', async () => {
+    const ws = tempDir();
+    cleanups.push(() => ws.cleanup());
+    const conn = await serve(['--root', ws.dir], { AGENTBOX_SANDBOX_MAX_MEMORY_MB: '64' });
+    // Each part alone fits: 25 MB in one process (under RLIMIT_DATA), 50 MB in /dev/shm (under its size).
+    const alone = await conn.call('exec_command', { cmd: `perl -e '$x = "a" x 25e6; print "survived\\n"' && head -c 50000000 /dev/zero > /dev/shm/a && echo shm-ok` });
+    expect(parseExec(alone.text).output).toBe('survived\nshm-ok\n');
+    // Together they do not: the memory cgroup ends the process that goes over.
+    const both = await conn.call('exec_command', { cmd: `head -c 50000000 /dev/zero > /dev/shm/a && perl -e '$x = "a" x 25e6; print "survived\\n"'` });
+    expect(parseExec(both.text).output).not.toMatch(/^survived$/m);
+    expect(both.text).toMatch(/^Note: The command reached its memory limit \(sandbox\.max_memory_mb = 64 MB/m);
   });
 });
 
