@@ -230,18 +230,21 @@ describe('other sandbox modes', () => {
     const ro = await connectStdio({ args: ['--root', ws.dir, '--sandbox', 'read-only'] });
     try {
       const cmd = 'echo x > a.txt; echo y > /tmp/b && cat /tmp/b; echo z > /dev/shm/c; echo $AGENTBOX_SANDBOX; cat /etc/hostname >/dev/null && echo can-read';
-      const r = parseExec((await ro.call('exec_command', { cmd })).text);
-      expect(r.output).toMatch(/a\.txt: Read-only file system/);
-      expect(r.output).toMatch(/^y$/m);
-      expect(r.output).toMatch(/\/dev\/shm\/c: Read-only file system/);
-      expect(r.output).toContain('read-only\ncan-read');
+      const text = (await ro.call('exec_command', { cmd })).text;
+      const r = parseExec(text);
+      expect(r.output, text).toMatch(/a\.txt: Read-only file system/);
+      expect(r.output, text).toMatch(/^y$/m);
+      expect(r.output, text).toMatch(/\/dev\/shm\/c: Read-only file system/);
+      expect(r.output, text).toContain('read-only\ncan-read');
       expect(existsSync(ws.path('a.txt'))).toBe(false);
       // Programs that need a temporary directory work (mktemp, test runners).
-      const t = parseExec((await ro.call('exec_command', { cmd: 'f=$(mktemp) && echo ok > "$f" && cat "$f"' })).text);
-      expect(t.output).toBe('ok\n');
+      const t = (await ro.call('exec_command', { cmd: 'f=$(mktemp) && echo ok > "$f" && cat "$f"' })).text;
+      expect(parseExec(t).output, t).toBe('ok\n');
       // The file tools agree: /tmp is writable, the workspace is not.
-      expect((await ro.call('write_file', { path: '/tmp/notes.txt', content: 'n\n' })).isError).toBeFalsy();
-      expect(parseExec((await ro.call('exec_command', { cmd: 'cat /tmp/notes.txt' })).text).output).toBe('n\n');
+      const wrote = await ro.call('write_file', { path: '/tmp/notes.txt', content: 'n\n' });
+      expect(wrote.isError, wrote.text).toBeFalsy();
+      const c = (await ro.call('exec_command', { cmd: 'cat /tmp/notes.txt' })).text;
+      expect(parseExec(c).output, c).toBe('n\n');
       const w = await ro.call('write_file', { path: 'a.txt', content: 'x' });
       expect(w.isError).toBe(true);
       expect(w.text).toMatch(/read-only mode \(only the private \/tmp is writable\)/);
