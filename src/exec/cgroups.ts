@@ -200,6 +200,17 @@ export class CommandCgroups {
     this.#hierarchies = this.#hierarchies.filter((x) => x !== h);
   }
 
+  /** Moves a helper process of the server (not a command) back to the server's own cgroups. */
+  moveHome(pid: number): void {
+    for (const h of this.#hierarchies) {
+      try {
+        writeFileSync(path.join(h.home, 'cgroup.procs'), String(pid));
+      } catch {
+        // it ended meanwhile
+      }
+    }
+  }
+
   /** Remembers a command cgroup that could not be removed yet (other processes of the server are still in it). */
   keep(cgroup: CommandCgroup): void {
     this.#leftover.add(cgroup);

@@ -180,9 +180,11 @@ async function startCommand(ctx: SessionContext, policy: Policy, session: ExecSe
   const mountable = sandboxed ? await existingRoots(policy) : policy;
   const [protectedMounts, hostPaths] = sandboxed ? await Promise.all([findProtectedPaths(mountable), findHostPaths(mountable, host.env)]) : [[], undefined];
   const masks = protectedMounts.filter((m) => m.kind === 'mask').map((m) => m.path);
-  const file = sandboxed ? runtime.bin.bwrap! : bash;
+  // Outside the sandbox, the command's first process dies with the server even if the server is
+  // killed (parent-death signal); the watchdog ends the rest of its process group (watchdog.ts).
+  const file = sandboxed ? runtime.bin.bwrap! : (runtime.bin.setpriv ?? bash);
   const bwrapSpec = { policy: mountable, protectedMounts, host: hostPaths, shmBytes: limits.maxMemoryMb * 1024 * 1024, cwd: req.workdir, newSession: !tty };
-  const args = sandboxed ? [...buildBwrapArgs(bwrapSpec), bash, ...bashArgs] : bashArgs;
+  const args = sandboxed ? [...buildBwrapArgs(bwrapSpec), bash, ...bashArgs] : runtime.bin.setpriv ? ['--pdeathsig', 'KILL', '--', bash, ...bashArgs] : bashArgs;
   const cgroups = host.cgroups();
   host.noteMasks(masks);
   let child: Child;
@@ -203,6 +205,8 @@ async function startCommand(ctx: SessionContext, policy: Policy, session: ExecSe
   } catch (err) {
     return fail('spawn_failed', `Cannot start the command: ${(err as Error).message}`);
   }
+  const watchdog = sandboxed || child.pid <= 0 ? undefined : host.watchdog();
+  watchdog?.watch(child.pid, Object.values(child.cgroup?.dirs ?? {}));
   const closeCgroup = async () => {
     if (child.cgroup && !(await child.cgroup.close())) cgroups?.keep(child.cgroup);
     cgroups?.sweep();
@@ -220,7 +224,10 @@ async function startCommand(ctx: SessionContext, policy: Policy, session: ExecSe
     // removed after the result is out. Outside it, whatever the command left in its cgroup (a
     // daemon that escaped the process group) is killed before the command counts as ended.
     if (sandboxed) setImmediate(() => void closeCgroup());
-    else await closeCgroup();
+    else {
+      await closeCgroup();
+      watchdog?.unwatch(child.pid);
+    }
   });
   runtime.log.debug({ id: session.info.id, sandbox: session.info.sandbox, pid: child.pid }, 'command started');
   return ok(child);

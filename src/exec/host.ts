@@ -6,6 +6,7 @@ import { readdirSync, rmdirSync } from 'node:fs';
 import type { Runtime } from '../runtime.js';
 import { probeSandbox, type SandboxProbe } from '../sandbox/index.js';
 import { CommandCgroups } from './cgroups.js';
+import { Watchdog } from './watchdog.js';
 import type { ExecSession } from './session.js';
 
 export class ExecHost {
@@ -17,6 +18,7 @@ export class ExecHost {
   #probe: Promise<SandboxProbe> | undefined;
   #cgroups: CommandCgroups | undefined | null = null;
   #masks = new Set<string>();
+  #watchdog: Watchdog | undefined;
   #nextId = 1000;
   #closing = false;
 
@@ -50,6 +52,14 @@ export class ExecHost {
     return this.#cgroups;
   }
 
+  /** The watchdog that ends unsandboxed commands should the server die without cleanup; started on first use. */
+  watchdog(): Watchdog | undefined {
+    const bash = this.runtime.bin.bash;
+    if (!bash || this.#closing) return undefined;
+    this.#watchdog ??= new Watchdog(bash, this.runtime.log, (pid) => this.cgroups()?.moveHome(pid));
+    return this.#watchdog;
+  }
+
   /**
    * Records the missing protected paths a command masks. bwrap leaves an empty directory on the host
    * as each mount point; it stays while the server runs (an empty `.git` directory is ignored by
@@ -64,6 +74,7 @@ export class ExecHost {
   async shutdown(): Promise<void> {
     this.#closing = true;
     await Promise.all([...this.live].map((s) => s.kill()));
+    this.#watchdog?.stop();
     if (this.#cgroups) await this.#cgroups.removeAll();
     for (const p of this.#masks) {
       try {
