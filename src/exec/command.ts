@@ -182,9 +182,16 @@ async function startCommand(ctx: SessionContext, policy: Policy, session: ExecSe
   const masks = protectedMounts.filter((m) => m.kind === 'mask').map((m) => m.path);
   // Outside the sandbox, the command's first process dies with the server even if the server is
   // killed (parent-death signal); the watchdog ends the rest of its process group (watchdog.ts).
-  const file = sandboxed ? runtime.bin.bwrap! : (runtime.bin.setpriv ?? bash);
-  const bwrapSpec = { policy: mountable, protectedMounts, host: hostPaths, shmBytes: limits.maxMemoryMb * 1024 * 1024, cwd: req.workdir, newSession: !tty };
-  const args = sandboxed ? [...buildBwrapArgs(bwrapSpec), bash, ...bashArgs] : runtime.bin.setpriv ? ['--pdeathsig', 'KILL', '--', bash, ...bashArgs] : bashArgs;
+  const file = sandboxed ? (tty ? bash : runtime.bin.bwrap!) : (runtime.bin.setpriv ?? bash);
+  // The seccomp program (no keyctl: seccomp.ts) reaches bwrap on fd 3: a pipe, or for a PTY
+  // (node-pty passes no extra descriptors) a process substitution in a bash that then execs bwrap.
+  const bwrapSpec = { policy: mountable, protectedMounts, host: hostPaths, shmBytes: limits.maxMemoryMb * 1024 * 1024, seccompFd: 3, cwd: req.workdir, newSession: !tty };
+  const seccomp = host.seccomp;
+  const args = sandboxed
+    ? [...(tty ? ['-c', 'exec 3< <(printf %b "$1"); shift; exec "$@"', 'agentbox-seccomp', [...seccomp].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join(''), runtime.bin.bwrap!] : []), ...buildBwrapArgs(bwrapSpec), bash, ...bashArgs]
+    : runtime.bin.setpriv
+      ? ['--pdeathsig', 'KILL', '--', bash, ...bashArgs]
+      : bashArgs;
   const cgroups = host.cgroups();
   host.noteMasks(masks);
   let child: Child;
@@ -198,6 +205,7 @@ async function startCommand(ctx: SessionContext, policy: Policy, session: ExecSe
         tty,
         sandboxed,
         limits: { maxProcesses: limits.maxProcesses, maxMemoryBytes: limits.maxMemoryMb * 1024 * 1024 },
+        ...(sandboxed && !tty ? { fd3: seccomp } : {}),
         ...(cgroups ? { cgroups } : {}),
       },
       session.onData,

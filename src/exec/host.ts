@@ -4,7 +4,7 @@
 // session may see) is in SessionTable.
 import { readdirSync, rmdirSync } from 'node:fs';
 import type { Runtime } from '../runtime.js';
-import { probeSandbox, type SandboxProbe } from '../sandbox/index.js';
+import { keyringSeccompFilter, probeSandbox, type SandboxProbe } from '../sandbox/index.js';
 import { CommandCgroups } from './cgroups.js';
 import { Watchdog } from './watchdog.js';
 import type { ExecSession } from './session.js';
@@ -15,6 +15,8 @@ export class ExecHost {
   readonly live = new Set<ExecSession>();
   /** The server's environment, read once: commands get a filtered copy (reading process.env per call is slow). */
   readonly env: Readonly<Record<string, string | undefined>> = { ...process.env };
+  /** The seccomp program every sandboxed command gets (no keyctl, add_key, request_key), built once. */
+  readonly seccomp: Buffer = keyringSeccompFilter();
   #probe: Promise<SandboxProbe> | undefined;
   #cgroups: CommandCgroups | undefined | null = null;
   #masks = new Set<string>();

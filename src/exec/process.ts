@@ -20,6 +20,8 @@ export interface SpawnSpec {
   /** Where available: the child is born in cgroups of its own (pids, memory) with these limits. */
   cgroups?: CommandCgroups;
   limits: CgroupLimits;
+  /** Bytes the child reads on its file descriptor 3 (bwrap's seccomp program); pipes only. */
+  fd3?: Buffer;
 }
 
 export interface Exit {
@@ -106,8 +108,13 @@ function startPiped(spec: SpawnSpec, onData: (chunk: Buffer) => void): Started {
     cwd: spec.cwd,
     env: spec.env,
     detached: true,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: spec.fd3 ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
   });
+  if (spec.fd3) {
+    const fd3 = child.stdio[3] as NodeJS.WritableStream & { on(e: 'error', f: () => void): void };
+    fd3.on('error', () => undefined);
+    fd3.end(spec.fd3);
+  }
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   child.stdin?.on('error', () => undefined);

@@ -49,6 +49,8 @@ export interface BwrapSpec {
   host?: HostPaths;
   /** Size of the sandbox's /dev/shm in bytes (default 64 MiB). */
   shmBytes?: number;
+  /** A file descriptor bwrap reads a seccomp program from (seccomp.ts), or none. */
+  seccompFd?: number;
   /** Working directory inside the sandbox. */
   cwd: string;
   /** `--new-session` (setsid) for pipes; a PTY keeps its controlling terminal, see below. */
@@ -134,6 +136,7 @@ export function buildBwrapArgs(spec: BwrapSpec): string[] {
   args.push('--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts');
   if (!policy.network) args.push('--unshare-net');
   if (spec.newSession) args.push('--new-session');
+  if (spec.seccompFd !== undefined) args.push('--seccomp', String(spec.seccompFd));
   args.push('--die-with-parent', '--cap-drop', 'ALL', '--chdir', toSandboxPath(policy, spec.cwd), '--');
   return args;
 }

@@ -6,3 +6,4 @@ export { buildBwrapArgs, toSandboxPath, SANDBOX_TMP, type BwrapSpec, type HostPa
 export { decidingMount, existingRoots, findHostPaths, findProtectedPaths, worktreesOf, SCAN_DEPTH, SCAN_MAX_DIRS, SKIPPED_DIRS, WORKTREES_DIR } from './protected.js';
 export { filterEnv, isSecretName, withheldSecretNames, CORE_ENV_NAMES, SECRET_NAME_PATTERNS, type EnvPolicy } from './env.js';
 export { probeSandbox, explainBwrapFailure, sandboxChecks, BWRAP_INSTALL_FIX, type SandboxCheck, type SandboxFacts, type SandboxProbe } from './doctor.js';
+export { keyringSeccompFilter } from './seccomp.js';

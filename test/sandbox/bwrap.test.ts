@@ -3,7 +3,7 @@ import { existsSync, lstatSync, mkdirSync, symlinkSync, writeFileSync } from 'no
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildBwrapArgs, buildPolicy, existingRoots, findHostPaths, findProtectedPaths, toSandboxPath, type HostPaths, type Policy, type ProtectedMount } from '../../src/sandbox/index.js';
+import { buildBwrapArgs, buildPolicy, existingRoots, findHostPaths, findProtectedPaths, keyringSeccompFilter, toSandboxPath, type HostPaths, type Policy, type ProtectedMount } from '../../src/sandbox/index.js';
 import { tempDir, tempRepo, type TempDir } from '../support/workspace.js';
 
 /** A policy built without touching the disk (paths that do not exist stay as given). */
@@ -155,6 +155,29 @@ describe('buildBwrapArgs', () => {
 
   it('refuses danger-full-access, which runs without bwrap', () => {
     expect(() => build(policy({ mode: 'danger-full-access' }))).toThrow(/without bwrap/);
+  });
+});
+
+describe('keyringSeccompFilter', () => {
+  const decode = (buf: Buffer) =>
+    Array.from({ length: buf.length / 8 }, (_, i) => ({ code: buf.readUInt16LE(i * 8), jt: buf[i * 8 + 2]!, jf: buf[i * 8 + 3]!, k: buf.readUInt32LE(i * 8 + 4) }));
+
+  it('checks the architecture, then returns EPERM for add_key, request_key and keyctl and allows the rest', () => {
+    const prog = decode(keyringSeccompFilter());
+    expect(prog[0]).toEqual({ code: 0x20, jt: 0, jf: 0, k: 4 }); // load seccomp_data.arch
+    expect(prog[1]).toMatchObject({ code: 0x15, k: 0xc000003e, jt: 0 }); // x86-64?
+    expect(prog.at(-1)).toEqual({ code: 0x06, jt: 0, jf: 0, k: 0x00050001 }); // the deny target: ERRNO(EPERM)
+    // On x86-64: every jump on 248, 249 or 250 lands on the deny instruction.
+    const deny = prog.length - 1;
+    const x64 = prog.slice(2, 8);
+    expect(x64.filter((i) => i.code === 0x15).map((i) => i.k)).toEqual([248, 249, 250]);
+    for (const [i, insn] of prog.entries()) if (insn.code === 0x15 && [248, 249, 250].includes(insn.k) && i < 8) expect(i + 1 + insn.jt).toBe(deny);
+    expect(prog.filter((i) => i.code === 0x06 && i.k === 0x7fff0000).length).toBeGreaterThan(0);
+  });
+
+  it('is loaded by bwrap from the descriptor given', () => {
+    const args = buildBwrapArgs({ policy: policy(), protectedMounts: [], seccompFd: 3, cwd: '/work/repo', newSession: true });
+    expect(args.join(' ')).toContain('--seccomp 3');
   });
 });
 

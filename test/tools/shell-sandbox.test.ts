@@ -86,6 +86,21 @@ describe('named UNIX sockets', () => {
   });
 });
 
+describe('the kernel keyring', () => {
+  it.each([false, true])('is out of reach: keyctl fails with EPERM (tty: %s)', async (tty) => {
+    const ws = tempDir();
+    cleanups.push(() => ws.cleanup());
+    const conn = await serve(['--root', ws.dir]);
+    // keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0), add_key and request_key, by number (x86-64 or arm64).
+    const nrs = process.arch === 'arm64' ? [219, 217, 218] : [250, 248, 249];
+    const perl =
+      `perl -e 'for my $c ([${nrs[0]}, 0, -3, 0], [${nrs[1]}, "user", "k", "v", 1, -3], [${nrs[2]}, "user", "k", 0, 0]) ` +
+      `{ my ($nr, @args) = @$c; my $r = syscall($nr, @args); print $r < 0 ? "denied: $!\\n" : "allowed: $r\\n" }'`;
+    const r = await exec(conn, perl, { tty });
+    expect(r.output.replace(/\r/g, '')).toBe('denied: Operation not permitted\n'.repeat(3));
+  });
+});
+
 describe("agentbox's own home", () => {
   it.each(['workspace-write', 'read-only'])('is hidden from commands (%s)', async (mode) => {
     const home = tempDir('agentbox-home-', '/var/tmp');
