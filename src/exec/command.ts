@@ -24,8 +24,12 @@ import { ExecSession } from './session.js';
 export const YIELD_DEFAULT_MS = 10_000;
 export const YIELD_MIN_MS = 250;
 export const YIELD_MAX_MS = 30_000;
-/** write_stdin with no chars waits for new output or the end, up to this long. */
+/** write_stdin with no chars waits this long at most for the first new output (or the end). */
 export const POLL_MAX_MS = 300_000;
+/** write_stdin with chars waits this long by default for the command to end. */
+export const WRITE_YIELD_DEFAULT_MS = 250;
+/** write_stdin with no chars, once output came, collects until this long after the call began, by default. */
+export const POLL_YIELD_DEFAULT_MS = 10_000;
 /** How often a long wait reports progress (to hosts that gave a progressToken). */
 const PROGRESS_EVERY_MS = 10_000;
 
@@ -257,13 +261,16 @@ export async function writeStdin(ctx: SessionContext, table: SessionTable, req: 
     if (session.finished) return fail('session_ended', `Session ${req.sessionId} has already exited; the input was not sent.`, 'Call write_stdin without chars to read its final output.');
     if (!session.write(chars)) return fail('stdin_closed', `Session ${req.sessionId} no longer accepts input (its stdin is closed).`);
   }
-  const ms = chars.length > 0 ? clamp(req.yieldMs ?? YIELD_MIN_MS, YIELD_MIN_MS, YIELD_MAX_MS) : clamp(req.yieldMs ?? POLL_MAX_MS, YIELD_MIN_MS, POLL_MAX_MS);
+  // With chars: until the command ends or yield_time_ms (default 250 ms) pass. Without: until the
+  // first new output (up to 300 s), then on until yield_time_ms (default 10 s) since the call began.
+  const polling = chars.length === 0;
+  const ms = clamp(req.yieldMs ?? (polling ? POLL_YIELD_DEFAULT_MS : WRITE_YIELD_DEFAULT_MS), YIELD_MIN_MS, POLL_MAX_MS);
   // A long wait tells the host it is alive (hosts that reset their timeout on progress keep waiting).
   const beat = setInterval(() => call.progress(`Session ${req.sessionId} still running (${session.unread} bytes of new output)`), PROGRESS_EVERY_MS);
   try {
     // Cancelling a write_stdin call stops this wait only: the command belongs to the exec_command
     // that started it and keeps running until it ends, times out, or kill_session stops it.
-    await session.wait({ ms, signal: call.signal, untilOutput: chars.length === 0 });
+    await session.wait({ ms, signal: call.signal, ...(polling ? { firstOutputWithin: Math.max(ms, POLL_MAX_MS) } : {}) });
   } finally {
     clearInterval(beat);
   }

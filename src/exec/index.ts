@@ -7,6 +7,8 @@ export {
   writeStdin,
   SessionTable,
   POLL_MAX_MS,
+  POLL_YIELD_DEFAULT_MS,
+  WRITE_YIELD_DEFAULT_MS,
   YIELD_DEFAULT_MS,
   YIELD_MAX_MS,
   YIELD_MIN_MS,

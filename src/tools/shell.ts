@@ -60,12 +60,13 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
     title: 'Write to a running command',
     group: 'shell',
     description:
-      'Send input to a running exec_command session and return its new output. With no chars, wait for new output or the end ' +
-      '(up to yield_time_ms, default 300000) instead of polling in a loop. Ctrl-C is "\\u0003" (needs tty).',
+      'Send input to a running exec_command session and return its new output. With chars, returns when the command ends or ' +
+      'after yield_time_ms (default 250). With no chars, waits for new output (up to 300 s), then keeps collecting until ' +
+      'yield_time_ms (default 10000) since the call began or the end: no need to poll in a loop. Ctrl-C is "\\u0003" (needs tty).',
     input: {
       session_id: z.number().describe('From exec_command.'),
       chars: z.string().optional().describe('Input to send, e.g. "yes\\n". Default: none.'),
-      yield_time_ms: z.number().optional().describe('Wait this long for output. Default 250 with chars, 300000 without.'),
+      yield_time_ms: z.number().optional().describe('How long to wait (ms, 250-300000). Default 250 with chars, 10000 without.'),
       max_output_bytes: maxOutput,
     },
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
