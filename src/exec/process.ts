@@ -34,6 +34,10 @@ export interface Exit {
 export const KILL_GRACE_MS = 2000;
 /** How long a finished command's output may stay open (held by a stray process) before agentbox stops reading. */
 const CLOSE_GRACE_MS = 2000;
+/** After a PTY command exits, its output counts as complete once it has been quiet this long... */
+const PTY_QUIET_MS = 50;
+/** ...or this long after the exit at most. */
+const PTY_DRAIN_MAX_MS = 1000;
 
 export interface Child {
   readonly pid: number;
@@ -163,11 +167,25 @@ function startPty(spec: SpawnSpec, onData: (chunk: Buffer) => void): Started {
     env: spec.env,
     encoding: null,
   } as Pty.IPtyForkOptions);
-  term.onData((d: string | Buffer) => onData(typeof d === 'string' ? Buffer.from(d) : d));
+  let lastData = performance.now();
+  term.onData((d: string | Buffer) => {
+    lastData = performance.now();
+    onData(typeof d === 'string' ? Buffer.from(d) : d);
+  });
   const done = new Promise<Exit>((resolve) => {
     term.onExit(({ exitCode, signal }) => {
       if (!spec.sandboxed) signalGroup(term.pid, 'SIGKILL');
-      resolve(signal ? { code: 128 + signal, signal: SIGNAL_NAMES.get(signal) } : { code: exitCode });
+      const exit: Exit = signal ? { code: 128 + signal, signal: SIGNAL_NAMES.get(signal) } : { code: exitCode };
+      // node-pty can report the exit before the last output (microsoft/node-pty#72): the command
+      // ends only once its output has been quiet for a moment, so a final line is never lost.
+      const exitedAt = performance.now();
+      const settle = () => {
+        const now = performance.now();
+        const quiet = now - lastData;
+        if (quiet >= PTY_QUIET_MS || now - exitedAt >= PTY_DRAIN_MAX_MS) resolve(exit);
+        else setTimeout(settle, PTY_QUIET_MS - quiet);
+      };
+      setTimeout(settle, PTY_QUIET_MS);
     });
   });
   return {
