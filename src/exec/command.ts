@@ -19,6 +19,7 @@ import { ExecHost } from './host.js';
 import { CAPTURE_BYTES, truncateForModel } from './output.js';
 import { startChild, type Child } from './process.js';
 import { shellArgs } from './script.js';
+import { sandboxHint } from './hints.js';
 import { ExecSession } from './session.js';
 
 export const YIELD_DEFAULT_MS = 10_000;
@@ -163,7 +164,7 @@ export async function execCommand(ctx: SessionContext, table: SessionTable, req:
     table.delete(id);
     return fail('cancelled', 'The call was cancelled; the command was killed with everything it started.');
   }
-  return ok(report(table, session, req.maxOutputBytes ?? config.shell.max_output_bytes));
+  return ok(report(ctx, table, session, req.maxOutputBytes ?? config.shell.max_output_bytes));
 }
 
 async function startCommand(ctx: SessionContext, policy: Policy, session: ExecSession, req: ExecRequest, sandboxed: boolean, bash: string): Promise<Result<Child>> {
@@ -274,7 +275,7 @@ export async function writeStdin(ctx: SessionContext, table: SessionTable, req: 
   } finally {
     clearInterval(beat);
   }
-  return ok(report(table, session, req.maxOutputBytes ?? ctx.runtime.config.shell.max_output_bytes));
+  return ok(report(ctx, table, session, req.maxOutputBytes ?? ctx.runtime.config.shell.max_output_bytes));
 }
 
 /** Kills a session and everything it started; returns its final output. */
@@ -282,7 +283,7 @@ export async function killSession(ctx: SessionContext, table: SessionTable, sess
   const session = table.get(sessionId);
   if (!session) return unknownSession(sessionId);
   await session.kill();
-  return ok(report(table, session, ctx.runtime.config.shell.max_output_bytes));
+  return ok(report(ctx, table, session, ctx.runtime.config.shell.max_output_bytes));
 }
 
 export interface SessionSummary {
@@ -315,11 +316,22 @@ export function listSessions(ctx: SessionContext, table: SessionTable): SessionS
 }
 
 /** The unread output and state of `session`; a finished session leaves the table once reported. */
-function report(table: SessionTable, session: ExecSession, maxOutputBytes: number): ExecReport {
+function report(ctx: SessionContext, table: SessionTable, session: ExecSession, maxOutputBytes: number): ExecReport {
   const finished = session.finished;
   const output = truncateForModel(session.drain(), clamp(maxOutputBytes, 1, CAPTURE_BYTES));
   if (!finished) return { state: 'running', sessionId: session.info.id, wallMs: session.wallMs, output };
   table.delete(session.info.id);
+  const { sandbox } = session.info;
+  if (finished.code !== 0 && !finished.timedOut && !finished.killed && (sandbox === 'read-only' || sandbox === 'workspace-write')) {
+    const policy = ctx.policy();
+    const hint = sandboxHint(output.text, {
+      mode: sandbox,
+      network: policy.network,
+      escalation: ctx.approvalPolicy() !== 'never',
+      gitTools: ctx.runtime.config.tools.includes('git'),
+    });
+    if (hint) session.note(hint);
+  }
   return {
     state: 'exited',
     exitCode: finished.code,

@@ -89,6 +89,19 @@ describe('exec_command in workspace-write', () => {
     expect(readdirSync(repo.path('.agentbox'))).toEqual([]);
   });
 
+  it('adds one line saying what to do when the sandbox made a command fail, and none otherwise', async () => {
+    const git = await run('echo x >> .git/config');
+    expect(git.exitCode).not.toBe(0);
+    expect(git.header).toMatch(/^Note: \.git is read-only in the sandbox: change the repository with the git tools/m);
+    const outside = await run('touch /etc/agentbox-hint-test');
+    expect(outside.header).toMatch(/^Note: The sandbox allows writes only in the workspace roots and \/tmp, or retry with sandbox_permissions: "require_escalated"/m);
+    const dns = await run('exec 3<>/dev/tcp/example.com/80');
+    expect(dns.header).toMatch(/^Note: The network is off in the sandbox/m);
+    const plain = await run('echo nothing to see; exit 3');
+    expect(plain.header).not.toMatch(/^Note:/m);
+    expect(git.header.match(/^Note:/gm)).toHaveLength(1);
+  });
+
   it('keeps secret-looking variables of the server environment out of commands', async () => {
     const r = await run('env');
     expect(r.output).not.toContain('sk-test-secret-value');
