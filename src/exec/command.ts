@@ -249,6 +249,8 @@ async function startCommand(ctx: SessionContext, policy: Policy, session: ExecSe
 export interface StdinRequest {
   sessionId: number;
   chars?: string;
+  /** After writing chars, close the command's stdin (end of input); with a PTY, sends Ctrl-D. */
+  closeStdin?: boolean;
   yieldMs?: number;
   maxOutputBytes?: number;
 }
@@ -258,13 +260,18 @@ export async function writeStdin(ctx: SessionContext, table: SessionTable, req: 
   const session = table.get(req.sessionId);
   if (!session) return unknownSession(req.sessionId);
   const chars = req.chars ?? '';
-  if (chars.length > 0) {
+  const notes: string[] = [];
+  if (chars.length > 0 || req.closeStdin) {
     if (session.finished) return fail('session_ended', `Session ${req.sessionId} has already exited; the input was not sent.`, 'Call write_stdin without chars to read its final output.');
-    if (!session.write(chars)) return fail('stdin_closed', `Session ${req.sessionId} no longer accepts input (its stdin is closed).`);
+    if (chars.length > 0 && !session.write(chars)) return fail('stdin_closed', `Session ${req.sessionId} no longer accepts input (its stdin is closed).`);
+    if (req.closeStdin) session.closeStdin();
+    if (!session.info.tty && chars.includes('\u0003')) {
+      notes.push('Ctrl-C ("\\u0003") went to the command as a plain byte: without a terminal (tty: true) it interrupts nothing. Use kill_session to stop it.');
+    }
   }
   // With chars: until the command ends or yield_time_ms (default 250 ms) pass. Without: until the
   // first new output (up to 300 s), then on until yield_time_ms (default 10 s) since the call began.
-  const polling = chars.length === 0;
+  const polling = chars.length === 0 && !req.closeStdin;
   const ms = clamp(req.yieldMs ?? (polling ? POLL_YIELD_DEFAULT_MS : WRITE_YIELD_DEFAULT_MS), YIELD_MIN_MS, POLL_MAX_MS);
   // A long wait tells the host it is alive (hosts that reset their timeout on progress keep waiting).
   const beat = setInterval(() => call.progress(`Session ${req.sessionId} still running (${session.unread} bytes of new output)`), PROGRESS_EVERY_MS);
@@ -275,7 +282,7 @@ export async function writeStdin(ctx: SessionContext, table: SessionTable, req: 
   } finally {
     clearInterval(beat);
   }
-  return ok(report(ctx, table, session, req.maxOutputBytes ?? ctx.runtime.config.shell.max_output_bytes));
+  return ok(report(ctx, table, session, req.maxOutputBytes ?? ctx.runtime.config.shell.max_output_bytes, notes));
 }
 
 /** Kills a session and everything it started; returns its final output. */
@@ -316,10 +323,10 @@ export function listSessions(ctx: SessionContext, table: SessionTable): SessionS
 }
 
 /** The unread output and state of `session`; a finished session leaves the table once reported. */
-function report(ctx: SessionContext, table: SessionTable, session: ExecSession, maxOutputBytes: number): ExecReport {
+function report(ctx: SessionContext, table: SessionTable, session: ExecSession, maxOutputBytes: number, notes: readonly string[] = []): ExecReport {
   const finished = session.finished;
   const output = truncateForModel(session.drain(), clamp(maxOutputBytes, 1, CAPTURE_BYTES));
-  if (!finished) return { state: 'running', sessionId: session.info.id, wallMs: session.wallMs, output };
+  if (!finished) return { state: 'running', sessionId: session.info.id, wallMs: session.wallMs, output, notes };
   table.delete(session.info.id);
   const { sandbox } = session.info;
   if (finished.code !== 0 && !finished.timedOut && !finished.killed && (sandbox === 'read-only' || sandbox === 'workspace-write')) {
@@ -340,7 +347,7 @@ function report(ctx: SessionContext, table: SessionTable, session: ExecSession, 
     timeoutMs: session.info.timeoutMs,
     wallMs: session.wallMs,
     output,
-    notes: session.notes,
+    notes: [...notes, ...session.notes],
   };
 }
 

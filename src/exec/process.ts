@@ -46,6 +46,8 @@ export interface Child {
   /** Resolves once the process has exited and its output is fully read (or abandoned). */
   readonly done: Promise<Exit>;
   write(data: string): boolean;
+  /** Ends the input: closes stdin (pipes) or sends Ctrl-D, the terminal's end of input (a PTY). */
+  closeStdin(): void;
   /** SIGTERM to the command, SIGKILL to everything after `graceMs`; resolves when nothing is left. */
   terminate(graceMs?: number): Promise<void>;
 }
@@ -59,7 +61,7 @@ export async function startChild(spec: SpawnSpec, onData: (chunk: Buffer) => voi
   let cgroup: CommandCgroup | undefined;
   if (spec.cgroups) ({ value: started, cgroup } = await spec.cgroups.spawnInto({ limits: spec.limits, sandboxed: spec.sandboxed }, spawnNow));
   else started = spawnNow();
-  const { pid, done, write } = started;
+  const { pid, done, write, closeStdin } = started;
   let terminating: Promise<void> | undefined;
   let exited = false;
   void done.then(() => (exited = true));
@@ -76,6 +78,7 @@ export async function startChild(spec: SpawnSpec, onData: (chunk: Buffer) => voi
     ...(cgroup ? { cgroup } : {}),
     done,
     write,
+    closeStdin,
     terminate(graceMs = KILL_GRACE_MS) {
       terminating ??= (async () => {
         if (exited) return;
@@ -105,6 +108,7 @@ interface Started {
   pid: number;
   done: Promise<Exit>;
   write(data: string): boolean;
+  closeStdin(): void;
 }
 
 function startPiped(spec: SpawnSpec, onData: (chunk: Buffer) => void): Started {
@@ -150,6 +154,7 @@ function startPiped(spec: SpawnSpec, onData: (chunk: Buffer) => void): Started {
     pid: child.pid ?? -1,
     done,
     write: (data) => Boolean(child.stdin?.writable && child.stdin.write(data)),
+    closeStdin: () => void child.stdin?.end(),
   };
 }
 
@@ -197,6 +202,13 @@ function startPty(spec: SpawnSpec, onData: (chunk: Buffer) => void): Started {
         return true;
       } catch {
         return false;
+      }
+    },
+    closeStdin() {
+      try {
+        term.write('\u0004');
+      } catch {
+        // ended meanwhile
       }
     },
   };

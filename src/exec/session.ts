@@ -104,6 +104,11 @@ export class ExecSession {
     return this.#child?.write(chars) ?? false;
   }
 
+  /** Ends the command's input: closes its stdin (pipes), or sends Ctrl-D (a PTY). */
+  closeStdin(): void {
+    this.#child?.closeStdin();
+  }
+
   /** Adds a line of explanation to the final report (e.g. the memory limit was hit). */
   note(line: string): void {
     if (!this.#notes.includes(line)) this.#notes.push(line);

@@ -165,6 +165,29 @@ describe('exec_command in workspace-write', () => {
     expect(r.output).toContain('interrupted');
   });
 
+  it('ends a piped command\'s input with close_stdin, and with a PTY through Ctrl-D', async () => {
+    for (const tty of [false, true]) {
+      const started = await run('sort; echo sorted', { yield_time_ms: 250, tty });
+      expect(started.sessionId, started.text).toBeGreaterThan(0);
+      let r = parseExec((await conn.call('write_stdin', { session_id: started.sessionId, chars: 'b\na\n', close_stdin: true, yield_time_ms: 5000 })).text);
+      let output = r.output;
+      for (let i = 0; i < 5 && r.exitCode === undefined; i++) {
+        r = parseExec((await conn.call('write_stdin', { session_id: started.sessionId })).text);
+        output += r.output;
+      }
+      expect(r.exitCode, `tty=${tty}: ${output}`).toBe(0);
+      expect(output.replace(/\r/g, '')).toMatch(/^a\nb\nsorted\n$/m);
+    }
+  });
+
+  it('says that Ctrl-C does nothing in a session without a terminal', async () => {
+    const started = await run('sleep 30', { yield_time_ms: 250 });
+    const r = await conn.call('write_stdin', { session_id: started.sessionId, chars: '\u0003' });
+    expect(r.text).toMatch(/^Note: Ctrl-C .* without a terminal \(tty: true\) it interrupts nothing\. Use kill_session/m);
+    expect(parseExec(r.text).sessionId).toBe(started.sessionId);
+    await conn.call('kill_session', { session_id: started.sessionId });
+  });
+
   it('waits for new output when write_stdin has no chars', async () => {
     const started = await run('sleep 0.5; echo later; read x', { yield_time_ms: 250 });
     expect(started.sessionId).toBeGreaterThan(0);
@@ -254,6 +277,24 @@ describe('server lifetime', () => {
     }
     expect(await eventually(() => !existsSync(ws.path('.git')) && !existsSync(ws.path('.agentbox')))).toBe(true);
     ws.cleanup();
+  });
+});
+
+describe('the exec_command description', () => {
+  it('names the file tools only when they are published', async () => {
+    const ws = tempDir();
+    const all = await connectStdio({ args: ['--root', ws.dir] });
+    const shellOnly = await connectStdio({ args: ['--root', ws.dir, '--tools', 'shell'] });
+    try {
+      const desc = async (c: Connected) => (await c.client.listTools()).tools.find((t) => t.name === 'exec_command')?.description ?? '';
+      expect(await desc(all)).toMatch(/Prefer the file tools/);
+      expect(await desc(all)).toMatch(/use the git tools/);
+      expect(await desc(shellOnly)).not.toMatch(/file tools|git tools|apply_patch/);
+    } finally {
+      await all.close();
+      await shellOnly.close();
+      ws.cleanup();
+    }
   });
 });
 
