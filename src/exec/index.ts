@@ -20,7 +20,7 @@ export { formatReport, type ExecReport } from './format.js';
 export { ExecHost } from './host.js';
 export { decideApproval, approvalMessage, approvalOutcome, type ApprovalDecision, type ApprovalInput } from './approval.js';
 export { isKnownReadOnly, splitCommand } from './safe-commands.js';
-export { HeadTailBuffer, truncateForModel, CAPTURE_BYTES, type ModelOutput } from './output.js';
+export { HeadTailBuffer, shapeForModel, truncateForModel, CAPTURE_BYTES, type ModelOutput } from './output.js';
 export { rlimitPrefix, type ResourceLimits } from './rlimits.js';
 export { CommandCgroups, CommandCgroup, type CgroupLimits, type Controller } from './cgroups.js';
 export { shellArgs, type ScriptOptions } from './script.js';

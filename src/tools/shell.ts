@@ -1,7 +1,7 @@
 // Shell tools: exec_command, write_stdin, kill_session, list_sessions. Each resolves its paths
 // through the path policy, then calls one function in exec/. Output is plain text in a fixed form
 // (exec/format.ts); list_sessions alone returns structured data.
-import { statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { execCommand, formatReport, killSession, listSessions, sessionTableFor, writeStdin, type ExecReport } from '../exec/index.js';
 import { resolveForRead } from '../sandbox/index.js';
@@ -38,7 +38,7 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
       // The default, the first workspace root, is already a real path the policy allows.
       const dir = args.workdir === undefined && policy.roots[0] ? { ok: true as const, value: policy.roots[0] } : await resolveForRead(policy, args.workdir ?? '.');
       if (!dir.ok) return errorResult(dir.error);
-      const isDir = statSync(dir.value, { throwIfNoEntry: false })?.isDirectory() ?? false;
+      const isDir = (await stat(dir.value).catch(() => undefined))?.isDirectory() ?? false;
       if (!isDir) return errorResult(`workdir ${args.workdir ?? ctx.show(dir.value)} is not a directory.`);
       const request = {
         cmd: args.cmd,

@@ -130,6 +130,22 @@ describe('exec_command in workspace-write', () => {
     }
   });
 
+  it.each(['workspace-write', 'danger-full-access'])('kills a command that ignores SIGTERM with SIGKILL after the grace period (%s)', async (mode) => {
+    const ws = tempDir();
+    const m = marker();
+    const own = await connectStdio({ args: ['--root', ws.dir, '--sandbox', mode] });
+    try {
+      // An ignored SIGTERM is inherited across exec: sleep ignores it too, so only SIGKILL ends it.
+      const r = parseExec((await own.call('exec_command', { cmd: `trap '' TERM; sleep ${m}; echo not-reached`, timeout_ms: 300 })).text);
+      expect(r.exitCode).toBe(124);
+      expect(r.output).not.toContain('not-reached');
+      expect(processesMatching(`sleep ${m}`)).toEqual([]);
+    } finally {
+      await own.close();
+      ws.cleanup();
+    }
+  });
+
   it('kills the running command when the call is cancelled', async () => {
     const m = marker();
     const controller = new AbortController();
