@@ -72,7 +72,7 @@ export function sandboxChecks(f: SandboxFacts): SandboxCheck[] {
   const checks: SandboxCheck[] = [];
   const writes =
     sandbox.mode === 'read-only'
-      ? 'nothing is writable'
+      ? 'nothing is writable but a private /tmp'
       : sandbox.mode === 'workspace-write'
         ? `writable: the workspace roots${sandbox.writable_roots.length > 0 ? `, ${sandbox.writable_roots.join(', ')}` : ''} and a private /tmp; read-only inside them: ${PROTECTED_NAMES.join(', ')}`
         : 'no sandbox: commands run with full access';
