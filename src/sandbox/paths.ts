@@ -1,9 +1,9 @@
 // The only place that decides whether a path may be touched. Every file, patch and git tool
 // resolves its paths here first and works only on the `SafePath` it gets back.
 //
-// 1. The requested path is resolved against a base (the first workspace root by default). An
-//    absolute path under /tmp means the private temp dir, as it does inside the sandbox, unless it
-//    lies in a root (a workspace that really lives under /tmp).
+// 1. The requested path is resolved against a base (the first workspace root by default). A path
+//    given as /tmp/... means the private temp dir, as it does inside the sandbox, unless it lies in
+//    a root (a workspace that really lives under /tmp).
 // 2. Symlinks are followed with realpath; for a path that does not exist yet, the nearest existing
 //    parent is resolved and the rest appended, so a symlinked parent cannot smuggle a write out.
 // 3. The real path must lie inside an allowed root (containment is checked on real paths only).
@@ -114,7 +114,10 @@ async function resolveReal(policy: Policy, requested: string, opts: ResolveOptio
     );
   }
   const base = opts.base ?? policy.roots[0]!;
-  const absolute = privateTmp(policy, path.resolve(base, expandHome(requested)));
+  const expanded = expandHome(requested);
+  const resolvedPath = path.resolve(base, expanded);
+  // Only a path given as /tmp/... (not one that reaches /tmp through `..` from a root).
+  const absolute = path.isAbsolute(expanded) ? privateTmp(policy, resolvedPath) : resolvedPath;
   try {
     return ok(await realpathMissingOk(absolute));
   } catch (err) {

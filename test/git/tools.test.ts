@@ -36,7 +36,8 @@ let conn: Connected;
 
 beforeAll(async () => {
   ws = tempDir('agentbox-gitws-');
-  outside = tempDir('agentbox-outside-');
+  // Not under /tmp: a path given as /tmp/... means the private temp dir (sandbox/paths.ts).
+  outside = tempDir('agentbox-outside-', '/var/tmp');
   home = tempDir('agentbox-home-');
   conn = await connectStdio({ args: ['--root', ws.dir], env: isolatedEnv(home) });
 });

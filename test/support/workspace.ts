@@ -33,8 +33,8 @@ export function tempDir(prefix = 'agentbox-test-', parent = os.tmpdir()): TempDi
 }
 
 /** A git repository with an initial commit of `files`, and a fixed identity so commits work. */
-export function tempRepo(files: Record<string, string> = { 'README.md': '# test\n' }): TempDir {
-  const t = tempDir('agentbox-repo-');
+export function tempRepo(files: Record<string, string> = { 'README.md': '# test\n' }, parent?: string): TempDir {
+  const t = tempDir('agentbox-repo-', parent);
   for (const [rel, content] of Object.entries(files)) t.write(rel, content);
   const git = (...args: string[]) => execFileSync('git', args, { cwd: t.dir, stdio: 'pipe' });
   git('init', '-q', '-b', 'main');
