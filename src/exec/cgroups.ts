@@ -22,6 +22,10 @@
 //    server must never be one of them. Until then (a few milliseconds) RLIMIT_DATA and the size of
 //    /dev/shm bound the command; a command already over its budget by then is killed.
 // 4. The next spawn waits until the move is done, so it never lands in the previous command's cgroups.
+// 5. A command's cgroups that are empty once it has ended are kept for a later command (a few at
+//    most) instead of removed: creating and removing a memory cgroup costs the kernel more than
+//    resetting its limits, and a removed one lingers in the kernel while pages are still charged
+//    to it.
 // Other processes the server spawns meanwhile (rg, git) also land in the parked cgroups; they are
 // counted against that command's limits but never killed with it: cleanup kills only processes in
 // another PID namespace than the server's, i.e. inside the sandbox. A command outside the sandbox
@@ -30,13 +34,15 @@
 // cgroup v2 does not allow one thread of a process to move alone, so on v2-only machines agentbox
 // falls back to the rlimits (and `agentbox doctor` says which limits hold).
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
-import { mkdir as fsMkdir, writeFile as fsWriteFile } from 'node:fs';
-import { readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir as fsMkdir, readFile as fsReadFile, writeFile as fsWriteFile } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 
 export type Controller = 'pids' | 'memory';
 const CONTROLLERS: readonly Controller[] = ['pids', 'memory'];
+/** Emptied command cgroups kept for reuse. */
+const FREE_CGROUPS = 8;
 
 export interface CgroupLimits {
   maxProcesses: number;
@@ -59,12 +65,17 @@ export class CommandCgroups {
   #seq = 0;
   /** The name (`c<N>`) of the cgroups the main thread is parked in (the next command's), once a move has finished. */
   #parked: string | undefined;
+
   /** The background move into the next parked cgroups. */
   #moving: Promise<void> = Promise.resolve();
   /** Spawns run one at a time, each after the previous move. */
   #queue: Promise<unknown> = Promise.resolve();
   /** Command cgroups that still held other processes of the server when their command ended. */
   #leftover = new Set<CommandCgroup>();
+  /** Empty cgroups (by name) ready for another command, with the OOM kill count they already have. */
+  #free: string[] = [];
+  /** Read once: without swap, the memory limit alone bounds a command. */
+  readonly #swap = hasSwap();
 
   private constructor(hierarchies: Hierarchy[], log: Logger) {
     this.#hierarchies = hierarchies;
@@ -128,12 +139,12 @@ export class CommandCgroups {
   #spawnParked<T>(limits: CgroupLimits, spawn: () => T): { value: T; cgroup: CommandCgroup } {
     const name = this.#parked!;
     const hs = [...this.#hierarchies];
-    const baseline = this.#prepare(hs, name, limits);
+    const { baseline, oomKills } = this.#prepare(hs, name, limits);
     this.#parked = undefined;
     let cgroup: CommandCgroup | undefined;
     try {
       const value = spawn();
-      cgroup = new CommandCgroup(dirsOf(hs, name), this.#pidNs, true, this.#log);
+      cgroup = new CommandCgroup(dirsOf(hs, name), this.#pidNs, true, this.#log, { recycle: (c) => this.#recycle(c, name), oomKillsBefore: oomKills, swap: this.#swap });
       return { value, cgroup };
     } finally {
       this.#moveOn(hs);
@@ -145,12 +156,12 @@ export class CommandCgroups {
   #spawnExclusive<T>(limits: CgroupLimits, spawn: () => T): { value: T; cgroup: CommandCgroup } {
     const hs = [...this.#hierarchies];
     const name = this.#newDirs(hs);
-    const baseline = this.#prepare(hs, name, limits);
+    const { baseline } = this.#prepare(hs, name, limits);
     for (const h of hs) writeFileSync(path.join(h.dir, name, 'tasks'), String(process.pid));
     let cgroup: CommandCgroup | undefined;
     try {
       const value = spawn();
-      cgroup = new CommandCgroup(dirsOf(hs, name), this.#pidNs, false, this.#log);
+      cgroup = new CommandCgroup(dirsOf(hs, name), this.#pidNs, false, this.#log, { recycle: (c) => this.#recycle(c, name), swap: this.#swap });
       return { value, cgroup };
     } finally {
       for (const h of hs) writeFileSync(path.join(this.#parked ? path.join(h.dir, this.#parked) : h.home, 'tasks'), String(process.pid));
@@ -159,26 +170,42 @@ export class CommandCgroups {
   }
 
   /** Sets pids.max in `name`'s pids cgroup; returns the memory already charged to its memory cgroup, if there is one. */
-  #prepare(hs: Hierarchy[], name: string, limits: CgroupLimits): number | undefined {
+  #prepare(hs: Hierarchy[], name: string, limits: CgroupLimits): { baseline?: number; oomKills: number } {
     let baseline: number | undefined;
+    let oomKills = 0;
     for (const h of hs) {
       const dir = path.join(h.dir, name);
       // The main thread is counted too until it has moved on: leave room for it.
       if (h.controller === 'pids') writeFileSync(path.join(dir, 'pids.max'), String(Math.max(2, limits.maxProcesses)));
-      else baseline = Number(readFileSync(path.join(dir, 'memory.usage_in_bytes'), 'utf8').trim()) || 0;
+      else {
+        baseline = Number(readFileSync(path.join(dir, 'memory.usage_in_bytes'), 'utf8').trim()) || 0;
+        // A reused cgroup counts earlier commands' OOM kills too.
+        oomKills = parseOomKills(readFileSync(path.join(dir, 'memory.oom_control'), 'utf8'));
+      }
     }
-    return baseline;
+    return { baseline, oomKills };
   }
 
-  /** Moves the main thread into new parked cgroups, on pool threads so the event loop never waits for the kernel. */
+  /**
+   * Moves the main thread into the next parked cgroups (a free one, its limits lifted first, or new
+   * ones), on pool threads so the event loop never waits for the kernel.
+   */
   #moveOn(hs: Hierarchy[]): void {
-    const next = `c${++this.#seq}`;
+    const reused = this.#free.pop();
+    const next = reused ?? `c${++this.#seq}`;
     const moveOne = (h: Hierarchy) =>
-      new Promise<void>((resolve, reject) => {
-        // One mkdir and one write on the pool (callback API: no FileHandle objects to open and collect).
-        const dir = path.join(h.dir, next);
-        fsMkdir(dir, (err) => (err ? reject(err) : fsWriteFile(path.join(dir, 'tasks'), String(process.pid), (e) => (e ? reject(e) : resolve()))));
-      }).catch(async (err: Error) => {
+      (reused ? liftLimits(h, path.join(h.dir, next), this.#swap) : Promise.resolve())
+        .then(
+          () =>
+            new Promise<void>((resolve, reject) => {
+              // One mkdir and one write on the pool (callback API: no FileHandle objects to open and collect).
+              const dir = path.join(h.dir, next);
+              const enter = () => fsWriteFile(path.join(dir, 'tasks'), String(process.pid), (e) => (e ? reject(e) : resolve()));
+              if (reused) enter();
+              else fsMkdir(dir, (err) => (err ? reject(err) : enter()));
+            }),
+        )
+        .catch(async (err: Error) => {
         // The main thread must not stay in the command's cgroup: back home, and this controller is no longer used.
         this.#log.warn({ controller: h.controller, err: err.message }, 'could not park in the next command cgroup; commands get no cgroup of this controller from now on');
         await writeFile(path.join(h.home, 'tasks'), String(process.pid)).catch(() => undefined);
@@ -188,6 +215,14 @@ export class CommandCgroups {
     this.#moving = Promise.all(hs.map(moveOne)).then(() => {
       this.#parked = this.#hierarchies.length > 0 ? next : undefined;
     });
+  }
+
+  /** Takes an emptied command cgroup back for a later command; false when the pool is full (the caller removes it). */
+  #recycle(cgroup: CommandCgroup, name: string): boolean {
+    const sameHierarchies = this.#hierarchies.length === Object.keys(cgroup.dirs).length && this.#hierarchies.every((h) => cgroup.dirs[h.controller] !== undefined);
+    if (!sameHierarchies || this.#free.length >= FREE_CGROUPS || this.#free.includes(name)) return false;
+    this.#free.push(name);
+    return true;
   }
 
   #newDirs(hs: Hierarchy[]): string {
@@ -217,14 +252,15 @@ export class CommandCgroups {
   }
 
   /** Removes the command cgroups that have emptied since. */
-  sweep(): void {
-    for (const cg of this.#leftover) if (cg.remove()) this.#leftover.delete(cg);
+  async sweep(): Promise<void> {
+    for (const cg of [...this.#leftover]) if (await cg.remove()) this.#leftover.delete(cg);
   }
 
   /** Moves the main thread home and removes every cgroup of this server (at shutdown). */
   async removeAll(): Promise<void> {
     await this.#moving;
     this.#parked = undefined;
+    this.#free = [];
     for (const h of this.#hierarchies) {
       try {
         writeFileSync(path.join(h.home, 'tasks'), String(process.pid));
@@ -249,6 +285,14 @@ export class CommandCgroup {
     /** Other processes of the server may share this cgroup (see the header). */
     readonly shared: boolean,
     readonly log: Logger,
+    readonly opts: {
+      /** Offers the emptied cgroups for reuse instead of removal; true when taken. */
+      recycle?: (c: CommandCgroup) => boolean;
+      /** OOM kills counted before this command (a reused memory cgroup). */
+      oomKillsBefore?: number;
+      /** The machine has swap: memory+swap is limited too. */
+      swap?: boolean;
+    } = {},
   ) {}
 
   /** The directory of the command's pids cgroup (or, without one, its memory cgroup). */
@@ -296,19 +340,21 @@ export class CommandCgroup {
       this.log.warn({ dir, err: (err as Error).message }, 'a command was over its memory limit before the limit was set; killed');
       return;
     }
-    await writeFile(path.join(dir, 'memory.memsw.limit_in_bytes'), String(bytes)).catch(() => undefined);
+    if (this.opts.swap ?? true) await writeFile(path.join(dir, 'memory.memsw.limit_in_bytes'), String(bytes)).catch(() => undefined);
   }
 
-  /** How many processes the kernel killed for going over the memory limit. */
+  /** How many of the command's processes the kernel killed for going over the memory limit. */
   async oomKills(): Promise<number> {
     if (!this.dirs.memory) return 0;
-    const text = await readFile(path.join(this.dirs.memory, 'memory.oom_control'), 'utf8').catch(() => '');
-    return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0) + (this.memoryExceeded ? 1 : 0);
+    const total = parseOomKills(await readFile(path.join(this.dirs.memory, 'memory.oom_control')).catch(() => ''));
+    return Math.max(0, total - (this.opts.oomKillsBefore ?? 0)) + (this.memoryExceeded ? 1 : 0);
   }
 
-  /** Removes the cgroups; true when they were empty and are gone. */
-  remove(): boolean {
-    return Object.values(this.dirs).map(tryRmdir).every(Boolean);
+  /** Removes the cgroups (on a pool thread); true when they were empty and are gone. */
+  async remove(): Promise<boolean> {
+    if (this.pids().length > 0) return false;
+    const gone = await Promise.all(Object.values(this.dirs).map((d) => rmdir(d).then(() => true, (err: NodeJS.ErrnoException) => err.code === 'ENOENT')));
+    return gone.every(Boolean);
   }
 
   /**
@@ -318,16 +364,56 @@ export class CommandCgroup {
   async close(): Promise<boolean> {
     const dirs = Object.values(this.dirs);
     for (let attempt = 0; attempt < 100; attempt++) {
-      // rmdir of a cgroup can take the kernel a while: on a pool thread, not the event loop.
-      const gone = await Promise.all(dirs.map((d) => rmdir(d).then(() => true, (err: NodeJS.ErrnoException) => err.code === 'ENOENT')));
-      if (gone.every(Boolean)) return true;
-      if (this.commandPids().length === 0) return false;
+      if (this.pids().length === 0) {
+        // Empty, and nothing can enter it now but the server's main thread when it parks there
+        // again: keep it for another command, or remove it (on a pool thread: rmdir of a cgroup
+        // can take the kernel a while).
+        if (this.opts.recycle?.(this)) return true;
+        const gone = await Promise.all(dirs.map((d) => rmdir(d).then(() => true, (err: NodeJS.ErrnoException) => err.code === 'ENOENT')));
+        if (gone.every(Boolean)) return true;
+      }
+      // Only other processes of the server left (see the header): the caller retries later. A
+      // process whose namespace cannot be read any more is exiting: wait for it.
+      const left = this.pids().filter((p) => p !== process.pid);
+      if (left.length > 0 && left.every((p) => pidNamespace(String(p)) === this.serverPidNs)) return false;
+      // The sandbox's processes still being torn down, or what the command left behind.
       this.signalAll('SIGKILL');
       await new Promise((r) => setTimeout(r, Math.min(5 * 2 ** attempt, 50)));
     }
     this.log.warn({ dirs }, 'a command cgroup did not empty');
     return false;
   }
+}
+
+/** Writes a cgroup file on a pool thread with the callback API (no FileHandle objects: cheaper per command). */
+function writeFile(file: string, data: string): Promise<void> {
+  return new Promise((resolve, reject) => fsWriteFile(file, data, (err) => (err ? reject(err) : resolve())));
+}
+
+function readFile(file: string): Promise<string> {
+  return new Promise((resolve, reject) => fsReadFile(file, 'utf8', (err, text) => (err ? reject(err) : resolve(text))));
+}
+
+/** Whether the machine has swap: only then does memory+swap need a limit of its own. */
+function hasSwap(): boolean {
+  try {
+    return !/^SwapTotal:\s+0 kB$/m.test(readFileSync('/proc/meminfo', 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/** Lifts a reused cgroup's limits before the main thread parks in it (memory+swap first: it may never be below the memory limit). */
+async function liftLimits(h: Hierarchy, dir: string, swap: boolean): Promise<void> {
+  if (h.controller === 'pids') await writeFile(path.join(dir, 'pids.max'), 'max');
+  else {
+    if (swap) await writeFile(path.join(dir, 'memory.memsw.limit_in_bytes'), '-1').catch(() => undefined);
+    await writeFile(path.join(dir, 'memory.limit_in_bytes'), '-1');
+  }
+}
+
+function parseOomKills(oomControl: string): number {
+  return Number(/^oom_kill (\d+)$/m.exec(oomControl)?.[1] ?? 0);
 }
 
 function dirsOf(hs: Hierarchy[], name: string): Partial<Record<Controller, string>> {

@@ -10,7 +10,7 @@
 //    or the user approved an escalation; its own process group and, where available, pids cgroup.
 // 5. Wait up to yield_time_ms: the final result, or a session id to continue with write_stdin.
 import type { SessionContext } from '../session.js';
-import { buildBwrapArgs, existingRoots, filterEnv, findHostPaths, findProtectedPaths, SANDBOX_TMP, type Policy } from '../sandbox/index.js';
+import { buildBwrapArgs, existingRoots, filterEnv, findProtectedPaths, SANDBOX_TMP, type Policy } from '../sandbox/index.js';
 import type { CallContext } from '../types/call.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { approvalMessage, approvalOutcome, decideApproval } from './approval.js';
@@ -183,7 +183,7 @@ async function startCommand(ctx: SessionContext, policy: Policy, session: ExecSe
     term: tty ? 'xterm-256color' : 'dumb',
   });
   const mountable = sandboxed ? await existingRoots(policy) : policy;
-  const [protectedMounts, hostPaths] = sandboxed ? await Promise.all([findProtectedPaths(mountable), findHostPaths(mountable, host.env)]) : [[], undefined];
+  const [protectedMounts, hostPaths] = sandboxed ? await Promise.all([findProtectedPaths(mountable), host.hostPaths(mountable)]) : [[], undefined];
   const masks = protectedMounts.filter((m) => m.kind === 'mask').map((m) => m.path);
   // Outside the sandbox, the command's first process dies with the server even if the server is
   // killed (parent-death signal); the watchdog ends the rest of its process group (watchdog.ts).
@@ -222,11 +222,12 @@ async function startCommand(ctx: SessionContext, policy: Policy, session: ExecSe
   watchdog?.watch(child.pid, Object.values(child.cgroup?.dirs ?? {}));
   const closeCgroup = async () => {
     if (child.cgroup && !(await child.cgroup.close())) cgroups?.keep(child.cgroup);
-    cgroups?.sweep();
+    await cgroups?.sweep();
   };
   session.attach(child, async () => {
     host.live.delete(session);
-    const oomKills = await child.cgroup?.oomKills();
+    // A failed command only: reading the counter costs every command a round trip otherwise.
+    const oomKills = (await child.done).code !== 0 ? await child.cgroup?.oomKills() : 0;
     if (oomKills) {
       session.note(
         `The command reached its memory limit (sandbox.max_memory_mb = ${config.sandbox.max_memory_mb} MB for all its processes and /dev/shm together): ` +

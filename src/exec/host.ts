@@ -4,10 +4,13 @@
 // session may see) is in SessionTable.
 import { readdirSync, rmdirSync } from 'node:fs';
 import type { Runtime } from '../runtime.js';
-import { keyringSeccompFilter, probeSandbox, type SandboxProbe } from '../sandbox/index.js';
+import { findHostPaths, findStaticHostPaths, keyringSeccompFilter, probeSandbox, type HostPaths, type Policy, type SandboxProbe } from '../sandbox/index.js';
 import { CommandCgroups } from './cgroups.js';
 import { Watchdog } from './watchdog.js';
 import type { ExecSession } from './session.js';
+
+/** How long the hidden paths and runtime directories found are reused. */
+const HOST_PATHS_TTL_MS = 5000;
 
 export class ExecHost {
   readonly runtime: Runtime;
@@ -21,6 +24,7 @@ export class ExecHost {
   #cgroups: CommandCgroups | undefined | null = null;
   #masks = new Set<string>();
   #watchdog: Watchdog | undefined;
+  #staticHostPaths: { key: string; at: number; value: Promise<Pick<HostPaths, 'hidden' | 'runtimeDirs'>> } | undefined;
   #nextId = 1000;
   #closing = false;
 
@@ -52,6 +56,19 @@ export class ExecHost {
   cgroups(): CommandCgroups | undefined {
     if (this.#cgroups === null) this.#cgroups = CommandCgroups.detect(this.runtime.log);
     return this.#cgroups;
+  }
+
+  /**
+   * What the sandbox hides on this machine for `policy`. The hidden paths and runtime directories
+   * are looked up at most every few seconds; container engine sockets for every command.
+   */
+  hostPaths(policy: Policy): Promise<HostPaths> {
+    const key = policy.hidden.join('\0');
+    const now = performance.now();
+    if (!this.#staticHostPaths || this.#staticHostPaths.key !== key || now - this.#staticHostPaths.at > HOST_PATHS_TTL_MS) {
+      this.#staticHostPaths = { key, at: now, value: findStaticHostPaths(policy, this.env) };
+    }
+    return this.#staticHostPaths.value.then((known) => findHostPaths(policy, this.env, known));
   }
 
   /** The watchdog that ends unsandboxed commands should the server die without cleanup; started on first use. */

@@ -28,6 +28,8 @@ export interface Policy {
    * few seconds by the shell and the file tools alike. Optional: a policy without one scans every time.
    */
   readonly scans?: TtlMemo<readonly string[]>;
+  /** Set by existingRoots: every root was just found to exist (no need to look again). */
+  readonly rootsExist?: boolean;
 }
 
 /** How long a scan for nested `.git` entries is reused. */

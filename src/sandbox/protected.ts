@@ -57,7 +57,7 @@ export async function findProtectedPaths(policy: Policy): Promise<ProtectedMount
   };
   const perRoot = await Promise.all(
     policy.writableRoots.map(async (root): Promise<Array<[string, ProtectedMount['kind']]>> => {
-      if (!(await isDirectory(root))) return [];
+      if (!policy.rootsExist && !(await isDirectory(root))) return [];
       const scratch = root === policy.tmpDir;
       const [own, worktrees, nested] = await Promise.all([
         scratch ? [] : Promise.all(PROTECTED_NAMES.map((name) => protectEntry(path.join(root, name), true))),
@@ -104,29 +104,41 @@ export async function worktreesOf(root: string): Promise<string[]> {
   return out;
 }
 
-/** What the sandbox hides in every mode: see rules 4 to 6 in the header. */
-export async function findHostPaths(policy: Policy, env: Readonly<Record<string, string | undefined>>): Promise<HostPaths> {
-  const kinds = async (list: readonly string[]) => {
-    const infos = await Promise.all(list.map((p) => stat(p).catch(() => undefined)));
-    return list.flatMap((p, i): Array<HostPaths['hidden'][number]> => (infos[i] ? [{ path: p, kind: infos[i]!.isDirectory() ? 'dir' : 'file' }] : []));
-  };
+/**
+ * What the sandbox hides in every mode: see rules 4 to 6 in the header. `known` passes hidden paths
+ * and runtime directories found a moment ago (they hardly ever change); container engine sockets
+ * are looked for every time, except where a covered runtime directory hides them anyway.
+ */
+export async function findHostPaths(
+  policy: Policy,
+  env: Readonly<Record<string, string | undefined>>,
+  known?: Pick<HostPaths, 'hidden' | 'runtimeDirs'>,
+): Promise<HostPaths> {
+  const { hidden, runtimeDirs } = known ?? (await findStaticHostPaths(policy, env));
   const uid = process.getuid?.() ?? 0;
-  const runtimeCandidates = ['/run', '/var/run', ...(env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR) ? [path.normalize(env.XDG_RUNTIME_DIR)] : [])];
-  const socketCandidates = [
+  const covered = policy.network ? [] : runtimeDirs.includes('/run') && !runtimeDirs.includes('/var/run') ? [...runtimeDirs, '/var/run'] : runtimeDirs;
+  const candidates = [
     '/var/run/docker.sock', '/run/docker.sock', '/run/containerd/containerd.sock', '/var/run/containerd/containerd.sock',
     '/run/podman/podman.sock', '/run/buildkit/buildkitd.sock', `/run/user/${uid}/docker.sock`, `/run/user/${uid}/podman/podman.sock`,
     ...(env.XDG_RUNTIME_DIR ? [path.join(env.XDG_RUNTIME_DIR, 'docker.sock'), path.join(env.XDG_RUNTIME_DIR, 'podman', 'podman.sock')] : []),
     ...(env.HOME ? [path.join(env.HOME, '.docker', 'run', 'docker.sock')] : []),
-  ];
-  const [hidden, runtimeInfo, sockets] = await Promise.all([
-    kinds(policy.hidden.filter((p) => p !== '/proc' && p !== '/sys')),
-    // A symlink (Debian's /var/run -> /run) is covered where it points.
-    Promise.all(runtimeCandidates.map((p) => lstat(p).then((i) => i.isDirectory(), () => false))),
-    Promise.all(socketCandidates.map((p) => stat(p).then((i) => (i.isSocket() ? realpath(p) : undefined), () => undefined))),
-  ]);
-  const runtimeDirs = [...new Set(runtimeCandidates.filter((_, i) => runtimeInfo[i]))];
+  ].filter((p) => !covered.some((d) => isInside(d, p)));
+  const sockets = await Promise.all(candidates.map((p) => stat(p).then((i) => (i.isSocket() ? realpath(p) : undefined), () => undefined)));
   const engineSockets = [...new Set(sockets.filter((p): p is string => p !== undefined))];
   return { hidden, runtimeDirs, engineSockets };
+}
+
+/** The hidden paths that exist (but /proc and /sys) and the runtime directories that are real directories. */
+export async function findStaticHostPaths(policy: Policy, env: Readonly<Record<string, string | undefined>>): Promise<Pick<HostPaths, 'hidden' | 'runtimeDirs'>> {
+  const list = policy.hidden.filter((p) => p !== '/proc' && p !== '/sys');
+  const runtimeCandidates = ['/run', '/var/run', ...(env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR) ? [path.normalize(env.XDG_RUNTIME_DIR)] : [])];
+  const [infos, runtimeInfo] = await Promise.all([
+    Promise.all(list.map((p) => stat(p).catch(() => undefined))),
+    // A symlink (Debian's /var/run -> /run) is covered where it points.
+    Promise.all(runtimeCandidates.map((p) => lstat(p).then((i) => i.isDirectory(), () => false))),
+  ]);
+  const hidden = list.flatMap((p, i): Array<HostPaths['hidden'][number]> => (infos[i] ? [{ path: p, kind: infos[i]!.isDirectory() ? 'dir' : 'file' }] : []));
+  return { hidden, runtimeDirs: [...new Set(runtimeCandidates.filter((_, i) => runtimeInfo[i]))] };
 }
 
 /**
@@ -134,12 +146,11 @@ export async function findHostPaths(policy: Policy, env: Readonly<Record<string,
  * yet, a worktree removed meanwhile) are left out instead of failing every command.
  */
 export async function existingRoots(policy: Policy): Promise<Policy> {
-  const keep = async (list: readonly string[]) => {
-    const ok = await Promise.all(list.map(isDirectory));
-    return ok.every(Boolean) ? list : list.filter((_, i) => ok[i]);
-  };
-  const [roots, readRoots, writableRoots] = await Promise.all([keep(policy.roots), keep(policy.readRoots), keep(policy.writableRoots)]);
-  return { ...policy, roots, readRoots, writableRoots };
+  const all = [...new Set([...policy.roots, ...policy.readRoots, ...policy.writableRoots])];
+  const ok = new Set((await Promise.all(all.map(async (r) => ((await isDirectory(r)) ? r : undefined)))).filter((r) => r !== undefined));
+  if (ok.size === all.length) return { ...policy, rootsExist: true };
+  const keep = (list: readonly string[]) => list.filter((r) => ok.has(r));
+  return { ...policy, roots: keep(policy.roots), readRoots: keep(policy.readRoots), writableRoots: keep(policy.writableRoots), rootsExist: true };
 }
 
 /**

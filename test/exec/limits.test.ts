@@ -61,6 +61,15 @@ describe('CommandCgroups', () => {
       if (groups.has('memory')) expect(await eventually(() => Number(readFileSync(`${b.cgroup.dirs.memory}/memory.limit_in_bytes`, 'utf8')) === limits.maxMemoryBytes)).toBe(true);
       expect(await a.cgroup.close()).toBe(true);
       expect(await b.cgroup.close()).toBe(true);
+
+      // Emptied cgroups are reused: the server parks in one again only after its limits are lifted.
+      const c = await groups.spawnInto({ limits, sandboxed: true }, () => execFileSync('cat', ['/proc/self/cgroup'], { encoding: 'utf8' }));
+      const reused = await eventually(() => [a.cgroup.dir, b.cgroup.dir].some((d) => mine() !== undefined && d.endsWith(mine()!)));
+      expect(reused).toBe(true);
+      const parkedDir = [a.cgroup, b.cgroup].find((g) => g.dir.endsWith(mine()!))!;
+      expect(readFileSync(`${parkedDir.dir}/pids.max`, 'utf8').trim()).toBe('max');
+      if (parkedDir.dirs.memory) expect(Number(readFileSync(`${parkedDir.dirs.memory}/memory.limit_in_bytes`, 'utf8'))).toBeGreaterThan(2 ** 40);
+      expect(await c.cgroup.close()).toBe(true);
     } finally {
       await groups.removeAll();
     }
