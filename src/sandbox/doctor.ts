@@ -6,6 +6,7 @@ import type { Config } from '../config/index.js';
 import { buildBwrapArgs } from './bwrap.js';
 import { CORE_ENV_NAMES } from './env.js';
 import { buildPolicy, PROTECTED_NAMES } from './policy.js';
+import { keyringSeccompFilter } from './seccomp.js';
 
 export type SandboxProbe = { ok: true; version: string } | { ok: false; reason: string; fix: string };
 
@@ -31,10 +32,11 @@ export async function probeSandbox(bwrap: string | undefined): Promise<SandboxPr
   if (!bwrap) return { ok: false, reason: 'bubblewrap (bwrap) is not installed.', fix: BWRAP_INSTALL_FIX };
   const tmp = os.tmpdir();
   const policy = buildPolicy({ mode: 'workspace-write', roots: [tmp], tmpDir: tmp });
-  const args = buildBwrapArgs({ policy, protectedMounts: [], cwd: '/', newSession: true });
+  // The same options as a command, the seccomp program (no kernel keyring) included.
+  const args = buildBwrapArgs({ policy, protectedMounts: [], seccompFd: 3, cwd: '/', newSession: true });
   const [version, run] = await Promise.all([
     execa(bwrap, ['--version'], { reject: false, timeout: 5000 }),
-    execa(bwrap, [...args, 'true'], { reject: false, timeout: 10_000 }),
+    execa(bwrap, [...args, 'true'], { reject: false, timeout: 10_000, stdio: ['pipe', 'pipe', 'pipe', new Uint8Array(keyringSeccompFilter())] }),
   ]);
   if (run.exitCode === 0) return { ok: true, version: String(version.stdout).trim() || 'bubblewrap' };
   return { ok: false, ...explainBwrapFailure(String(run.stderr)) };
@@ -78,7 +80,7 @@ export function sandboxChecks(f: SandboxFacts): SandboxCheck[] {
         : 'no sandbox: commands run with full access';
   checks.push(
     probe.ok
-      ? { name: 'sandbox', status: 'ok', detail: `${probe.version} works (user, pid, net, ipc, uts namespaces; all capabilities dropped); mode ${sandbox.mode}: ${writes}; network ${sandbox.network || !needed ? 'on' : 'off'}` }
+      ? { name: 'sandbox', status: 'ok', detail: `${probe.version} works (user, pid, net, ipc, uts namespaces; all capabilities dropped; no kernel keyring); mode ${sandbox.mode}: ${writes}; network ${sandbox.network || !needed ? 'on' : 'off'}` }
       : { name: 'sandbox', status: needed ? 'fix' : 'warn', detail: `${probe.reason} ${probe.fix}${needed ? ' Until then every command fails.' : ' (mode is danger-full-access: commands run unsandboxed)'}` },
   );
   checks.push(
