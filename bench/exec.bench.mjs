@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connectAgentbox, fmt, stats, table } from './lib.mjs';
-import { buildBwrapArgs, buildPolicy, findProtectedPaths } from '../dist/sandbox/index.js';
+import { buildBwrapArgs, buildPolicy, findHostPaths, findProtectedPaths, keyringSeccompFilter } from '../dist/sandbox/index.js';
 import { which } from '../dist/util/which.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
@@ -24,11 +24,23 @@ if (!bwrap || !bash) {
 const ws = mkdtempSync(path.join(os.tmpdir(), 'agentbox-bench-ws-'));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'agentbox-bench-tmp-'));
 const policy = buildPolicy({ mode: 'workspace-write', roots: [ws], tmpDir: tmp });
-const sandboxArgs = buildBwrapArgs({ policy, protectedMounts: findProtectedPaths(policy), cwd: ws, newSession: true });
+// The same options a command gets: mounts, hidden paths, /dev/shm size, and the seccomp program on fd 3.
+const sandboxArgs = buildBwrapArgs({
+  policy,
+  protectedMounts: await findProtectedPaths(policy),
+  host: await findHostPaths(policy, process.env),
+  shmBytes: 8192 * 1024 * 1024,
+  seccompFd: 3,
+  cwd: ws,
+  newSession: true,
+});
+const seccomp = keyringSeccompFilter();
 
 const run = (file, args) =>
   new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: ws, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const sandboxed = file === bwrap;
+    const child = spawn(file, args, { cwd: ws, stdio: sandboxed ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'], detached: true });
+    if (sandboxed) child.stdio[3].end(seccomp);
     child.stdout.resume();
     child.stderr.resume();
     child.on('error', reject);

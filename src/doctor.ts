@@ -4,7 +4,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { LoadedConfig } from './config/index.js';
-import { PidsCgroups } from './exec/index.js';
+import { CommandCgroups } from './exec/index.js';
 import { createLogger } from './log.js';
 import { probeSandbox, sandboxChecks, withheldSecretNames } from './sandbox/index.js';
 import { which } from './util/which.js';
@@ -83,13 +83,14 @@ async function collectChecks(loaded: LoadedConfig): Promise<Check[]> {
   );
 
   const probe = await probeSandbox(which('bwrap'));
-  const cgroups = PidsCgroups.detect(createLogger('silent'));
+  const cgroups = CommandCgroups.detect(createLogger('silent'));
   await cgroups?.removeAll();
   checks.push(
     ...sandboxChecks({
       config,
       probe,
-      pidsCgroup: cgroups !== undefined,
+      pidsCgroup: cgroups?.has('pids') ?? false,
+      memoryCgroup: cgroups?.has('memory') ?? false,
       isRoot: process.getuid?.() === 0,
       withheld: withheldSecretNames(process.env, config.shell.env.include),
     }),

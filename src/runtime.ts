@@ -2,11 +2,10 @@
 // temp directory, the executables found at start-up, and one shutdown signal that reaches every
 // running tool call. Built once by the CLI (or by a test).
 import { setMaxListeners } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import type { Config } from './config/index.js';
 import { createLogger, type Logger } from './log.js';
+import { createPrivateTmp, removeStalePrivateTmps } from './private-tmp.js';
 import { which } from './util/which.js';
 
 export interface Executables {
@@ -16,6 +15,8 @@ export interface Executables {
   bash?: string;
   /** The Codex CLI (config `codex.path`, else `codex` on PATH), for backend "codex". */
   codex?: string;
+  /** util-linux setpriv: unsandboxed commands get a parent-death signal through it. */
+  setpriv?: string;
 }
 
 export interface Runtime {
@@ -50,7 +51,9 @@ export interface RuntimeOptions {
 export function createRuntime(opts: RuntimeOptions): Runtime {
   const env = opts.env ?? process.env;
   const log = opts.log ?? createLogger(opts.config.log_level);
-  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'agentbox-'));
+  const tmpDir = createPrivateTmp();
+  // What servers killed before their cleanup left behind (their commands: see exec/cgroups.ts).
+  void removeStalePrivateTmps().then((dirs) => dirs.length > 0 && log.info({ dirs }, 'removed the temp dirs of dead agentbox servers'));
   const controller = new AbortController();
   // Every tool call in flight listens on this signal; hundreds at once is normal, not a leak.
   setMaxListeners(0, controller.signal);
@@ -63,6 +66,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     bwrap: which('bwrap', env.PATH),
     bash: which('bash', env.PATH),
     codex: which(opts.config.codex.path ?? 'codex', env.PATH),
+    setpriv: which('setpriv', env.PATH),
   };
   return {
     config: opts.config,

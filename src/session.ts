@@ -4,7 +4,7 @@
 // so the subagent's tools are the same tools, confined to what that run was given.
 import type { ApprovalPolicy, SandboxMode } from './config/index.js';
 import type { Runtime } from './runtime.js';
-import { Workspace, type Policy } from './sandbox/index.js';
+import { isInside, toSandboxPath, Workspace, type Policy } from './sandbox/index.js';
 import { displayPath } from './util/format.js';
 
 export interface SessionContext {
@@ -14,7 +14,7 @@ export interface SessionContext {
   policy(): Policy;
   /** When the host's user is asked before a command runs (see approvals). */
   approvalPolicy(): ApprovalPolicy;
-  /** How a path is shown to the model: relative to the first workspace root when inside it. */
+  /** How a path is shown to the model: relative to the first workspace root when inside it; /tmp/... in the private temp dir. */
   show(absolute: string): string;
   /** Registers cleanup for when this session closes. */
   onClose(fn: () => void | Promise<void>): void;
@@ -48,7 +48,8 @@ export function createSessionContext(runtime: Runtime, opts: SessionOptions = {}
     workspace,
     policy: () => workspace.policy(),
     approvalPolicy: () => opts.approvalPolicy ?? runtime.config.approval_policy,
-    show: (absolute) => displayPath(workspace.roots[0], absolute),
+    // The private temp dir is shown as commands see it: /tmp.
+    show: (absolute) => (isInside(workspace.policy().tmpDir, absolute) ? toSandboxPath(workspace.policy(), absolute) : displayPath(workspace.roots[0], absolute)),
     onClose: (fn) => void cleanups.push(fn),
     close() {
       closed ??= (async () => {

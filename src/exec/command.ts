@@ -11,7 +11,7 @@
 // 5. Wait up to yield_time_ms: the final result, or a session id to continue with write_stdin.
 import type { SessionContext } from '../session.js';
 import { buildBwrapArgs, existingRoots, filterEnv, findProtectedPaths, SANDBOX_TMP, type Policy } from '../sandbox/index.js';
-import type { CallContext } from '../tools/define.js';
+import type { CallContext } from '../types/call.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { approvalMessage, approvalOutcome, decideApproval } from './approval.js';
 import type { ExecReport } from './format.js';
@@ -19,13 +19,18 @@ import { ExecHost } from './host.js';
 import { CAPTURE_BYTES, truncateForModel } from './output.js';
 import { startChild, type Child } from './process.js';
 import { shellArgs } from './script.js';
+import { sandboxHint } from './hints.js';
 import { ExecSession } from './session.js';
 
 export const YIELD_DEFAULT_MS = 10_000;
 export const YIELD_MIN_MS = 250;
 export const YIELD_MAX_MS = 30_000;
-/** write_stdin with no chars waits for new output or the end, up to this long. */
+/** write_stdin with no chars waits this long at most for the first new output (or the end). */
 export const POLL_MAX_MS = 300_000;
+/** write_stdin with chars waits this long by default for the command to end. */
+export const WRITE_YIELD_DEFAULT_MS = 250;
+/** write_stdin with no chars, once output came, collects until this long after the call began, by default. */
+export const POLL_YIELD_DEFAULT_MS = 10_000;
 /** How often a long wait reports progress (to hosts that gave a progressToken). */
 const PROGRESS_EVERY_MS = 10_000;
 
@@ -100,7 +105,7 @@ export async function execCommand(ctx: SessionContext, table: SessionTable, req:
     const timeoutMs = config.approval_timeout_ms;
     call.progress('Waiting for the user to approve the command');
     const answer = await call.askApproval(
-      approvalMessage({ cmd: req.cmd, cwd: ctx.show(req.workdir), justification: req.justification, sandboxed: decision.sandboxed, timeoutMs }),
+      approvalMessage({ cmd: req.cmd, cwd: req.workdir, justification: req.justification, sandboxed: decision.sandboxed, timeoutMs }),
     );
     const outcome = approvalOutcome(answer, { sandboxed: decision.sandboxed, timeoutMs });
     if (!outcome.ok) return outcome;
@@ -159,7 +164,7 @@ export async function execCommand(ctx: SessionContext, table: SessionTable, req:
     table.delete(id);
     return fail('cancelled', 'The call was cancelled; the command was killed with everything it started.');
   }
-  return ok(report(table, session, req.maxOutputBytes ?? config.shell.max_output_bytes));
+  return ok(report(ctx, table, session, req.maxOutputBytes ?? config.shell.max_output_bytes));
 }
 
 async function startCommand(ctx: SessionContext, policy: Policy, session: ExecSession, req: ExecRequest, sandboxed: boolean, bash: string): Promise<Result<Child>> {
@@ -177,33 +182,66 @@ async function startCommand(ctx: SessionContext, policy: Policy, session: ExecSe
     tmpDir: sandboxed ? SANDBOX_TMP : policy.tmpDir,
     term: tty ? 'xterm-256color' : 'dumb',
   });
-  const mountable = sandboxed ? existingRoots(policy) : policy;
-  const protectedMounts = sandboxed ? findProtectedPaths(mountable) : [];
+  const mountable = sandboxed ? await existingRoots(policy) : policy;
+  const [protectedMounts, hostPaths] = sandboxed ? await Promise.all([findProtectedPaths(mountable), host.hostPaths(mountable)]) : [[], undefined];
   const masks = protectedMounts.filter((m) => m.kind === 'mask').map((m) => m.path);
-  const file = sandboxed ? runtime.bin.bwrap! : bash;
-  const args = sandboxed ? [...buildBwrapArgs({ policy: mountable, protectedMounts, cwd: req.workdir, newSession: !tty }), bash, ...bashArgs] : bashArgs;
+  // Outside the sandbox, the command's first process dies with the server even if the server is
+  // killed (parent-death signal); the watchdog ends the rest of its process group (watchdog.ts).
+  const file = sandboxed ? (tty ? bash : runtime.bin.bwrap!) : (runtime.bin.setpriv ?? bash);
+  // The seccomp program (no keyctl: seccomp.ts) reaches bwrap on fd 3: a pipe, or for a PTY
+  // (node-pty passes no extra descriptors) a process substitution in a bash that then execs bwrap.
+  const bwrapSpec = { policy: mountable, protectedMounts, host: hostPaths, shmBytes: limits.maxMemoryMb * 1024 * 1024, seccompFd: 3, cwd: req.workdir, newSession: !tty };
+  const seccomp = host.seccomp;
+  const args = sandboxed
+    ? [...(tty ? ['-c', 'exec 3< <(printf %b "$1"); shift; exec "$@"', 'agentbox-seccomp', [...seccomp].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join(''), runtime.bin.bwrap!] : []), ...buildBwrapArgs(bwrapSpec), bash, ...bashArgs]
+    : runtime.bin.setpriv
+      ? ['--pdeathsig', 'KILL', '--', bash, ...bashArgs]
+      : bashArgs;
   const cgroups = host.cgroups();
   host.noteMasks(masks);
   let child: Child;
   try {
     child = await startChild(
-      { file, args, cwd: req.workdir, env, tty, sandboxed, maxProcesses: limits.maxProcesses, ...(cgroups ? { cgroups } : {}) },
+      {
+        file,
+        args,
+        cwd: req.workdir,
+        env,
+        tty,
+        sandboxed,
+        limits: { maxProcesses: limits.maxProcesses, maxMemoryBytes: limits.maxMemoryMb * 1024 * 1024 },
+        ...(sandboxed && !tty ? { fd3: seccomp } : {}),
+        ...(cgroups ? { cgroups } : {}),
+      },
       session.onData,
     );
   } catch (err) {
     return fail('spawn_failed', `Cannot start the command: ${(err as Error).message}`);
   }
+  const watchdog = sandboxed || child.pid <= 0 ? undefined : host.watchdog();
+  watchdog?.watch(child.pid, Object.values(child.cgroup?.dirs ?? {}));
   const closeCgroup = async () => {
     if (child.cgroup && !(await child.cgroup.close())) cgroups?.keep(child.cgroup);
-    cgroups?.sweep();
+    await cgroups?.sweep();
   };
   session.attach(child, async () => {
     host.live.delete(session);
+    // A failed command only: reading the counter costs every command a round trip otherwise.
+    const oomKills = (await child.done).code !== 0 ? await child.cgroup?.oomKills() : 0;
+    if (oomKills) {
+      session.note(
+        `The command reached its memory limit (sandbox.max_memory_mb = ${config.sandbox.max_memory_mb} MB for all its processes and /dev/shm together): ` +
+          `${oomKills === 1 ? 'one process was' : `${oomKills} processes were`} killed. Use less memory at once, or ask the user to raise the limit.`,
+      );
+    }
     // In the sandbox nothing outlives bwrap (its PID namespace ends with it), so the cgroup is
     // removed after the result is out. Outside it, whatever the command left in its cgroup (a
     // daemon that escaped the process group) is killed before the command counts as ended.
     if (sandboxed) setImmediate(() => void closeCgroup());
-    else await closeCgroup();
+    else {
+      await closeCgroup();
+      watchdog?.unwatch(child.pid);
+    }
   });
   runtime.log.debug({ id: session.info.id, sandbox: session.info.sandbox, pid: child.pid }, 'command started');
   return ok(child);
@@ -212,6 +250,8 @@ async function startCommand(ctx: SessionContext, policy: Policy, session: ExecSe
 export interface StdinRequest {
   sessionId: number;
   chars?: string;
+  /** After writing chars, close the command's stdin (end of input); with a PTY, sends Ctrl-D. */
+  closeStdin?: boolean;
   yieldMs?: number;
   maxOutputBytes?: number;
 }
@@ -221,21 +261,29 @@ export async function writeStdin(ctx: SessionContext, table: SessionTable, req: 
   const session = table.get(req.sessionId);
   if (!session) return unknownSession(req.sessionId);
   const chars = req.chars ?? '';
-  if (chars.length > 0) {
+  const notes: string[] = [];
+  if (chars.length > 0 || req.closeStdin) {
     if (session.finished) return fail('session_ended', `Session ${req.sessionId} has already exited; the input was not sent.`, 'Call write_stdin without chars to read its final output.');
-    if (!session.write(chars)) return fail('stdin_closed', `Session ${req.sessionId} no longer accepts input (its stdin is closed).`);
+    if (chars.length > 0 && !session.write(chars)) return fail('stdin_closed', `Session ${req.sessionId} no longer accepts input (its stdin is closed).`);
+    if (req.closeStdin) session.closeStdin();
+    if (!session.info.tty && chars.includes('\u0003')) {
+      notes.push('Ctrl-C ("\\u0003") went to the command as a plain byte: without a terminal (tty: true) it interrupts nothing. Use kill_session to stop it.');
+    }
   }
-  const ms = chars.length > 0 ? clamp(req.yieldMs ?? YIELD_MIN_MS, YIELD_MIN_MS, YIELD_MAX_MS) : clamp(req.yieldMs ?? POLL_MAX_MS, YIELD_MIN_MS, POLL_MAX_MS);
+  // With chars: until the command ends or yield_time_ms (default 250 ms) pass. Without: until the
+  // first new output (up to 300 s), then on until yield_time_ms (default 10 s) since the call began.
+  const polling = chars.length === 0 && !req.closeStdin;
+  const ms = clamp(req.yieldMs ?? (polling ? POLL_YIELD_DEFAULT_MS : WRITE_YIELD_DEFAULT_MS), YIELD_MIN_MS, POLL_MAX_MS);
   // A long wait tells the host it is alive (hosts that reset their timeout on progress keep waiting).
   const beat = setInterval(() => call.progress(`Session ${req.sessionId} still running (${session.unread} bytes of new output)`), PROGRESS_EVERY_MS);
   try {
     // Cancelling a write_stdin call stops this wait only: the command belongs to the exec_command
     // that started it and keeps running until it ends, times out, or kill_session stops it.
-    await session.wait({ ms, signal: call.signal, untilOutput: chars.length === 0 });
+    await session.wait({ ms, signal: call.signal, ...(polling ? { firstOutputWithin: Math.max(ms, POLL_MAX_MS) } : {}) });
   } finally {
     clearInterval(beat);
   }
-  return ok(report(table, session, req.maxOutputBytes ?? ctx.runtime.config.shell.max_output_bytes));
+  return ok(report(ctx, table, session, req.maxOutputBytes ?? ctx.runtime.config.shell.max_output_bytes, notes));
 }
 
 /** Kills a session and everything it started; returns its final output. */
@@ -243,7 +291,7 @@ export async function killSession(ctx: SessionContext, table: SessionTable, sess
   const session = table.get(sessionId);
   if (!session) return unknownSession(sessionId);
   await session.kill();
-  return ok(report(table, session, ctx.runtime.config.shell.max_output_bytes));
+  return ok(report(ctx, table, session, ctx.runtime.config.shell.max_output_bytes));
 }
 
 export interface SessionSummary {
@@ -276,11 +324,22 @@ export function listSessions(ctx: SessionContext, table: SessionTable): SessionS
 }
 
 /** The unread output and state of `session`; a finished session leaves the table once reported. */
-function report(table: SessionTable, session: ExecSession, maxOutputBytes: number): ExecReport {
+function report(ctx: SessionContext, table: SessionTable, session: ExecSession, maxOutputBytes: number, notes: readonly string[] = []): ExecReport {
   const finished = session.finished;
   const output = truncateForModel(session.drain(), clamp(maxOutputBytes, 1, CAPTURE_BYTES));
-  if (!finished) return { state: 'running', sessionId: session.info.id, wallMs: session.wallMs, output };
+  if (!finished) return { state: 'running', sessionId: session.info.id, wallMs: session.wallMs, output, notes };
   table.delete(session.info.id);
+  const { sandbox } = session.info;
+  if (finished.code !== 0 && !finished.timedOut && !finished.killed && (sandbox === 'read-only' || sandbox === 'workspace-write')) {
+    const policy = ctx.policy();
+    const hint = sandboxHint(output.text, {
+      mode: sandbox,
+      network: policy.network,
+      escalation: ctx.approvalPolicy() !== 'never',
+      gitTools: ctx.runtime.config.tools.includes('git'),
+    });
+    if (hint) session.note(hint);
+  }
   return {
     state: 'exited',
     exitCode: finished.code,
@@ -289,6 +348,7 @@ function report(table: SessionTable, session: ExecSession, maxOutputBytes: numbe
     timeoutMs: session.info.timeoutMs,
     wallMs: session.wallMs,
     output,
+    notes: [...notes, ...session.notes],
   };
 }
 

@@ -12,8 +12,10 @@ export type ExecReport =
       timeoutMs: number;
       wallMs: number;
       output: ModelOutput;
+      /** One-line explanations: a limit that was hit, what the sandbox refused and what to do instead. */
+      notes?: readonly string[];
     }
-  | { state: 'running'; sessionId: number; wallMs: number; output: ModelOutput };
+  | { state: 'running'; sessionId: number; wallMs: number; output: ModelOutput; notes?: readonly string[] };
 
 export function formatReport(r: ExecReport): string {
   const lines: string[] = [];
@@ -25,6 +27,7 @@ export function formatReport(r: ExecReport): string {
     lines.push(`Process running with session ID ${r.sessionId}`);
   }
   lines.push(`Wall time: ${(r.wallMs / 1000).toFixed(3)} seconds`);
+  for (const note of r.notes ?? []) lines.push(`Note: ${note}`);
   const { text, totalBytes, omittedBytes } = r.output;
   if (totalBytes === 0) lines.push('Output: (none)');
   else if (omittedBytes > 0) lines.push(`Output (${totalBytes} bytes, ${omittedBytes} omitted from the middle):`, text);

@@ -1,12 +1,16 @@
 // The exec layer's process-wide state, one per Runtime (runtime.shared): the one-time sandbox
-// check, the pids cgroups, the masked protected paths in use, every running command (for
+// check, the command cgroups, the masked protected paths in use, every running command (for
 // max_sessions and for shutdown), and the session id counter. Per-MCP-session state (which ids a
 // session may see) is in SessionTable.
 import { readdirSync, rmdirSync } from 'node:fs';
 import type { Runtime } from '../runtime.js';
-import { probeSandbox, type SandboxProbe } from '../sandbox/index.js';
-import { PidsCgroups } from './limits.js';
+import { findHostPaths, findStaticHostPaths, keyringSeccompFilter, probeSandbox, type HostPaths, type Policy, type SandboxProbe } from '../sandbox/index.js';
+import { CommandCgroups } from './cgroups.js';
+import { Watchdog } from './watchdog.js';
 import type { ExecSession } from './session.js';
+
+/** How long the hidden paths and runtime directories found are reused. */
+const HOST_PATHS_TTL_MS = 5000;
 
 export class ExecHost {
   readonly runtime: Runtime;
@@ -14,9 +18,13 @@ export class ExecHost {
   readonly live = new Set<ExecSession>();
   /** The server's environment, read once: commands get a filtered copy (reading process.env per call is slow). */
   readonly env: Readonly<Record<string, string | undefined>> = { ...process.env };
+  /** The seccomp program every sandboxed command gets (no keyctl, add_key, request_key), built once. */
+  readonly seccomp: Buffer = keyringSeccompFilter();
   #probe: Promise<SandboxProbe> | undefined;
-  #cgroups: PidsCgroups | undefined | null = null;
+  #cgroups: CommandCgroups | undefined | null = null;
   #masks = new Set<string>();
+  #watchdog: Watchdog | undefined;
+  #staticHostPaths: { key: string; at: number; value: Promise<Pick<HostPaths, 'hidden' | 'runtimeDirs'>> } | undefined;
   #nextId = 1000;
   #closing = false;
 
@@ -44,10 +52,31 @@ export class ExecHost {
     return this.#probe;
   }
 
-  /** The pids cgroup hierarchy, detected on first use; undefined where there is none. */
-  cgroups(): PidsCgroups | undefined {
-    if (this.#cgroups === null) this.#cgroups = PidsCgroups.detect(this.runtime.log);
+  /** The cgroup hierarchies (pids, memory), detected on first use; undefined where there is none. */
+  cgroups(): CommandCgroups | undefined {
+    if (this.#cgroups === null) this.#cgroups = CommandCgroups.detect(this.runtime.log);
     return this.#cgroups;
+  }
+
+  /**
+   * What the sandbox hides on this machine for `policy`. The hidden paths and runtime directories
+   * are looked up at most every few seconds; container engine sockets for every command.
+   */
+  hostPaths(policy: Policy): Promise<HostPaths> {
+    const key = policy.hidden.join('\0');
+    const now = performance.now();
+    if (!this.#staticHostPaths || this.#staticHostPaths.key !== key || now - this.#staticHostPaths.at > HOST_PATHS_TTL_MS) {
+      this.#staticHostPaths = { key, at: now, value: findStaticHostPaths(policy, this.env) };
+    }
+    return this.#staticHostPaths.value.then((known) => findHostPaths(policy, this.env, known));
+  }
+
+  /** The watchdog that ends unsandboxed commands should the server die without cleanup; started on first use. */
+  watchdog(): Watchdog | undefined {
+    const bash = this.runtime.bin.bash;
+    if (!bash || this.#closing) return undefined;
+    this.#watchdog ??= new Watchdog(bash, this.runtime.log, (pid) => this.cgroups()?.moveHome(pid));
+    return this.#watchdog;
   }
 
   /**
@@ -64,6 +93,7 @@ export class ExecHost {
   async shutdown(): Promise<void> {
     this.#closing = true;
     await Promise.all([...this.live].map((s) => s.kill()));
+    this.#watchdog?.stop();
     if (this.#cgroups) await this.#cgroups.removeAll();
     for (const p of this.#masks) {
       try {

@@ -111,8 +111,8 @@ export interface ModelOutput {
 
 /**
  * The output as the model sees it: head and tail joined, cut in the middle to `maxBytes`, with a
- * marker where bytes were left out. Cuts fall on UTF-8 character boundaries. A PTY's CRLF line
- * ends become LF.
+ * marker where bytes were left out. Cuts fall on UTF-8 character boundaries. The text is shaped for
+ * a model (shapeForModel): LF line ends, no escape sequences, the last state of rewritten lines.
  */
 export function truncateForModel(kept: { head: Buffer; tail: Buffer; omitted: number; total: number }, maxBytes: number): ModelOutput {
   const captured = kept.head.length + kept.tail.length;
@@ -152,6 +152,32 @@ export function utf8Suffix(buf: Buffer, n: number): Buffer {
   return buf.subarray(start);
 }
 
+/**
+ * Terminal control a model cannot use: escape sequences (colours, cursor moves, window titles)
+ * ESC [ ... final (CSI), ESC ] ... BEL or ESC \\ (OSC), and other two-character ESC sequences.
+ */
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[P^_][^\u001b]*\u001b\\|\u001b[@-Z\\-_]|\u009b[0-?]*[ -/]*[@-~]/g;
+
+/**
+ * The text as a model should read it: CRLF line ends become LF, escape sequences go, and a line
+ * rewritten with carriage returns (a progress bar) keeps only what was written last. The capture
+ * buffer keeps the bytes as printed; only this rendering changes.
+ */
+export function shapeForModel(text: string): string {
+  return text
+    .replace(ANSI, '')
+    .replace(/\r+\n/g, '\n')
+    .split('\n')
+    .map((line) => {
+      if (!line.includes('\r')) return line;
+      const parts = line.split('\r');
+      for (let i = parts.length - 1; i >= 0; i--) if (parts[i] !== '') return parts[i]!;
+      return '';
+    })
+    .join('\n');
+}
+
 function normalize(text: string): string {
-  return text.replace(/\r\n/g, '\n');
+  return shapeForModel(text);
 }

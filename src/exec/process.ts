@@ -5,7 +5,7 @@ import { spawn as spawnPipes } from 'node:child_process';
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import type * as Pty from '@lydell/node-pty';
-import type { CommandCgroup, PidsCgroups } from './limits.js';
+import type { CgroupLimits, CommandCgroup, CommandCgroups } from './cgroups.js';
 import { childrenOf, descendants, signalEach, signalGroup, waitGone } from './tree.js';
 
 export interface SpawnSpec {
@@ -17,9 +17,11 @@ export interface SpawnSpec {
   tty: boolean;
   /** The child is bwrap: its first two levels are bwrap itself and the sandbox's init. */
   sandboxed: boolean;
-  /** Where available: the child is born in a pids cgroup of its own, limited to maxProcesses. */
-  cgroups?: PidsCgroups;
-  maxProcesses: number;
+  /** Where available: the child is born in cgroups of its own (pids, memory) with these limits. */
+  cgroups?: CommandCgroups;
+  limits: CgroupLimits;
+  /** Bytes the child reads on its file descriptor 3 (bwrap's seccomp program); pipes only. */
+  fd3?: Buffer;
 }
 
 export interface Exit {
@@ -32,14 +34,20 @@ export interface Exit {
 export const KILL_GRACE_MS = 2000;
 /** How long a finished command's output may stay open (held by a stray process) before agentbox stops reading. */
 const CLOSE_GRACE_MS = 2000;
+/** After a PTY command exits, its output counts as complete once it has been quiet this long... */
+const PTY_QUIET_MS = 50;
+/** ...or this long after the exit at most. */
+const PTY_DRAIN_MAX_MS = 1000;
 
 export interface Child {
   readonly pid: number;
-  /** The command's pids cgroup, if it has one. */
+  /** The command's cgroups, if it has them. */
   readonly cgroup?: CommandCgroup;
   /** Resolves once the process has exited and its output is fully read (or abandoned). */
   readonly done: Promise<Exit>;
   write(data: string): boolean;
+  /** Ends the input: closes stdin (pipes) or sends Ctrl-D, the terminal's end of input (a PTY). */
+  closeStdin(): void;
   /** SIGTERM to the command, SIGKILL to everything after `graceMs`; resolves when nothing is left. */
   terminate(graceMs?: number): Promise<void>;
 }
@@ -51,9 +59,9 @@ export async function startChild(spec: SpawnSpec, onData: (chunk: Buffer) => voi
   const spawnNow = () => (spec.tty ? startPty(spec, onData) : startPiped(spec, onData));
   let started: Started;
   let cgroup: CommandCgroup | undefined;
-  if (spec.cgroups) ({ value: started, cgroup } = await spec.cgroups.spawnInto({ maxProcesses: spec.maxProcesses, sandboxed: spec.sandboxed }, spawnNow));
+  if (spec.cgroups) ({ value: started, cgroup } = await spec.cgroups.spawnInto({ limits: spec.limits, sandboxed: spec.sandboxed }, spawnNow));
   else started = spawnNow();
-  const { pid, done, write } = started;
+  const { pid, done, write, closeStdin } = started;
   let terminating: Promise<void> | undefined;
   let exited = false;
   void done.then(() => (exited = true));
@@ -70,6 +78,7 @@ export async function startChild(spec: SpawnSpec, onData: (chunk: Buffer) => voi
     ...(cgroup ? { cgroup } : {}),
     done,
     write,
+    closeStdin,
     terminate(graceMs = KILL_GRACE_MS) {
       terminating ??= (async () => {
         if (exited) return;
@@ -99,6 +108,7 @@ interface Started {
   pid: number;
   done: Promise<Exit>;
   write(data: string): boolean;
+  closeStdin(): void;
 }
 
 function startPiped(spec: SpawnSpec, onData: (chunk: Buffer) => void): Started {
@@ -106,8 +116,13 @@ function startPiped(spec: SpawnSpec, onData: (chunk: Buffer) => void): Started {
     cwd: spec.cwd,
     env: spec.env,
     detached: true,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: spec.fd3 ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
   });
+  if (spec.fd3) {
+    const fd3 = child.stdio[3] as NodeJS.WritableStream & { on(e: 'error', f: () => void): void };
+    fd3.on('error', () => undefined);
+    fd3.end(spec.fd3);
+  }
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   child.stdin?.on('error', () => undefined);
@@ -139,6 +154,7 @@ function startPiped(spec: SpawnSpec, onData: (chunk: Buffer) => void): Started {
     pid: child.pid ?? -1,
     done,
     write: (data) => Boolean(child.stdin?.writable && child.stdin.write(data)),
+    closeStdin: () => void child.stdin?.end(),
   };
 }
 
@@ -156,11 +172,25 @@ function startPty(spec: SpawnSpec, onData: (chunk: Buffer) => void): Started {
     env: spec.env,
     encoding: null,
   } as Pty.IPtyForkOptions);
-  term.onData((d: string | Buffer) => onData(typeof d === 'string' ? Buffer.from(d) : d));
+  let lastData = performance.now();
+  term.onData((d: string | Buffer) => {
+    lastData = performance.now();
+    onData(typeof d === 'string' ? Buffer.from(d) : d);
+  });
   const done = new Promise<Exit>((resolve) => {
     term.onExit(({ exitCode, signal }) => {
       if (!spec.sandboxed) signalGroup(term.pid, 'SIGKILL');
-      resolve(signal ? { code: 128 + signal, signal: SIGNAL_NAMES.get(signal) } : { code: exitCode });
+      const exit: Exit = signal ? { code: 128 + signal, signal: SIGNAL_NAMES.get(signal) } : { code: exitCode };
+      // node-pty can report the exit before the last output (microsoft/node-pty#72): the command
+      // ends only once its output has been quiet for a moment, so a final line is never lost.
+      const exitedAt = performance.now();
+      const settle = () => {
+        const now = performance.now();
+        const quiet = now - lastData;
+        if (quiet >= PTY_QUIET_MS || now - exitedAt >= PTY_DRAIN_MAX_MS) resolve(exit);
+        else setTimeout(settle, PTY_QUIET_MS - quiet);
+      };
+      setTimeout(settle, PTY_QUIET_MS);
     });
   });
   return {
@@ -172,6 +202,13 @@ function startPty(spec: SpawnSpec, onData: (chunk: Buffer) => void): Started {
         return true;
       } catch {
         return false;
+      }
+    },
+    closeStdin() {
+      try {
+        term.write('\u0004');
+      } catch {
+        // ended meanwhile
       }
     },
   };

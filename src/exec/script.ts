@@ -5,7 +5,7 @@
 // command, as in a terminal, instead of reaching bwrap (which shares the terminal's first process
 // group and would die of SIGINT, taking the whole sandbox with it). The closing parenthesis goes
 // on its own line so that a trailing comment in the command cannot swallow it.
-import { rlimitPrefix, type ResourceLimits } from './limits.js';
+import { rlimitPrefix, type ResourceLimits } from './rlimits.js';
 
 export interface ScriptOptions {
   limits: ResourceLimits;

@@ -7,6 +7,9 @@ import type { Child, Exit } from './process.js';
 /** Exit code reported for a command killed because timeout_ms passed (as GNU timeout does). */
 export const TIMEOUT_EXIT_CODE = 124;
 
+/** The longest timeout a timer can hold (2^31 - 1 ms, about 24.8 days); longer ones would fire at once. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 export interface SessionInfo {
   id: number;
   command: string;
@@ -34,11 +37,13 @@ export class ExecSession {
   #killed = false;
   #timer: NodeJS.Timeout | undefined;
   #wakers = new Set<() => void>();
+  #notes: string[] = [];
   readonly #ended: Promise<Finished>;
   #resolveEnded!: (f: Finished) => void;
 
   constructor(info: SessionInfo) {
-    this.info = info;
+    // Node fires a longer timer at once (TimeoutOverflowWarning): a huge timeout_ms means "no limit" here.
+    this.info = { ...info, timeoutMs: Math.min(Math.max(1, info.timeoutMs), MAX_TIMEOUT_MS) };
     this.#ended = new Promise((r) => (this.#resolveEnded = r));
   }
 
@@ -99,6 +104,21 @@ export class ExecSession {
     return this.#child?.write(chars) ?? false;
   }
 
+  /** Ends the command's input: closes its stdin (pipes), or sends Ctrl-D (a PTY). */
+  closeStdin(): void {
+    this.#child?.closeStdin();
+  }
+
+  /** Adds a line of explanation to the final report (e.g. the memory limit was hit). */
+  note(line: string): void {
+    if (!this.#notes.includes(line)) this.#notes.push(line);
+  }
+
+  /** The explanations noted so far. */
+  get notes(): readonly string[] {
+    return this.#notes;
+  }
+
   /** Takes the unread output. */
   drain() {
     return this.#buffer.drain();
@@ -122,33 +142,43 @@ export class ExecSession {
   }
 
   /**
-   * Waits until the command ends, `ms` pass, or `signal` aborts; with `untilOutput`, also returns
-   * `settleMs` after new output first arrives (or at the deadline, whichever comes first).
+   * Waits until the command ends, `signal` aborts, or the time is up. The time is `ms` from now;
+   * with `firstOutputWithin`, the wait first lasts until there is output to read (at most
+   * `firstOutputWithin` from now), then until `ms` from now, or `settleMs` after that output when
+   * it came later (so that a burst of output is read whole).
    */
-  async wait(opts: { ms: number; signal?: AbortSignal; untilOutput?: boolean; settleMs?: number }): Promise<void> {
+  async wait(opts: { ms: number; signal?: AbortSignal; firstOutputWithin?: number; settleMs?: number }): Promise<void> {
     if (this.#finished || opts.signal?.aborted) return;
+    const start = performance.now();
     const settleMs = opts.settleMs ?? 250;
-    let seen = this.#buffer.total;
-    // Output is already waiting: return it after the settle time rather than wait for more.
-    const ms = opts.untilOutput && seen > 0 ? Math.min(opts.ms, settleMs) : opts.ms;
-    const deadline = performance.now() + ms;
+    // When this wait first saw output to read.
+    let firstOutputAt = this.#buffer.total > 0 ? start : undefined;
+    const end = (): number => {
+      if (opts.firstOutputWithin === undefined) return start + opts.ms;
+      const cap = start + opts.firstOutputWithin;
+      if (firstOutputAt === undefined) return cap;
+      return Math.min(cap, Math.max(start + opts.ms, firstOutputAt + settleMs));
+    };
     await new Promise<void>((resolve) => {
-      let settle: NodeJS.Timeout | undefined;
+      let timer: NodeJS.Timeout | undefined;
       const finish = () => {
         clearTimeout(timer);
-        clearTimeout(settle);
         this.#wakers.delete(wake);
         opts.signal?.removeEventListener('abort', finish);
         resolve();
       };
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(finish, Math.max(0, end() - performance.now()));
+      };
       const wake = () => {
         if (this.#finished) return finish();
-        if (!opts.untilOutput || settle || this.#buffer.total === seen) return;
-        seen = this.#buffer.total;
-        // More output usually follows right away: collect for a moment more, within the deadline.
-        settle = setTimeout(finish, Math.max(0, Math.min(settleMs, deadline - performance.now())));
+        if (firstOutputAt === undefined && this.#buffer.total > 0) {
+          firstOutputAt = performance.now();
+          arm();
+        }
       };
-      const timer = setTimeout(finish, ms);
+      arm();
       this.#wakers.add(wake);
       opts.signal?.addEventListener('abort', finish, { once: true });
     });

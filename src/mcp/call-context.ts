@@ -4,7 +4,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Runtime } from '../runtime.js';
-import type { ApprovalAnswer, CallContext } from '../tools/define.js';
+import type { ApprovalAnswer, CallContext } from '../types/call.js';
 import type { Extra } from './extra.js';
 import type { LogLevelGate } from './log-level.js';
 

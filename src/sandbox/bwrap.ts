@@ -1,32 +1,56 @@
 // Turns a sandbox policy into the bubblewrap argument list. Pure: no file system access and no
-// spawning, so every rule is table-tested (test/sandbox/bwrap.test.ts). The protected paths are
-// found beforehand by protected.ts, which does the I/O.
+// spawning, so every rule is table-tested (test/sandbox/bwrap.test.ts). What exists on this
+// machine (protected paths, sockets, hidden directories) is found beforehand by protected.ts.
 //
-// Mount order matters; bwrap applies the options left to right and a later mount hides an earlier
-// one at the same place:
+// Mount order matters: bwrap applies the options left to right, a later mount hides an earlier one
+// at the same place, and a mount point must be created before its parent turns read-only.
 // 1. `--ro-bind / /`: the whole file system, read-only.
-// 2. `--dev /dev`, `--proc /proc`: fresh device nodes and a /proc for the new PID namespace.
-// 3. Per path, parents before children: the private temp dir as /tmp, the writable roots
-//    (`--bind`), and the workspace and read roots that live under /tmp and would otherwise be
-//    hidden by the private /tmp (`--ro-bind`).
-// 4. The protected paths inside writable roots, read-only again (`--ro-bind`), or, when missing,
-//    masked by an empty read-only tmpfs so the command cannot create them.
-// 5. In read-only mode, /tmp itself is remounted read-only last (after its sub-mounts exist).
+// 2. Every other mount, parents before children (a stable sort by depth):
+//    - `--dev /dev` and `--proc /proc`: fresh device nodes and a /proc for the new PID namespace;
+//      a size-limited tmpfs on /dev/shm (the one /dev brings is unlimited);
+//    - the private temp dir as /tmp, the writable roots (`--bind`), and the roots that live under
+//      /tmp and would otherwise be hidden by the private /tmp (`--ro-bind`);
+//    - empty tmpfs over the hidden paths ($AGENTBOX_HOME) and, without network, the runtime
+//      directories (/run, ...); /dev/null over container engine sockets;
+//    - the protected paths inside writable roots, read-only again (`--ro-bind`), or, when missing,
+//      masked by an empty tmpfs; worktrees under .agentbox writable again (`--bind`).
+// 3. Last, `--remount-ro` for every tmpfs that must stay empty and for /dev (after all the mount
+//    points inside them exist).
 import path from 'node:path';
 import type { Policy } from './policy.js';
-import { isInside } from './paths.js';
+import { isInside } from './inside.js';
 
-/** A protected path (`.git`, `.agentbox`, a resolved gitdir) and how to keep it read-only. */
+/** A path inside a writable root whose access differs from the root's. */
 export interface ProtectedMount {
   path: string;
-  /** `ro-bind`: it exists, bind it read-only over itself. `mask`: it is missing (or an empty directory), cover it with an empty read-only tmpfs. */
-  kind: 'ro-bind' | 'mask';
+  /**
+   * `ro-bind`: it exists, bind it read-only over itself. `mask`: it is missing (or an empty
+   * directory), cover it with an empty read-only tmpfs. `bind`: a writable carve-out inside a
+   * protected directory (a worktree under `.agentbox/worktrees/`).
+   */
+  kind: 'ro-bind' | 'mask' | 'bind';
+}
+
+/** What the sandbox hides on this machine in every sandboxed mode (found by protected.ts). */
+export interface HostPaths {
+  /** The policy's hidden paths that exist, other than /proc and /sys (a fresh /proc replaces those). */
+  hidden: ReadonlyArray<{ path: string; kind: 'dir' | 'file' }>;
+  /** Existing runtime directories full of named sockets (/run, /var/run when a real directory, $XDG_RUNTIME_DIR): covered when the network is off. */
+  runtimeDirs: readonly string[];
+  /** Existing container engine sockets (docker.sock, containerd.sock, ...): always covered. */
+  engineSockets: readonly string[];
 }
 
 export interface BwrapSpec {
   /** A `read-only` or `workspace-write` policy (`danger-full-access` runs without bwrap). */
   policy: Policy;
   protectedMounts: readonly ProtectedMount[];
+  /** What to hide on this machine; none when not given (the doctor's probe). */
+  host?: HostPaths;
+  /** Size of the sandbox's /dev/shm in bytes (default 64 MiB). */
+  shmBytes?: number;
+  /** A file descriptor bwrap reads a seccomp program from (seccomp.ts), or none. */
+  seccompFd?: number;
   /** Working directory inside the sandbox. */
   cwd: string;
   /** `--new-session` (setsid) for pipes; a PTY keeps its controlling terminal, see below. */
@@ -35,6 +59,8 @@ export interface BwrapSpec {
 
 /** The directory the private temp dir is mounted on inside the sandbox. */
 export const SANDBOX_TMP = '/tmp';
+
+const DEFAULT_SHM_BYTES = 64 * 1024 * 1024;
 
 /**
  * bwrap's options for `spec`, ending with `--`; the command follows.
@@ -48,10 +74,20 @@ export function buildBwrapArgs(spec: BwrapSpec): string[] {
   const { policy } = spec;
   if (policy.mode === 'danger-full-access') throw new Error('buildBwrapArgs: danger-full-access runs without bwrap');
   const writable = policy.mode === 'workspace-write';
-  const args: string[] = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc'];
+  const host: HostPaths = spec.host ?? { hidden: [], runtimeDirs: [], engineSockets: [] };
+  const args: string[] = ['--ro-bind', '/', '/'];
+  const remountRo: string[] = [];
 
-  // 3. One list of mounts, parents first; the private temp dir goes on /tmp.
-  const mounts: Array<{ dest: string; args: string[] }> = [{ dest: SANDBOX_TMP, args: ['--bind', policy.tmpDir, SANDBOX_TMP] }];
+  // 2. One list of mounts, sorted parents first below.
+  const mounts: Array<{ dest: string; args: string[] }> = [
+    { dest: '/dev', args: ['--dev', '/dev'] },
+    { dest: '/dev/shm', args: ['--perms', '1777', '--size', String(spec.shmBytes ?? DEFAULT_SHM_BYTES), '--tmpfs', '/dev/shm'] },
+    { dest: '/proc', args: ['--proc', '/proc'] },
+    // The private /tmp is writable in every mode: it is the server's own and discarded at shutdown.
+    { dest: SANDBOX_TMP, args: ['--bind', policy.tmpDir, SANDBOX_TMP] },
+  ];
+  remountRo.push('/dev');
+  if (!writable) remountRo.push('/dev/shm');
   const seen = new Set<string>([SANDBOX_TMP]);
   const writableRoots = writable ? policy.writableRoots.filter((r) => r !== policy.tmpDir) : [];
   for (const root of writableRoots) {
@@ -65,22 +101,42 @@ export function buildBwrapArgs(spec: BwrapSpec): string[] {
     seen.add(root);
     mounts.push({ dest: root, args: ['--ro-bind', root, root] });
   }
-  for (const m of sortByDepth(mounts)) args.push(...m.args);
+  // What the command sees of the real /tmp: only the roots bound above.
+  const visible = (p: string) => !isInside(SANDBOX_TMP, p) || [...seen].some((r) => r !== SANDBOX_TMP && isInside(r, p));
+  const empty = (p: string) => {
+    mounts.push({ dest: p, args: ['--tmpfs', p] });
+    remountRo.push(p);
+  };
 
-  // 4. Protected paths win over the writable binds because they come after them.
-  if (writable) {
-    for (const p of sortByDepth(spec.protectedMounts.map((m) => ({ ...m, dest: m.path })))) {
-      if (p.kind === 'ro-bind') args.push('--ro-bind', p.path, p.path);
-      else args.push('--tmpfs', p.path, '--remount-ro', p.path);
-    }
+  for (const h of host.hidden) {
+    if (!visible(h.path)) continue;
+    if (h.kind === 'dir') empty(h.path);
+    else mounts.push({ dest: h.path, args: ['--ro-bind', '/dev/null', h.path] });
+  }
+  const runtime = policy.network ? [] : host.runtimeDirs.filter((d, i, all) => !all.some((o, j) => j !== i && isInside(o, d) && o !== d));
+  for (const dir of runtime) if (visible(dir)) empty(dir);
+  for (const sock of host.engineSockets) {
+    if (!visible(sock) || runtime.some((d) => isInside(d, sock))) continue;
+    mounts.push({ dest: sock, args: ['--ro-bind', '/dev/null', sock] });
   }
 
-  // 5. Nothing is writable in read-only mode, not even the private /tmp.
-  if (!writable) args.push('--remount-ro', SANDBOX_TMP);
+  // Protected paths win over the writable binds because they are deeper (or, at the same depth, later).
+  if (writable) {
+    for (const p of spec.protectedMounts) {
+      if (p.kind === 'ro-bind') mounts.push({ dest: p.path, args: ['--ro-bind', p.path, p.path] });
+      else if (p.kind === 'bind') mounts.push({ dest: p.path, args: ['--bind', p.path, p.path] });
+      else empty(p.path);
+    }
+  }
+  for (const m of sortByDepth(mounts)) args.push(...m.args);
+
+  // 3. Read-only last, deepest first, once every mount point inside exists.
+  for (const p of sortByDepth(remountRo.map((dest) => ({ dest }))).reverse()) args.push('--remount-ro', p.dest);
 
   args.push('--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts');
   if (!policy.network) args.push('--unshare-net');
   if (spec.newSession) args.push('--new-session');
+  if (spec.seccompFd !== undefined) args.push('--seccomp', String(spec.seccompFd));
   args.push('--die-with-parent', '--cap-drop', 'ALL', '--chdir', toSandboxPath(policy, spec.cwd), '--');
   return args;
 }

@@ -6,6 +6,7 @@ import type { Config } from '../config/index.js';
 import { buildBwrapArgs } from './bwrap.js';
 import { CORE_ENV_NAMES } from './env.js';
 import { buildPolicy, PROTECTED_NAMES } from './policy.js';
+import { keyringSeccompFilter } from './seccomp.js';
 
 export type SandboxProbe = { ok: true; version: string } | { ok: false; reason: string; fix: string };
 
@@ -31,10 +32,11 @@ export async function probeSandbox(bwrap: string | undefined): Promise<SandboxPr
   if (!bwrap) return { ok: false, reason: 'bubblewrap (bwrap) is not installed.', fix: BWRAP_INSTALL_FIX };
   const tmp = os.tmpdir();
   const policy = buildPolicy({ mode: 'workspace-write', roots: [tmp], tmpDir: tmp });
-  const args = buildBwrapArgs({ policy, protectedMounts: [], cwd: '/', newSession: true });
+  // The same options as a command, the seccomp program (no kernel keyring) included.
+  const args = buildBwrapArgs({ policy, protectedMounts: [], seccompFd: 3, cwd: '/', newSession: true });
   const [version, run] = await Promise.all([
     execa(bwrap, ['--version'], { reject: false, timeout: 5000 }),
-    execa(bwrap, [...args, 'true'], { reject: false, timeout: 10_000 }),
+    execa(bwrap, [...args, 'true'], { reject: false, timeout: 10_000, stdio: ['pipe', 'pipe', 'pipe', new Uint8Array(keyringSeccompFilter())] }),
   ]);
   if (run.exitCode === 0) return { ok: true, version: String(version.stdout).trim() || 'bubblewrap' };
   return { ok: false, ...explainBwrapFailure(String(run.stderr)) };
@@ -57,6 +59,8 @@ export interface SandboxFacts {
   probe: SandboxProbe;
   /** A writable cgroup v1 pids hierarchy (process limits that hold for root too). */
   pidsCgroup: boolean;
+  /** A writable cgroup v1 memory hierarchy (a memory limit for each command as a whole). */
+  memoryCgroup?: boolean;
   isRoot: boolean;
   /** Names in the server's environment that commands will not see because they look like secrets. */
   withheld: readonly string[];
@@ -70,13 +74,13 @@ export function sandboxChecks(f: SandboxFacts): SandboxCheck[] {
   const checks: SandboxCheck[] = [];
   const writes =
     sandbox.mode === 'read-only'
-      ? 'nothing is writable'
+      ? 'nothing is writable but a private /tmp'
       : sandbox.mode === 'workspace-write'
         ? `writable: the workspace roots${sandbox.writable_roots.length > 0 ? `, ${sandbox.writable_roots.join(', ')}` : ''} and a private /tmp; read-only inside them: ${PROTECTED_NAMES.join(', ')}`
         : 'no sandbox: commands run with full access';
   checks.push(
     probe.ok
-      ? { name: 'sandbox', status: 'ok', detail: `${probe.version} works (user, pid, net, ipc, uts namespaces; all capabilities dropped); mode ${sandbox.mode}: ${writes}; network ${sandbox.network || !needed ? 'on' : 'off'}` }
+      ? { name: 'sandbox', status: 'ok', detail: `${probe.version} works (user, pid, net, ipc, uts namespaces; all capabilities dropped; no kernel keyring); mode ${sandbox.mode}: ${writes}; network ${sandbox.network || !needed ? 'on' : 'off'}` }
       : { name: 'sandbox', status: needed ? 'fix' : 'warn', detail: `${probe.reason} ${probe.fix}${needed ? ' Until then every command fails.' : ' (mode is danger-full-access: commands run unsandboxed)'}` },
   );
   checks.push(
@@ -93,7 +97,11 @@ export function sandboxChecks(f: SandboxFacts): SandboxCheck[] {
   checks.push({
     name: 'resource limits',
     status: 'ok',
-    detail: `per process: ${sandbox.max_memory_mb} MB of data (RLIMIT_DATA), ${sandbox.max_cpu_seconds} s of CPU (RLIMIT_CPU); at most ${sandbox.max_sessions} commands at once; default timeout ${shell.default_timeout_ms} ms`,
+    detail:
+      (f.memoryCgroup
+        ? `memory: ${sandbox.max_memory_mb} MB per command, all its processes and tmpfs pages together (memory cgroup), and per process (RLIMIT_DATA); `
+        : `memory: ${sandbox.max_memory_mb} MB per process only (RLIMIT_DATA; no writable cgroup v1 memory hierarchy, so a command's processes together may use more); `) +
+      `/dev/shm ${sandbox.max_memory_mb} MB; CPU: ${sandbox.max_cpu_seconds} s per process (RLIMIT_CPU); at most ${sandbox.max_sessions} commands at once; default timeout ${shell.default_timeout_ms} ms`,
   });
   checks.push({
     name: 'environment',

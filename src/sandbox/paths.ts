@@ -1,29 +1,30 @@
 // The only place that decides whether a path may be touched. Every file, patch and git tool
 // resolves its paths here first and works only on the `SafePath` it gets back.
 //
-// 1. The requested path is resolved against a base (the first workspace root by default).
+// 1. The requested path is resolved against a base (the first workspace root by default). A path
+//    given as /tmp/... means the private temp dir, as it does inside the sandbox, unless it lies in
+//    a root (a workspace that really lives under /tmp).
 // 2. Symlinks are followed with realpath; for a path that does not exist yet, the nearest existing
 //    parent is resolved and the rest appended, so a symlinked parent cannot smuggle a write out.
 // 3. The real path must lie inside an allowed root (containment is checked on real paths only).
-// 4. For writes, nothing under a protected name (.git, .agentbox) of a writable root.
+// 4. For writes, the same protected paths as the shell sandbox (protected.ts): nothing under a
+//    `.git` or `.agentbox` of a writable root, at any depth, nor in what a `.git` file points to;
+//    except inside the worktrees the git tools make under `.agentbox/worktrees/`. In read-only
+//    mode only the private temp dir is writable.
 import { lstat, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { fail, ok, type Result } from '../util/result.js';
+import { containingRoot, isInside } from './inside.js';
 import { PROTECTED_NAMES, type Policy } from './policy.js';
+import { decidingMount, findProtectedPaths, worktreesOf } from './protected.js';
+
+export { containingRoot, isInside } from './inside.js';
 
 /** A real, absolute path that passed the policy check. */
 export type SafePath = string & { readonly __brand: 'SafePath' };
 
-/** True when `candidate` is `root` or lies below it. Both must be absolute and normalised. */
-export function isInside(root: string, candidate: string): boolean {
-  const rel = path.relative(root, candidate);
-  return rel === '' || (!rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel));
-}
-
-/** The allowed root that contains `candidate`, if any. */
-export function containingRoot(roots: readonly string[], candidate: string): string | undefined {
-  return roots.find((root) => isInside(root, candidate));
-}
+/** What commands see as /tmp: the private temp dir. */
+const TMP = '/tmp';
 
 /** The protected path component (e.g. `.git`) that `candidate` lies in below `root`, if any. */
 export function protectedPart(root: string, candidate: string): string | undefined {
@@ -53,22 +54,23 @@ export async function resolveForRead(policy: Policy, requested: string, opts: Re
 
 /** Resolves a path the write tools may change: inside a writable root and not a protected path. */
 export async function resolveForWrite(policy: Policy, requested: string, opts: ResolveOptions = {}): Promise<Result<SafePath>> {
-  if (policy.mode === 'read-only') {
-    return fail(
-      'read_only',
-      `Cannot write ${requested}: the sandbox is in read-only mode.`,
-      'Nothing can be changed in this session; ask the user to start agentbox with --sandbox workspace-write.',
-    );
-  }
   const resolved = await resolveReal(policy, requested, opts);
   if (!resolved.ok) return resolved;
   const real = resolved.value;
   const hidden = hiddenFailure(policy, requested, real);
   if (hidden) return hidden;
   if (policy.mode === 'danger-full-access') return ok(real as SafePath);
+  if (policy.mode === 'read-only') {
+    if (isInside(policy.tmpDir, real)) return ok(real as SafePath);
+    return fail(
+      'read_only',
+      `Cannot write ${requested}: the sandbox is in read-only mode (only the private /tmp is writable).`,
+      'Nothing in the workspace can be changed in this session; ask the user to start agentbox with --sandbox workspace-write.',
+    );
+  }
   const root = containingRoot(policy.writableRoots, real);
   if (!root) return outside(requested, real, policy.writableRoots.filter((r) => r !== policy.tmpDir), 'write');
-  const part = protectedPart(root, real);
+  const part = await protectedFor(policy, root, real);
   if (part) return protectedFailure(requested, part);
   return ok(real as SafePath);
 }
@@ -96,9 +98,26 @@ export async function resolveEntryForWrite(policy: Policy, requested: string, op
   if (policy.mode === 'danger-full-access') return ok(entry as SafePath);
   const root = containingRoot(policy.writableRoots, entry);
   if (!root) return outside(requested, entry, policy.writableRoots.filter((r) => r !== policy.tmpDir), 'write');
-  const part = protectedPart(root, entry);
+  const part = await protectedFor(policy, root, entry);
   if (part) return protectedFailure(requested, part);
   return ok(entry as SafePath);
+}
+
+/**
+ * The protected name that keeps `real` (inside writable `root`) read-only, if any: the component
+ * rule (a `.git` or `.agentbox` anywhere below the root, except inside an existing worktree under
+ * `.agentbox/worktrees/`), then the mounts the shell sandbox uses (what `.git` files point to).
+ */
+async function protectedFor(policy: Policy, root: string, real: string): Promise<string | undefined> {
+  let part = protectedPart(root, real);
+  if (part === '.agentbox' && root !== policy.tmpDir) {
+    const wt = (await worktreesOf(root)).find((w) => isInside(w, real) && w !== real);
+    if (wt) part = protectedPart(wt, real);
+  }
+  if (part) return part;
+  const decider = decidingMount(await findProtectedPaths(policy), real);
+  if (decider && decider.kind !== 'bind') return protectedPart(root, decider.path) ?? '.git';
+  return undefined;
 }
 
 /** Absolute path of `requested` with every existing symlink resolved. */
@@ -115,7 +134,10 @@ async function resolveReal(policy: Policy, requested: string, opts: ResolveOptio
     );
   }
   const base = opts.base ?? policy.roots[0]!;
-  const absolute = path.resolve(base, expandHome(requested));
+  const expanded = expandHome(requested);
+  const resolvedPath = path.resolve(base, expanded);
+  // Only a path given as /tmp/... (not one that reaches /tmp through `..` from a root).
+  const absolute = path.isAbsolute(expanded) ? privateTmp(policy, resolvedPath) : resolvedPath;
   try {
     return ok(await realpathMissingOk(absolute));
   } catch (err) {
@@ -126,6 +148,17 @@ async function resolveReal(policy: Policy, requested: string, opts: ResolveOptio
     if (e.code === 'ENAMETOOLONG') return fail('invalid_path', `Cannot resolve ${requested.slice(0, 80)}…: the name is too long.`);
     throw err;
   }
+}
+
+/**
+ * `/tmp/...` as commands see it: in the private temp dir, unless it lies in a root (or is the
+ * private temp dir's own host path), so that `workdir: "/tmp/build"` and a file tool's `/tmp/x`
+ * mean the same place as `cd /tmp/build` in a command.
+ */
+function privateTmp(policy: Policy, absolute: string): string {
+  if (!isInside(TMP, absolute) || policy.mode === 'danger-full-access') return absolute;
+  if ([...policy.roots, ...policy.readRoots, ...policy.writableRoots, policy.tmpDir].some((r) => isInside(r, absolute))) return absolute;
+  return path.join(policy.tmpDir, path.relative(TMP, absolute));
 }
 
 /** Symlink hops followed before giving up, as the kernel does (ELOOP). */
@@ -176,7 +209,9 @@ function protectedFailure(requested: string, part: string): Result<never> {
   return fail(
     'protected_path',
     `Cannot write ${requested}: ${part} is protected and stays read-only.`,
-    part === '.git' ? 'Use the git_* tools to change the repository.' : 'agentbox keeps its own state there.',
+    part === '.agentbox'
+      ? 'agentbox keeps its own state there (worktrees under .agentbox/worktrees/ are writable).'
+      : 'Use the git_* tools to change the repository.',
   );
 }
 

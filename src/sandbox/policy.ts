@@ -5,6 +5,7 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { SandboxMode } from '../config/index.js';
+import { TtlMemo } from './memo.js';
 
 /** Names that stay read-only inside every writable root (the repository and agentbox's own state). */
 export const PROTECTED_NAMES: readonly string[] = ['.git', '.agentbox'];
@@ -20,9 +21,19 @@ export interface Policy {
   readonly network: boolean;
   /** The server's private temp directory, mounted as /tmp inside the sandbox. */
   readonly tmpDir: string;
-  /** Never readable or writable through the file tools, in any mode (/proc, /sys, $AGENTBOX_HOME). */
+  /** Never readable or writable through the file tools, in any mode (/proc, /sys, $AGENTBOX_HOME); the sandbox covers all but /proc and /sys. */
   readonly hidden: readonly string[];
+  /**
+   * The last scans for nested `.git` entries under each writable root (protected.ts), reused for a
+   * few seconds by the shell and the file tools alike. Optional: a policy without one scans every time.
+   */
+  readonly scans?: TtlMemo<readonly string[]>;
+  /** Set by existingRoots: every root was just found to exist (no need to look again). */
+  readonly rootsExist?: boolean;
 }
+
+/** How long a scan for nested `.git` entries is reused. */
+export const SCAN_TTL_MS = 5000;
 
 export interface PolicyInput {
   mode: SandboxMode;
@@ -54,6 +65,7 @@ export function buildPolicy(input: PolicyInput): Policy {
     network: input.mode === 'danger-full-access' ? true : (input.network ?? false),
     tmpDir,
     hidden: uniq(['/proc', '/sys', ...(input.home ? [realOrResolved(input.home)] : [])]),
+    scans: new TtlMemo(SCAN_TTL_MS),
   };
 }
 

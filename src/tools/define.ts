@@ -5,21 +5,10 @@ import type { CallToolResult, ReadResourceResult, Tool, ToolAnnotations } from '
 import type { z } from 'zod';
 import type { ToolGroup } from '../config/index.js';
 import type { TaskSource } from '../mcp/tasks.js';
+import type { CallContext } from '../types/call.js';
 
-/** The answer to an approval question put to the host's user (MCP elicitation). */
-export type ApprovalAnswer = 'accept' | 'decline' | 'cancel' | 'unavailable' | 'timeout';
-
-/** What a tool may use while one call runs: cancellation, progress, logs, and the host's user. */
-export interface CallContext {
-  /** Aborted when the caller cancels (notifications/cancelled) or the server shuts down. */
-  signal: AbortSignal;
-  /** Reports a meaningful step; sent as notifications/progress only when the caller gave a progressToken. */
-  progress(message: string): void;
-  /** Sends a notifications/message log line (filtered by the host's logging/setLevel). */
-  log(level: 'debug' | 'info' | 'notice' | 'warning' | 'error', message: string): void;
-  /** Asks the host's user a yes/no question; never hangs (times out to 'timeout'). */
-  askApproval(message: string): Promise<ApprovalAnswer>;
-}
+// Re-exported for existing imports; the types live in types/call.ts.
+export type { ApprovalAnswer, CallContext } from '../types/call.js';
 
 export type Shape = z.ZodRawShape;
 

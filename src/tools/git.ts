@@ -34,7 +34,8 @@ import {
 } from '../git/index.js';
 import type { SessionContext } from '../session.js';
 import type { Result } from '../util/result.js';
-import { defineTool, type AnyToolSpec, type CallContext } from './define.js';
+import type { CallContext } from '../types/call.js';
+import { defineTool, type AnyToolSpec } from './define.js';
 import { dataResult, errorResult, textResult } from './result.js';
 
 // Defaults per MCP: destructiveHint true, idempotentHint false, openWorldHint true; the hints other

@@ -1,7 +1,7 @@
 // Shell tools: exec_command, write_stdin, kill_session, list_sessions. Each resolves its paths
 // through the path policy, then calls one function in exec/. Output is plain text in a fixed form
 // (exec/format.ts); list_sessions alone returns structured data.
-import { statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { execCommand, formatReport, killSession, listSessions, sessionTableFor, writeStdin, type ExecReport } from '../exec/index.js';
 import { resolveForRead } from '../sandbox/index.js';
@@ -24,7 +24,7 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
     input: {
       cmd: z.string().min(1).describe('Shell command (bash).'),
       workdir: z.string().optional().describe('Working directory. Default: the workspace root.'),
-      timeout_ms: z.number().positive().optional().describe(`Kill the command (exit code 124) after this long. Default ${shell.default_timeout_ms}.`),
+      timeout_ms: z.number().positive().optional().describe(`Kill the command (exit code 124) after this many ms (at most 2147483647). Default ${shell.default_timeout_ms}.`),
       yield_time_ms: z.number().optional().describe('Wait this long before returning with a session_id. Default 10000, range 250-30000.'),
       tty: z.boolean().optional().describe('Run in a PTY (interactive programs). Default false: pipes.'),
       login: z.boolean().optional().describe('Login shell (bash -lc). Default false.'),
@@ -38,7 +38,7 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
       // The default, the first workspace root, is already a real path the policy allows.
       const dir = args.workdir === undefined && policy.roots[0] ? { ok: true as const, value: policy.roots[0] } : await resolveForRead(policy, args.workdir ?? '.');
       if (!dir.ok) return errorResult(dir.error);
-      const isDir = statSync(dir.value, { throwIfNoEntry: false })?.isDirectory() ?? false;
+      const isDir = (await stat(dir.value).catch(() => undefined))?.isDirectory() ?? false;
       if (!isDir) return errorResult(`workdir ${args.workdir ?? ctx.show(dir.value)} is not a directory.`);
       const request = {
         cmd: args.cmd,
@@ -60,17 +60,21 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
     title: 'Write to a running command',
     group: 'shell',
     description:
-      'Send input to a running exec_command session and return its new output. With no chars, wait for new output or the end ' +
-      '(up to yield_time_ms, default 300000) instead of polling in a loop. Ctrl-C is "\\u0003" (needs tty).',
+      'Send input to a running exec_command session and return its new output. With chars, returns when the command ends or ' +
+      'after yield_time_ms (default 250). With no chars, waits for new output (up to 300 s), then keeps collecting until ' +
+      'yield_time_ms (default 10000) since the call began or the end: no need to poll in a loop. close_stdin ends the input (EOF). ' +
+      'Ctrl-C is "\\u0003" and interrupts only with tty: true; else use kill_session.',
     input: {
       session_id: z.number().describe('From exec_command.'),
       chars: z.string().optional().describe('Input to send, e.g. "yes\\n". Default: none.'),
-      yield_time_ms: z.number().optional().describe('Wait this long for output. Default 250 with chars, 300000 without.'),
+      close_stdin: z.boolean().optional().describe('After chars, end the input (EOF; Ctrl-D with a tty), e.g. for cat or sort reading stdin.'),
+      yield_time_ms: z.number().optional().describe('How long to wait (ms, 250-300000). Default 250 with chars, 10000 without.'),
       max_output_bytes: maxOutput,
     },
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     async run(args, call) {
-      return toText(await writeStdin(ctx, table, { sessionId: args.session_id, chars: args.chars, yieldMs: args.yield_time_ms, maxOutputBytes: args.max_output_bytes }, call));
+      const request = { sessionId: args.session_id, chars: args.chars, closeStdin: args.close_stdin, yieldMs: args.yield_time_ms, maxOutputBytes: args.max_output_bytes };
+      return toText(await writeStdin(ctx, table, request, call));
     },
   });
 
@@ -121,14 +125,16 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
   return [execCommandTool, writeStdinTool, killSessionTool, listSessionsTool];
 }
 
-/** exec_command's description, saying what the sandbox in force allows. */
-function describeExec(ctx: SessionContext): string {
+/** exec_command's description, saying what the sandbox in force allows and naming only the tools that are published. */
+export function describeExec(ctx: SessionContext): string {
   const policy = ctx.policy();
   const approval = ctx.approvalPolicy();
+  const groups = new Set(ctx.runtime.config.tools);
+  const gitNote = groups.has('git') ? '.git is read-only: use the git tools' : '.git is read-only';
   const where =
     policy.mode === 'danger-full-access'
       ? 'No sandbox: full access to this machine.'
-      : `Sandboxed: reads anywhere; writes ${policy.mode === 'read-only' ? 'nowhere' : 'only in the workspace and /tmp (.git is read-only: use git tools)'}; network ${policy.network ? 'on' : 'off'}.`;
+      : `Sandboxed: reads anywhere; writes ${policy.mode === 'read-only' ? 'only in /tmp' : `only in the workspace and /tmp (${gitNote})`}; network ${policy.network ? 'on' : 'off'}.`;
   const escalation =
     policy.mode === 'danger-full-access'
       ? ''
@@ -136,8 +142,10 @@ function describeExec(ctx: SessionContext): string {
         ? ' Escalation is disabled.'
         : (approval === 'untrusted' ? ' Commands that may change things need the user\'s approval.' : '') +
           ' If the sandbox blocks something essential, retry with sandbox_permissions "require_escalated" and a justification (the user decides).';
-  return (
-    `Run a bash command. ${where}${escalation} Returns exit code and output if it ends within yield_time_ms, ` +
-    'else a session_id for write_stdin. Prefer the file tools for reading and editing files.'
-  );
+  const prefer = groups.has('files')
+    ? ' Prefer the file tools for reading and editing files.'
+    : groups.has('patch')
+      ? ' Prefer apply_patch for editing files.'
+      : '';
+  return `Run a bash command. ${where}${escalation} Returns exit code and output if it ends within yield_time_ms, else a session_id for write_stdin.${prefer}`;
 }

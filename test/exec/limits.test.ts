@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PidsCgroups, rlimitPrefix, shellArgs } from '../../src/exec/index.js';
+import { CommandCgroups, rlimitPrefix, shellArgs } from '../../src/exec/index.js';
 import { createLogger } from '../../src/log.js';
+import { eventually } from '../support/exec.js';
 
 const limits = { maxProcesses: 77, maxMemoryMb: 512, maxCpuSeconds: 42 };
 
@@ -18,42 +20,61 @@ describe('rlimitPrefix', () => {
   });
 });
 
-describe('PidsCgroups', () => {
-  const cgroupOf = (text: string) => /^\d+:pids:(.*)$/m.exec(text)?.[1];
-  const mine = () => cgroupOf(readFileSync(`/proc/self/task/${process.pid}/cgroup`, 'utf8'));
+describe('CommandCgroups', () => {
+  const cgroupOf = (text: string, controller: string) => new RegExp(`^\\d+:${controller}:(.*)$`, 'm').exec(text)?.[1];
+  const mine = (controller = 'pids') => cgroupOf(readFileSync(`/proc/self/task/${process.pid}/cgroup`, 'utf8'), controller);
+  const limits = { maxProcesses: 33, maxMemoryBytes: 64 * 1024 * 1024 };
 
-  it('starts each child in a cgroup of its own with pids.max, and the server never in a command\'s', async () => {
-    const groups = PidsCgroups.detect(createLogger('silent'));
+  it('starts each child in cgroups of its own with pids.max and a memory limit, and the server never in a command\'s', async () => {
+    const groups = CommandCgroups.detect(createLogger('silent'));
     if (!groups) {
-      // Only where no cgroup v1 pids hierarchy is writable (then limits fall back to RLIMIT_NPROC).
+      // Only where no cgroup v1 hierarchy is writable (then limits fall back to the rlimits).
       // On this project's CI (root, cgroup v1) it must be found.
       expect(process.getuid?.() === 0 ? readFileSync('/proc/self/cgroup', 'utf8') : 'non-root').not.toMatch(/^\d+:pids:/m);
       return;
     }
     try {
-      // The main thread waits, parked, in the next command's cgroup.
+      // The main thread waits, parked, in the next command's cgroups.
       const parked = mine();
       expect(parked).toMatch(new RegExp(`/agentbox-${process.pid}/c\\d+$`));
 
-      // A sandboxed spawn is born in the parked cgroup, with the limit set.
-      const a = await groups.spawnInto({ maxProcesses: 33, sandboxed: true }, () => execFileSync('cat', ['/proc/self/cgroup'], { encoding: 'utf8' }));
-      expect(cgroupOf(a.value)).toBe(parked);
+      // A sandboxed spawn is born in the parked cgroups, with the limits set.
+      const a = await groups.spawnInto({ limits, sandboxed: true }, () => execFileSync('cat', ['/proc/self/cgroup'], { encoding: 'utf8' }));
+      expect(cgroupOf(a.value, 'pids')).toBe(parked);
       expect(readFileSync(`${a.cgroup.dir}/pids.max`, 'utf8').trim()).toBe('33');
+      if (groups.has('memory')) {
+        expect(cgroupOf(a.value, 'memory')).toMatch(new RegExp(`/agentbox-${process.pid}/${path.basename(parked!)}$`));
+        // The limit is set once the main thread has moved out: the command's budget on top of the server's own charges.
+        expect(await eventually(() => Number(readFileSync(`${a.cgroup.dirs.memory}/memory.limit_in_bytes`, 'utf8')) < 2 ** 40)).toBe(true);
+        expect(Number(readFileSync(`${a.cgroup.dirs.memory}/memory.limit_in_bytes`, 'utf8'))).toBeGreaterThanOrEqual(limits.maxMemoryBytes);
+        expect(mine('memory')).not.toBe(cgroupOf(a.value, 'memory'));
+      }
       // The server's own processes are never the command's (only the sandbox's PID namespace is).
       expect(a.cgroup.commandPids()).toEqual([]);
 
-      // An unsandboxed spawn gets an exclusive cgroup; the next spawn never shares a cgroup with the last.
-      const b = await groups.spawnInto({ maxProcesses: 7, sandboxed: false }, () => execFileSync('cat', ['/proc/self/cgroup'], { encoding: 'utf8' }));
-      expect(cgroupOf(b.value)).not.toBe(parked);
+      // An unsandboxed spawn gets exclusive cgroups; the next spawn never shares a cgroup with the last.
+      const b = await groups.spawnInto({ limits: { ...limits, maxProcesses: 7 }, sandboxed: false }, () => execFileSync('cat', ['/proc/self/cgroup'], { encoding: 'utf8' }));
+      expect(cgroupOf(b.value, 'pids')).not.toBe(parked);
       expect(readFileSync(`${b.cgroup.dir}/pids.max`, 'utf8').trim()).toBe('7');
       expect(mine()).not.toBe(parked);
-      expect(mine()).not.toBe(cgroupOf(b.value));
+      expect(mine()).not.toBe(cgroupOf(b.value, 'pids'));
+      if (groups.has('memory')) expect(await eventually(() => Number(readFileSync(`${b.cgroup.dirs.memory}/memory.limit_in_bytes`, 'utf8')) === limits.maxMemoryBytes)).toBe(true);
       expect(await a.cgroup.close()).toBe(true);
       expect(await b.cgroup.close()).toBe(true);
+
+      // Emptied cgroups are reused: the server parks in one again only after its limits are lifted.
+      const c = await groups.spawnInto({ limits, sandboxed: true }, () => execFileSync('cat', ['/proc/self/cgroup'], { encoding: 'utf8' }));
+      const reused = await eventually(() => [a.cgroup.dir, b.cgroup.dir].some((d) => mine() !== undefined && d.endsWith(mine()!)));
+      expect(reused).toBe(true);
+      const parkedDir = [a.cgroup, b.cgroup].find((g) => g.dir.endsWith(mine()!))!;
+      expect(readFileSync(`${parkedDir.dir}/pids.max`, 'utf8').trim()).toBe('max');
+      if (parkedDir.dirs.memory) expect(Number(readFileSync(`${parkedDir.dirs.memory}/memory.limit_in_bytes`, 'utf8'))).toBeGreaterThan(2 ** 40);
+      expect(await c.cgroup.close()).toBe(true);
     } finally {
       await groups.removeAll();
     }
     expect(mine()).not.toMatch(/agentbox-/);
+    expect(mine('memory')).not.toMatch(/agentbox-/);
   });
 });
 

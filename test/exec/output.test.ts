@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HeadTailBuffer, truncateForModel } from '../../src/exec/index.js';
+import { HeadTailBuffer, shapeForModel, truncateForModel } from '../../src/exec/index.js';
 
 const bytes = (s: string) => Buffer.from(s);
 
@@ -91,5 +91,27 @@ describe('truncateForModel', () => {
     const out = truncateForModel({ head: bytes(text), tail: Buffer.alloc(0), omitted: 0, total: 40 }, 7);
     expect(out.text).not.toContain('\uFFFD');
     expect(out.text.startsWith('éé')).toBe(true);
+  });
+});
+
+describe('shapeForModel', () => {
+  it.each([
+    ['CRLF line ends', 'a\r\nb\r\n', 'a\nb\n'],
+    ['a progress bar rewritten with CR keeps its last state', 'start\n 10%\r 50%\r100%\ndone\n', 'start\n100%\ndone\n'],
+    ['a CR at the end of a line keeps the text before it', 'saving...\r\n', 'saving...\n'],
+    ['colours and bold', '\u001b[1;31merror\u001b[0m: x\n', 'error: x\n'],
+    ['cursor moves and line erases', 'a\u001b[2K\u001b[1Gb\u001b[?25l\n', 'ab\n'],
+    ['OSC window titles and hyperlinks', '\u001b]0;title\u0007x \u001b]8;;http://e.x\u001b\\link\u001b]8;;\u001b\\\n', 'x link\n'],
+    ['plain text is untouched', 'tab\tand [brackets] ok\n', 'tab\tand [brackets] ok\n'],
+  ])('%s', (_, input, expected) => {
+    expect(shapeForModel(input)).toBe(expected);
+  });
+
+  it('is what the model is shown, while the byte counts stay those printed', () => {
+    const raw = 'build \u001b[32mok\u001b[0m\n 1%\r99%\r\n';
+    const out = truncateForModel({ head: bytes(raw), tail: Buffer.alloc(0), omitted: 0, total: raw.length }, 1000);
+    expect(out.text).toBe('build ok\n99%\n');
+    expect(out.totalBytes).toBe(raw.length);
+    expect(out.omittedBytes).toBe(0);
   });
 });

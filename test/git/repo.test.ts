@@ -35,7 +35,8 @@ describe('openRepo', () => {
 
   it('refuses a repo_path outside the workspace', async () => {
     const ws = track(tempDir());
-    const outside = track(tempRepo());
+    // Not under /tmp: a path given as /tmp/... means the private temp dir (sandbox/paths.ts).
+    const outside = track(tempRepo(undefined, '/var/tmp'));
     const ctx = track(gitContext([ws.dir]));
     const r = await openRepo(ctx, outside.dir, 'read');
     expect(r.ok).toBe(false);

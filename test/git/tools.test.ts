@@ -50,7 +50,8 @@ function rootArgs(): string[] {
 
 beforeAll(async () => {
   ws = tempDir('agentbox-gitws-');
-  outside = tempDir('agentbox-outside-');
+  // Not under /tmp: a path given as /tmp/... means the private temp dir (sandbox/paths.ts).
+  outside = tempDir('agentbox-outside-', '/var/tmp');
   home = tempDir('agentbox-home-');
   for (const name of REPOS) mkdirSync(ws.path(name));
   conn = await connectStdio({ args: rootArgs(), env: isolatedEnv(home) });

@@ -28,14 +28,15 @@ describe('resolveForRead / resolveForWrite', () => {
   let outside: TempDir;
   let policy: Policy;
   const made: TempDir[] = [];
-  const dir = () => {
-    const d = tempDir();
+  const dir = (parent?: string) => {
+    const d = tempDir('agentbox-test-', parent);
     made.push(d);
     return d;
   };
   const setup = (mode: Policy['mode'] = 'workspace-write') => {
-    ws = dir();
-    outside = dir();
+    // Not under /tmp: an absolute /tmp path outside the roots means the private temp dir.
+    ws = dir('/var/tmp');
+    outside = dir('/var/tmp');
     outside.write('secret.txt', 'secret');
     ws.write('inside.txt', 'ok');
     policy = buildPolicy({ mode, roots: [ws.dir], tmpDir: dir().dir });
@@ -165,6 +166,40 @@ describe('resolveForRead / resolveForWrite', () => {
     const ro = await resolveForWrite(policy, 'inside.txt');
     expect(ro.ok).toBe(false);
     if (!ro.ok) expect(ro.error.code).toBe('read_only');
+  });
+
+  it('takes a path given as /tmp/... to mean the private temp dir, unless it lies in a root; a .. escape is not mapped', async () => {
+    const tmp = dir();
+    const underTmp = dir(); // a root that really lives under /tmp
+    policy = buildPolicy({ mode: 'workspace-write', roots: [underTmp.dir], tmpDir: tmp.dir });
+    expect(await resolveForWrite(policy, '/tmp/build/a.txt')).toEqual({ ok: true, value: tmp.path('build/a.txt') });
+    expect(await resolveForRead(policy, '/tmp')).toEqual({ ok: true, value: tmp.dir });
+    expect(await resolveForWrite(policy, underTmp.path('x.txt'))).toEqual({ ok: true, value: underTmp.path('x.txt') });
+    expect(await resolveForRead(policy, tmp.path('y'))).toEqual({ ok: true, value: tmp.path('y') });
+    const escape = await resolveForRead(policy, `../${path.basename(tmp.dir)}-sibling/z`);
+    expect(escape.ok).toBe(false);
+  });
+
+  it('lets read-only mode write the private temp dir and nothing else', async () => {
+    setup('read-only');
+    expect((await resolveForWrite(policy, '/tmp/scratch.txt')).ok).toBe(true);
+    expect((await resolveForWrite(policy, 'inside.txt')).ok).toBe(false);
+  });
+
+  it('refuses nested .git entries and what a .git file points to, and allows worktrees under .agentbox/worktrees', async () => {
+    setup();
+    mkdirSync(ws.path('libs/inner/.git'), { recursive: true });
+    mkdirSync(ws.path('store/inner.git'), { recursive: true });
+    ws.write('linked/.git', `gitdir: ${ws.path('store/inner.git')}\n`);
+    ws.write('.agentbox/worktrees/feat/.git', 'gitdir: /nowhere\n');
+    ws.write('.agentbox/worktrees/feat/src/a.ts', 'x');
+    for (const p of ['libs/inner/.git/config', 'store/inner.git/config', 'linked/.git', '.agentbox/state.json', '.agentbox/worktrees/feat/.git', '.agentbox/worktrees/other/a.ts', '.agentbox/worktrees/feat/sub/.git/x']) {
+      const r = await resolveForWrite(policy, p);
+      expect(r.ok, p).toBe(false);
+      if (!r.ok) expect(r.error.code, p).toBe('protected_path');
+    }
+    expect((await resolveForWrite(policy, '.agentbox/worktrees/feat/src/a.ts')).ok).toBe(true);
+    expect((await resolveForWrite(policy, '.agentbox/worktrees/feat/new/file.ts')).ok).toBe(true);
   });
 
   it('rejects empty paths and NUL bytes', async () => {

@@ -12,8 +12,13 @@ export interface TempDir {
   cleanup(): void;
 }
 
-export function tempDir(prefix = 'agentbox-test-'): TempDir {
-  const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), prefix)));
+/**
+ * A fresh directory under `parent` (default: the system temp dir). Inside the sandbox, and for the
+ * file tools, /tmp means the server's private temp dir: a directory meant to be "outside the
+ * workspace" for a path check should live elsewhere, such as /var/tmp.
+ */
+export function tempDir(prefix = 'agentbox-test-', parent = os.tmpdir()): TempDir {
+  const dir = realpathSync(mkdtempSync(path.join(parent, prefix)));
   return {
     dir,
     path: (...parts) => path.join(dir, ...parts),
@@ -28,8 +33,8 @@ export function tempDir(prefix = 'agentbox-test-'): TempDir {
 }
 
 /** A git repository with an initial commit of `files`, and a fixed identity so commits work. */
-export function tempRepo(files: Record<string, string> = { 'README.md': '# test\n' }): TempDir {
-  const t = tempDir('agentbox-repo-');
+export function tempRepo(files: Record<string, string> = { 'README.md': '# test\n' }, parent?: string): TempDir {
+  const t = tempDir('agentbox-repo-', parent);
   for (const [rel, content] of Object.entries(files)) t.write(rel, content);
   const git = (...args: string[]) => execFileSync('git', args, { cwd: t.dir, stdio: 'pipe' });
   git('init', '-q', '-b', 'main');

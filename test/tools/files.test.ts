@@ -19,8 +19,9 @@ describe.each([
   let conn: Connected;
 
   beforeAll(async () => {
-    ws = tempDir();
-    outside = tempDir();
+    // Not under /tmp, which the file tools (as the sandbox) take to mean the private temp dir.
+    ws = tempDir('agentbox-test-', '/var/tmp');
+    outside = tempDir('agentbox-test-', '/var/tmp');
     outside.write('secret.txt', 'TOP SECRET\n');
     ws.write('a.txt', 'alpha\nbeta\ngamma\n');
     ws.write('crlf.txt', 'one\r\ntwo\r\n');

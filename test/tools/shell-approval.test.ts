@@ -55,18 +55,28 @@ const escalated = (target: string) => ({
 
 describe('escalation (sandbox_permissions: require_escalated)', () => {
   it('asks the host\'s user; accept runs the command once outside the sandbox', async () => {
-    const { outside, asked, conn } = await setup({ answer: 'accept' });
+    const { ws, outside, asked, conn } = await setup({ answer: 'accept' });
     const r = await conn.call('exec_command', escalated(outside.dir));
     expect(r.isError).toBeFalsy();
     expect(parseExec(r.text).output).toBe('danger-full-access\n');
     expect(readFileSync(outside.path('proof'), 'utf8')).toBe('escaped\n');
     expect(asked).toHaveLength(1);
     expect(asked[0]).toContain(`echo escaped > ${outside.dir}/proof`);
-    expect(asked[0]).toContain('Reason given: needs to write outside the workspace');
+    expect(asked[0]).toContain('Reason given by the model: needs to write outside the workspace');
     expect(asked[0]).toContain('OUTSIDE the sandbox');
+    expect(asked[0]).toContain(`Directory: ${ws.dir}`);
     // Once: the next command is sandboxed again.
     const next = parseExec((await conn.call('exec_command', { cmd: 'echo $AGENTBOX_SANDBOX' })).text);
     expect(next.output).toBe('workspace-write\n');
+  });
+
+  it('never asks about a command too long to show in full, and tells the model so', async () => {
+    const { outside, asked, conn } = await setup({ answer: 'accept' });
+    const r = await conn.call('exec_command', { ...escalated(outside.dir), cmd: `${'echo padding && '.repeat(200)}echo escaped > ${outside.dir}/proof` });
+    expect(r.isError).toBe(true);
+    expect(r.text).toMatch(/too long to show the user in full/);
+    expect(asked).toHaveLength(0);
+    expect(existsSync(outside.path('proof'))).toBe(false);
   });
 
   it('decline refuses clearly and nothing runs', async () => {

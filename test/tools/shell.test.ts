@@ -89,6 +89,19 @@ describe('exec_command in workspace-write', () => {
     expect(readdirSync(repo.path('.agentbox'))).toEqual([]);
   });
 
+  it('adds one line saying what to do when the sandbox made a command fail, and none otherwise', async () => {
+    const git = await run('echo x >> .git/config');
+    expect(git.exitCode).not.toBe(0);
+    expect(git.header).toMatch(/^Note: \.git is read-only in the sandbox: change the repository with the git tools/m);
+    const outside = await run('touch /etc/agentbox-hint-test');
+    expect(outside.header).toMatch(/^Note: The sandbox allows writes only in the workspace roots and \/tmp, or retry with sandbox_permissions: "require_escalated"/m);
+    const dns = await run('exec 3<>/dev/tcp/example.com/80');
+    expect(dns.header).toMatch(/^Note: The network is off in the sandbox/m);
+    const plain = await run('echo nothing to see; exit 3');
+    expect(plain.header).not.toMatch(/^Note:/m);
+    expect(git.header.match(/^Note:/gm)).toHaveLength(1);
+  });
+
   it('keeps secret-looking variables of the server environment out of commands', async () => {
     const r = await run('env');
     expect(r.output).not.toContain('sk-test-secret-value');
@@ -109,6 +122,30 @@ describe('exec_command in workspace-write', () => {
     expect(processesMatching(`sleep ${m2}`)).toEqual([]);
   });
 
+  it('treats a timeout_ms beyond what a timer can hold as the longest one, instead of killing at once', async () => {
+    for (const timeout_ms of [2 ** 31, 1e12]) {
+      const r = await run('sleep 0.3; echo survived', { timeout_ms });
+      expect(r.exitCode, r.text).toBe(0);
+      expect(r.output).toBe('survived\n');
+    }
+  });
+
+  it.each(['workspace-write', 'danger-full-access'])('kills a command that ignores SIGTERM with SIGKILL after the grace period (%s)', async (mode) => {
+    const ws = tempDir();
+    const m = marker();
+    const own = await connectStdio({ args: ['--root', ws.dir, '--sandbox', mode] });
+    try {
+      // An ignored SIGTERM is inherited across exec: sleep ignores it too, so only SIGKILL ends it.
+      const r = parseExec((await own.call('exec_command', { cmd: `trap '' TERM; sleep ${m}; echo not-reached`, timeout_ms: 300 })).text);
+      expect(r.exitCode).toBe(124);
+      expect(r.output).not.toContain('not-reached');
+      expect(processesMatching(`sleep ${m}`)).toEqual([]);
+    } finally {
+      await own.close();
+      ws.cleanup();
+    }
+  });
+
   it('kills the running command when the call is cancelled', async () => {
     const m = marker();
     const controller = new AbortController();
@@ -121,15 +158,18 @@ describe('exec_command in workspace-write', () => {
     expect(await eventually(() => processesMatching(`sleep ${m}`).length === 0)).toBe(true);
   });
 
-  it('completes an interactive `read` through write_stdin, with pipes and with a PTY', async () => {
-    for (const tty of [false, true]) {
-      const started = await run('read -r x; echo "got:$x"', { yield_time_ms: 250, tty });
-      expect(started.sessionId, `tty=${tty}`).toBeGreaterThan(0);
-      const r = await conn.call('write_stdin', { session_id: started.sessionId, chars: 'hello there\n', yield_time_ms: 5000 });
-      const p = parseExec(r.text);
-      expect(p.exitCode, r.text).toBe(0);
-      expect(p.output).toContain('got:hello there');
+  it.each([false, true])('completes an interactive `read` through write_stdin (tty: %s), its last line included', async (tty) => {
+    const started = await run('read -r x; echo "got:$x"', { yield_time_ms: 250, tty });
+    expect(started.sessionId, started.text).toBeGreaterThan(0);
+    let r = parseExec((await conn.call('write_stdin', { session_id: started.sessionId, chars: 'hello there\n', yield_time_ms: 5000 })).text);
+    let output = r.output;
+    // Under load the command may need longer than 5 s: wait for its end, then check what it printed.
+    for (let i = 0; i < 5 && r.exitCode === undefined; i++) {
+      r = parseExec((await conn.call('write_stdin', { session_id: started.sessionId, yield_time_ms: 10_000 })).text);
+      output += r.output;
     }
+    expect(r.exitCode, output).toBe(0);
+    expect(output).toContain('got:hello there');
   });
 
   it('gives a PTY session a terminal and a real Ctrl-C', async () => {
@@ -139,6 +179,29 @@ describe('exec_command in workspace-write', () => {
     const r = parseExec((await conn.call('write_stdin', { session_id: started.sessionId, chars: '\u0003', yield_time_ms: 5000 })).text);
     expect(r.exitCode).toBe(7);
     expect(r.output).toContain('interrupted');
+  });
+
+  it('ends a piped command\'s input with close_stdin, and with a PTY through Ctrl-D', async () => {
+    for (const tty of [false, true]) {
+      const started = await run('sort; echo sorted', { yield_time_ms: 250, tty });
+      expect(started.sessionId, started.text).toBeGreaterThan(0);
+      let r = parseExec((await conn.call('write_stdin', { session_id: started.sessionId, chars: 'b\na\n', close_stdin: true, yield_time_ms: 5000 })).text);
+      let output = r.output;
+      for (let i = 0; i < 5 && r.exitCode === undefined; i++) {
+        r = parseExec((await conn.call('write_stdin', { session_id: started.sessionId })).text);
+        output += r.output;
+      }
+      expect(r.exitCode, `tty=${tty}: ${output}`).toBe(0);
+      expect(output.replace(/\r/g, '')).toMatch(/^a\nb\nsorted\n$/m);
+    }
+  });
+
+  it('says that Ctrl-C does nothing in a session without a terminal', async () => {
+    const started = await run('sleep 30', { yield_time_ms: 250 });
+    const r = await conn.call('write_stdin', { session_id: started.sessionId, chars: '\u0003' });
+    expect(r.text).toMatch(/^Note: Ctrl-C .* without a terminal \(tty: true\) it interrupts nothing\. Use kill_session/m);
+    expect(parseExec(r.text).sessionId).toBe(started.sessionId);
+    await conn.call('kill_session', { session_id: started.sessionId });
   });
 
   it('waits for new output when write_stdin has no chars', async () => {
@@ -151,6 +214,23 @@ describe('exec_command in workspace-write', () => {
     }
     expect(seen).toContain('later');
     await conn.call('kill_session', { session_id: started.sessionId });
+  });
+
+  it('collects output until yield_time_ms when write_stdin polls: a line every 100 ms for 5 s takes at most two polls', async () => {
+    const started = await run('for i in $(seq 1 50); do echo "line $i"; sleep 0.1; done', { yield_time_ms: 250 });
+    expect(started.sessionId).toBeGreaterThan(0);
+    let seen = started.output;
+    let polls = 0;
+    let exitCode: number | undefined;
+    while (exitCode === undefined && polls < 10) {
+      const r = parseExec((await conn.call('write_stdin', { session_id: started.sessionId })).text);
+      polls++;
+      seen += r.output;
+      exitCode = r.exitCode;
+    }
+    expect(exitCode).toBe(0);
+    expect(seen.trim().split('\n')).toEqual(Array.from({ length: 50 }, (_, i) => `line ${i + 1}`));
+    expect(polls).toBeLessThanOrEqual(2);
   });
 
   it('lists sessions as structured data and kills one with everything it started', async () => {
@@ -216,16 +296,50 @@ describe('server lifetime', () => {
   });
 });
 
+describe('the exec_command description', () => {
+  it('names the file tools only when they are published', async () => {
+    const ws = tempDir();
+    const all = await connectStdio({ args: ['--root', ws.dir] });
+    const shellOnly = await connectStdio({ args: ['--root', ws.dir, '--tools', 'shell'] });
+    try {
+      const desc = async (c: Connected) => (await c.client.listTools()).tools.find((t) => t.name === 'exec_command')?.description ?? '';
+      expect(await desc(all)).toMatch(/Prefer the file tools/);
+      expect(await desc(all)).toMatch(/use the git tools/);
+      expect(await desc(shellOnly)).not.toMatch(/file tools|git tools|apply_patch/);
+    } finally {
+      await all.close();
+      await shellOnly.close();
+      ws.cleanup();
+    }
+  });
+});
+
 describe('other sandbox modes', () => {
-  it('read-only: nothing is writable, not even the workspace or /tmp', async () => {
+  it('read-only: nothing is writable but the private /tmp, for commands and file tools alike', async () => {
     const ws = tempDir();
     const ro = await connectStdio({ args: ['--root', ws.dir, '--sandbox', 'read-only'] });
     try {
-      const r = parseExec((await ro.call('exec_command', { cmd: 'echo x > a.txt; echo y > /tmp/b; echo $AGENTBOX_SANDBOX; cat /etc/hostname >/dev/null && echo can-read' })).text);
-      expect(r.output).toMatch(/a\.txt: Read-only file system/);
-      expect(r.output).toMatch(/\/tmp\/b: Read-only file system/);
-      expect(r.output).toContain('read-only\ncan-read');
+      const cmd = 'echo x > a.txt; echo y > /tmp/b && cat /tmp/b; echo z > /dev/shm/c; echo $AGENTBOX_SANDBOX; cat /etc/hostname >/dev/null && echo can-read';
+      const text = (await ro.call('exec_command', { cmd })).text;
+      const r = parseExec(text);
+      expect(r.output, text).toMatch(/a\.txt: Read-only file system/);
+      expect(r.output, text).toMatch(/^y$/m);
+      expect(r.output, text).toMatch(/\/dev\/shm\/c: Read-only file system/);
+      // stdout and stderr are two pipes: their lines interleave in any order.
+      expect(r.output, text).toMatch(/^read-only$/m);
+      expect(r.output, text).toMatch(/^can-read$/m);
       expect(existsSync(ws.path('a.txt'))).toBe(false);
+      // Programs that need a temporary directory work (mktemp, test runners).
+      const t = (await ro.call('exec_command', { cmd: 'f=$(mktemp) && echo ok > "$f" && cat "$f"' })).text;
+      expect(parseExec(t).output, t).toBe('ok\n');
+      // The file tools agree: /tmp is writable, the workspace is not.
+      const wrote = await ro.call('write_file', { path: '/tmp/notes.txt', content: 'n\n' });
+      expect(wrote.isError, wrote.text).toBeFalsy();
+      const c = (await ro.call('exec_command', { cmd: 'cat /tmp/notes.txt' })).text;
+      expect(parseExec(c).output, c).toBe('n\n');
+      const w = await ro.call('write_file', { path: 'a.txt', content: 'x' });
+      expect(w.isError).toBe(true);
+      expect(w.text).toMatch(/read-only mode \(only the private \/tmp is writable\)/);
     } finally {
       await ro.close();
       ws.cleanup();

@@ -49,7 +49,7 @@ const attempts: Array<[string, string, Record<string, unknown>, RegExp]> = [
   ['apply_patch updating .git', 'apply_patch', { patch: patch('*** Update File: .git/config\n@@\n-[core]\n+x') }, /\.git is protected/],
   ['apply_patch adding under .agentbox', 'apply_patch', { patch: patch('*** Add File: .agentbox/evil.json\n+{}') }, /\.agentbox is protected/],
   ['apply_patch moving into .git', 'apply_patch', { patch: patch('*** Update File: inside.txt\n*** Move to: .git/hooks/pre-commit\n@@\n-alpha\n+x') }, /\.git is protected/],
-  ['apply_patch with an absolute path outside', 'apply_patch', { patch: patch('*** Add File: /tmp/agentbox-should-not-exist.txt\n+x') }, /outside the writable roots/],
+  ['apply_patch with an absolute path outside', 'apply_patch', { patch: patch('*** Add File: /var/tmp/agentbox-should-not-exist.txt\n+x') }, /outside the writable roots/],
 ];
 
 describe('write tools in workspace-write mode', () => {
