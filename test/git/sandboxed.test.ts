@@ -255,16 +255,19 @@ describe('a root repository that a sandboxed command prepared around', () => {
     expect(ran('gitlink')).toBe(true);
   });
 
-  it('B2: a submodule whose .git file a command redirected cannot run a diff program through git_diff or git_show', async () => {
+  it('B2: a submodule whose .git file points at a copied git dir with a diff program cannot run it through git_diff or git_show', async () => {
     const r = roots.subdiff!.dir;
-    // The command copies the submodule's git dir into the work tree, adds an external diff, and
-    // points lib/.git at the copy.
-    await sh(
+    const setup =
       `cp -r .git/modules/lib evil-lib-git && git config -f evil-lib-git/config --unset core.worktree && ` +
-        `printf '#!/bin/sh\\n${payload('subdiff')}\\n' > evil-diff && chmod +x evil-diff && ` +
-        `git config -f evil-lib-git/config diff.external "$PWD/evil-diff" && echo "gitdir: ../evil-lib-git" > lib/.git`,
-      r,
-    );
+      `printf '#!/bin/sh\\n${payload('subdiff')}\\n' > evil-diff && chmod +x evil-diff && ` +
+      `git config -f evil-lib-git/config diff.external "$PWD/evil-diff" && echo "gitdir: ../evil-lib-git" > lib/.git`;
+    // The sandbox itself now refuses the last step: a submodule's .git file is protected too.
+    const refused = await conn.call('exec_command', { cmd: setup, workdir: r });
+    expect(parseExec(refused.text).exitCode).not.toBe(0);
+    expect(readFileSync(path.join(r, 'lib/.git'), 'utf8')).not.toContain('evil-lib-git');
+    // The same state prepared outside the sandbox (left by an earlier session or a downloaded tree)
+    // must still not run the program through the git tools.
+    execFileSync('bash', ['-c', `rm -rf evil-lib-git evil-diff && ${setup}`], { cwd: r, stdio: 'pipe' });
     for (const [tool, args] of [
       ['git_diff', {}],
       ['git_diff', { ref: 'HEAD~1' }],
