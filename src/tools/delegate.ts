@@ -4,7 +4,7 @@
 // agent/; this file holds the schemas, the descriptions and the result rendering.
 import { z } from 'zod';
 import { agentService, isThreadId, renderTranscript, type DelegateResult, type Run, type ToolsFor } from '../agent/index.js';
-import { ApprovalPolicy, ReasoningEffort, SandboxMode } from '../config/index.js';
+import { ApprovalPolicy, MAX_TIMEOUT_MS, ReasoningEffort, SandboxMode } from '../config/index.js';
 import type { SessionContext } from '../session.js';
 import type { Result } from '../util/result.js';
 import { defineTool, type AnyToolSpec, type CallContext, type ResourceSpec } from './define.js';
@@ -54,8 +54,8 @@ export function delegateTools(ctx: SessionContext, toolsFor: ToolsFor): AnyToolS
       base_instructions: z.string().optional().describe('Replaces the built-in ones.'),
       worktree: z.boolean().optional().describe('Work on a new branch in a new git worktree.'),
       output_schema: z.record(z.string(), z.unknown()).optional().describe('JSON Schema for the answer; parsed into `output`.'),
-      max_turns: z.number().min(1).optional(),
-      timeout_ms: z.number().min(1000).optional(),
+      max_turns: z.number().int().min(1).optional(),
+      timeout_ms: z.number().int().min(1000).max(MAX_TIMEOUT_MS).optional(),
     },
     output: DelegateOutput,
     annotations: ANNOTATIONS,

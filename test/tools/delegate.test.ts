@@ -267,6 +267,20 @@ describe('delegate limits and failures', () => {
     expect(model.requests).toHaveLength(3);
   });
 
+  it('refuses a timeout_ms a timer cannot wait (over 2^31 - 1 ms) and a fractional max_turns', async () => {
+    ws = tempDir();
+    home = agentHome(model);
+    model.otherwise({ output: [say('should not be asked')] });
+    const conn = await connect();
+    const long = await conn.call('delegate', { prompt: 'x', timeout_ms: 2 ** 31 });
+    expect(long.isError).toBe(true);
+    expect(long.text).toMatch(/timeout_ms/);
+    const fractional = await conn.call('delegate', { prompt: 'x', max_turns: 1.5 });
+    expect(fractional.isError).toBe(true);
+    expect(fractional.text).toMatch(/max_turns/);
+    expect(model.requests).toHaveLength(0);
+  });
+
   it('stops at timeout_ms with status timeout and saves the thread', async () => {
     ws = tempDir();
     home = agentHome(model);
