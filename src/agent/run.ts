@@ -25,6 +25,8 @@ export interface DelegateResult {
   duration_ms: number;
   /** The branch of a worktree thread. */
   branch?: string;
+  /** Settings of the thread narrowed for this turn (delegate_reply under a stricter server). */
+  notes?: string[];
   /** Model responses in this call. */
   turns: number;
 }

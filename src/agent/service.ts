@@ -21,10 +21,11 @@ import type { AnyToolSpec, CallContext } from '../tools/define.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { answerCheck } from './answer.js';
 import { trackChanges, type ChangeSet } from './changes.js';
-import { openingItems } from './context.js';
+import { openingItems, permissionsText } from './context.js';
 import { type Item } from './items.js';
 import { runTurn, type AnswerCheck, type TurnOutcome } from './loop.js';
 import { createModelClient, type ModelClient } from './model.js';
+import { checkApproval, narrowForReply } from './permissions.js';
 import { BASE_INSTRUCTIONS } from './prompts/base.js';
 import { resolveProvider, useFreeformApplyPatch, type ResolvedProvider } from './provider.js';
 import { Run, type DelegateResult, type RunHost } from './run.js';
@@ -59,6 +60,10 @@ interface TurnSetup {
   /** Items to write before the prompt (the opening, for a new thread). */
   opening: Item[];
   child: SessionContext;
+  /** The subagent's host tools: the child session's, in the groups the server publishes. */
+  tools: AnyToolSpec[];
+  /** What the caller should know about this turn's settings (narrowed since the thread started). */
+  notes?: string[];
   /** The calling session's policy: the repository is opened with it (the child's may be narrower). */
   parentPolicy: Policy;
   provider: ResolvedProvider;
@@ -67,16 +72,9 @@ interface TurnSetup {
   unlock: () => void;
 }
 
-const services = new WeakMap<Runtime, AgentService>();
-
 /** The runtime's delegate service (created on first use; cancelled runs end at shutdown). */
 export function agentService(runtime: Runtime, toolsFor: ToolsFor): AgentService {
-  let service = services.get(runtime);
-  if (!service) {
-    service = new AgentService(runtime, toolsFor);
-    services.set(runtime, service);
-  }
-  return service;
+  return runtime.shared('agent.service', () => new AgentService(runtime, toolsFor));
 }
 
 const MODE_RANK: Record<SandboxMode, number> = { 'read-only': 0, 'workspace-write': 1, 'danger-full-access': 2 };
@@ -110,6 +108,8 @@ export class AgentService {
     const mode = params.sandbox ?? parentPolicy.mode;
     const wider = checkMode(mode, parentPolicy);
     if (!wider.ok) return wider;
+    const approved = checkApproval(params.approval_policy, parent.approvalPolicy());
+    if (!approved.ok) return approved;
     const providerId = params.provider ?? config.model_provider;
     const provider = resolveProvider(config, providerId);
     if (!provider.ok) return provider;
@@ -134,9 +134,10 @@ export class AgentService {
       worktree = wt.value;
       workDir = mapIntoWorktree(wt.value, cwd.value);
     }
-    const approval = params.approval_policy ?? parent.approvalPolicy();
+    const approval = approved.value;
     const child = createSessionContext(this.runtime, { cwd: workDir, roots: [workDir], mode, network: parentPolicy.network, approvalPolicy: approval });
-    const toolNames = new Set([...this.toolsFor(child).map((t) => t.name).filter((n) => (SUBAGENT_TOOLS as readonly string[]).includes(n)), 'update_plan']);
+    const tools = this.#subagentTools(child);
+    const toolNames = new Set([...tools.map((t) => t.name), 'update_plan']);
     const opening = await openingItems({
       cwd: workDir,
       policy: child.policy(),
@@ -179,7 +180,7 @@ export class AgentService {
     }
     return ok(
       this.#launch(
-        { meta, turn: 1, prompt: params.prompt, history: [], opening, child, parentPolicy, provider: provider.value, ...(answer ? { answer } : {}), log, unlock: lock.value },
+        { meta, turn: 1, prompt: params.prompt, history: [], opening, child, tools, parentPolicy, provider: provider.value, ...(answer ? { answer } : {}), log, unlock: lock.value },
         host,
       ),
     );
@@ -199,11 +200,17 @@ export class AgentService {
     if (!loaded.ok) return loaded;
     const meta = loaded.value.meta as TurnSetup['meta'];
     const parentPolicy = parent.policy();
-    const wider = checkMode(meta.sandbox, parentPolicy);
-    if (!wider.ok) return wider;
+    // The thread keeps its settings, narrowed to what the server allows now.
+    const narrowed = narrowForReply(
+      threadId,
+      { mode: meta.sandbox, network: meta.network, approval: meta.approval_policy },
+      { mode: parentPolicy.mode, network: parentPolicy.network, approval: parent.approvalPolicy() },
+    );
+    if (!narrowed.ok) return narrowed;
+    const limits = narrowed.value;
     // A worktree thread is checked by the directory it was started from in the main checkout.
     const origin = meta.worktree ? mapOutOfWorktree(meta.worktree, meta.cwd) : meta.cwd;
-    const inside = await checkCwd(parentPolicy, origin, meta.sandbox);
+    const inside = await checkCwd(parentPolicy, origin, limits.mode);
     if (!inside.ok) return fail(inside.error.code, `Thread ${threadId} works in ${meta.cwd}, which this session may not use: ${inside.error.message}`, inside.error.hint);
     if (!(await isDirectory(meta.cwd))) {
       return fail('thread_cwd_gone', `Thread ${threadId} worked in ${meta.cwd}, which no longer exists${meta.worktree ? ' (its worktree was removed)' : ''}.`, 'Start a new thread with delegate.');
@@ -227,10 +234,22 @@ export class AgentService {
     const child = createSessionContext(this.runtime, {
       cwd: meta.cwd,
       roots: [meta.cwd],
-      mode: meta.sandbox,
-      network: meta.network,
-      approvalPolicy: meta.approval_policy,
+      mode: limits.mode,
+      network: limits.network,
+      approvalPolicy: limits.approval,
     });
+    const tools = this.#subagentTools(child);
+    // The subagent was told the thread's rules when it started; tell it what changed.
+    const opening: Item[] =
+      limits.notes.length > 0
+        ? [
+            {
+              type: 'message',
+              role: 'developer',
+              content: `The rules for this thread changed since it started:\n${limits.notes.map((n) => `- ${n}`).join('\n')}\n\n${permissionsText(child.policy(), limits.approval, new Set([...tools.map((t) => t.name), 'update_plan']))}`,
+            },
+          ]
+        : [];
     return ok(
       this.#launch(
         {
@@ -238,8 +257,10 @@ export class AgentService {
           turn: loaded.value.turns + 1,
           prompt,
           history: loaded.value.history,
-          opening: [],
+          opening,
           child,
+          tools,
+          ...(limits.notes.length > 0 ? { notes: limits.notes } : {}),
           parentPolicy,
           provider: provider.value,
           ...(answer ? { answer } : {}),
@@ -249,6 +270,12 @@ export class AgentService {
         host,
       ),
     );
+  }
+
+  /** The host tools a subagent gets: the child session's own, in the groups this server publishes. */
+  #subagentTools(child: SessionContext): AnyToolSpec[] {
+    const groups = new Set(this.runtime.config.tools);
+    return this.toolsFor(child).filter((t) => groups.has(t.group) && (SUBAGENT_TOOLS as readonly string[]).includes(t.name));
   }
 
   /** How the git core runs for this server, with `policy` deciding which repositories may be used. */
@@ -309,7 +336,7 @@ export class AgentService {
       await log.flush();
       const history = [...setup.history, ...setup.opening, prompt];
 
-      const toolbox = buildToolbox(this.toolsFor(child), {
+      const toolbox = buildToolbox(setup.tools, {
         freeformPatch: useFreeformApplyPatch(setup.provider, meta.model),
         onPlan: (plan, explanation) => {
           run.update({ plan });
@@ -330,6 +357,7 @@ export class AgentService {
         askApproval: (m) => host.askApproval(`[delegate ${short}] ${m}`),
       };
       report(setup.turn === 1 ? `started thread ${meta.id} with ${meta.model} in ${meta.cwd}` : `continuing thread ${meta.id} (turn ${setup.turn})`);
+      for (const note of setup.notes ?? []) report(note, 'warning');
       outcome = await runTurn({
         client: this.#client(setup.provider),
         model: meta.model,
@@ -381,6 +409,7 @@ export class AgentService {
       usage: outcome.usage,
       duration_ms: duration,
       ...(meta.worktree ? { branch: meta.worktree.branch } : {}),
+      ...(setup.notes ? { notes: setup.notes } : {}),
       turns: outcome.turns,
     };
     log.append({

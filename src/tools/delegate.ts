@@ -24,6 +24,7 @@ export const DelegateOutput = {
   usage: z.object({ input_tokens: z.number(), cached_input_tokens: z.number(), output_tokens: z.number(), reasoning_tokens: z.number() }),
   duration_ms: z.number(),
   branch: z.string().optional(),
+  notes: z.array(z.string()).optional(),
 };
 
 const ANNOTATIONS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true } as const;
@@ -112,6 +113,7 @@ export function renderText(r: DelegateResult): string {
   ];
   if (r.error) lines.push(`error: ${r.error}`);
   if (r.branch) lines.push(`branch: ${r.branch}`);
+  for (const note of r.notes ?? []) lines.push(`note: ${note}`);
   if (r.files_changed.length === 0) lines.push('files changed: none');
   else {
     const mark = { added: 'A', modified: 'M', deleted: 'D', renamed: 'R' } as const;

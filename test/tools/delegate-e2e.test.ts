@@ -138,6 +138,68 @@ describe.skipIf(shell !== '')(`delegate cancellation ${shell}`, () => {
   });
 });
 
+describe.skipIf(shell !== '')(`delegate_reply under a stricter server ${shell}`, () => {
+  /** Starts a thread under `first`, restarts the server with `then`, and replies with one command. */
+  async function replyAfterRestart(first: string[], then: string[], cmd: string) {
+    const ws = keep(tempDir());
+    home = agentHome(model);
+    model.script({ output: [say('started')] });
+    const a = await connect(ws.dir, { args: first });
+    const started = data(await a.call('delegate', { prompt: 'start' }));
+    expect(started.status).toBe('completed');
+    await a.close();
+    conns.splice(conns.indexOf(a), 1);
+    model.script({ output: [call('exec_command', { cmd, yield_time_ms: 30000 }, 'cmd')] }, { output: [say('replied')] });
+    const b = await connect(ws.dir, { args: then });
+    const result = await b.call('delegate_reply', { threadId: started.threadId, prompt: 'go on' });
+    const input = (model.requests.at(-1)!.body as Json).input as Json[];
+    const output = input.find((i) => i.type === 'function_call_output' && i.call_id === 'cmd')?.output as string | undefined;
+    const note = (model.requests.at(-2)!.body as Json).input.find((i: Json) => i.role === 'developer' && String(i.content).startsWith('The rules for this thread changed'));
+    return { ws, result, d: data(result), output, note };
+  }
+
+  it('asks before every command when the server now runs untrusted', async () => {
+    const r = await replyAfterRestart(['--approval-policy', 'on-request'], ['--approval-policy', 'untrusted'], 'touch made-by-reply.txt');
+    expect(r.d.status).toBe('completed');
+    // No elicitation in this client: the command needed a yes, got none, and did not run.
+    expect(existsSync(r.ws.path('made-by-reply.txt'))).toBe(false);
+    expect(r.output).toMatch(/approv/i);
+    expect(r.d.notes).toEqual(['approval_policy narrowed to untrusted: the thread started with on-request, and this server now runs with untrusted.']);
+    expect(r.note.content).toContain('Approval policy: untrusted');
+    expect(r.result.text).toContain('note: approval_policy narrowed to untrusted');
+  });
+
+  it('runs without network when the server restarted without it', async () => {
+    const r = await replyAfterRestart(['--network'], [], 'echo net-disabled=${AGENTBOX_SANDBOX_NETWORK_DISABLED:-0}');
+    expect(r.d.status).toBe('completed');
+    expect(r.output).toContain('net-disabled=1');
+    expect(r.d.notes).toEqual(['network access off: this server now runs without network in the sandbox.']);
+  });
+
+  it('continues read-only when the server restarted read-only', async () => {
+    const r = await replyAfterRestart([], ['--sandbox', 'read-only'], 'touch made-by-reply.txt');
+    expect(r.d.status).toBe('completed');
+    expect(existsSync(r.ws.path('made-by-reply.txt'))).toBe(false);
+    expect(r.d.notes?.[0]).toContain('sandbox narrowed to read-only');
+    expect(r.note.content).toContain('Sandbox: read-only');
+  });
+
+  it('refuses to continue a thread whose approval policy the server\'s cannot be combined with', async () => {
+    const ws = keep(tempDir());
+    home = agentHome(model);
+    model.script({ output: [say('started')] });
+    const a = await connect(ws.dir);
+    const started = data(await a.call('delegate', { prompt: 'start' }));
+    await a.close();
+    conns.splice(conns.indexOf(a), 1);
+    const b = await connect(ws.dir, { args: ['--approval-policy', 'untrusted'] });
+    const r = await b.call('delegate_reply', { threadId: started.threadId, prompt: 'go on' });
+    expect(r.isError).toBe(true);
+    expect(r.text).toContain('was started with approval_policy never, and this server now runs with untrusted');
+    expect(model.requests).toHaveLength(1);
+  });
+});
+
 describe.skipIf(shell !== '')(`delegate approvals ${shell}`, () => {
   async function escalate(answer: 'accept' | 'decline' | 'never') {
     const ws = keep(tempDir());

@@ -126,6 +126,40 @@ describe('delegate over the Responses wire', () => {
   });
 });
 
+describe('delegate limits', () => {
+  it('refuses an approval_policy that would ask less than the server does, or allow what it refuses', async () => {
+    ws = tempDir();
+    home = agentHome(model);
+    model.otherwise({ output: [say('ran')] });
+    const untrusted = await connect({ args: ['--approval-policy', 'untrusted'] });
+    const silent = await untrusted.call('delegate', { prompt: 'x', approval_policy: 'never' });
+    expect(silent.isError).toBe(true);
+    expect(silent.text).toContain('This server runs with approval_policy untrusted; a delegate cannot ask for never');
+    expect((await untrusted.call('delegate', { prompt: 'x', approval_policy: 'on-request' })).isError).toBe(true);
+    // agentHome's config runs the server with never: escalations with a yes are not allowed either.
+    const never = await connect();
+    expect((await never.call('delegate', { prompt: 'x', approval_policy: 'on-request' })).text).toContain('cannot ask for on-request');
+    expect((await never.call('delegate', { prompt: 'x', approval_policy: 'untrusted' })).isError).toBe(true);
+    expect(model.requests).toHaveLength(0);
+    // Stricter is fine.
+    const onRequest = await connect({ args: ['--approval-policy', 'on-request'] });
+    expect(data(await onRequest.call('delegate', { prompt: 'x', approval_policy: 'never' })).status).toBe('completed');
+  });
+
+  it('gives the subagent only tools of the groups the server publishes', async () => {
+    ws = tempDir();
+    home = agentHome(model, { extra: 'tools = ["files", "delegate"]' });
+    model.script({ output: [say('ok')] });
+    const conn = await connect();
+    expect(data(await conn.call('delegate', { prompt: 'x' })).status).toBe('completed');
+    const first = model.requests[0]!.body as Json;
+    const names = first.tools.map((t: Json) => t.name);
+    expect(names).toEqual(['read_file', 'list_dir', 'glob', 'grep', 'update_plan']);
+    // The rules mention no tool it does not have.
+    expect(first.input[0].content).not.toContain('Approval policy');
+  });
+});
+
 describe('delegate over the Chat Completions wire', () => {
   it('runs a multi-turn task with tool calls and sums the usage', async () => {
     ws = tempDir();
