@@ -49,6 +49,8 @@ export class Run {
   done!: Promise<DelegateResult>;
   readonly #controller = new AbortController();
   readonly #listeners = new Set<() => void>();
+  /** Set by cancel(): the step stays "cancelling…" while the run winds down. */
+  #stopping = false;
 
   constructor(
     readonly threadId: string,
@@ -62,7 +64,10 @@ export class Run {
 
   /** Stops the model stream and every process of the run; the thread is saved as `status`. */
   cancel(status: 'cancelled' | 'timeout' = 'cancelled'): void {
-    if (!this.#controller.signal.aborted) this.#controller.abort(new StopReason(status));
+    if (this.#controller.signal.aborted) return;
+    this.#controller.abort(new StopReason(status));
+    this.update({ step: status === 'timeout' ? 'timing out…' : 'cancelling…' });
+    this.#stopping = true;
   }
 
   /** Calls `fn` after every change of the live state; returns the unsubscribe function. */
@@ -73,7 +78,11 @@ export class Run {
 
   /** Updates the live state and tells the watchers. */
   update(change: Partial<Pick<Run, 'status' | 'step' | 'turns' | 'usage' | 'plan' | 'result'>>): void {
-    Object.assign(this, change);
+    // A stopped run winds down (processes killed, diff taken, thread saved) as "cancelling…",
+    // not as the last steps it reports on the way.
+    const { step, ...rest } = change;
+    if (step !== undefined && !this.#stopping) this.step = step;
+    Object.assign(this, rest);
     for (const fn of this.#listeners) {
       try {
         fn();

@@ -188,7 +188,13 @@ export class AgentService {
 
   /** Continues a thread with a new prompt and its full history (also threads of an earlier server process). */
   async reply(threadId: string, prompt: string, parent: SessionContext, host: RunHost): Promise<Result<Run>> {
-    const active = this.#runs.get(threadId);
+    let active = this.#runs.get(threadId);
+    // A cancelled (or timed-out) turn is still killing its processes and saving the thread: a
+    // reply right after the cancel waits for that, up to a bound, instead of failing as busy.
+    if (active?.signal.aborted) {
+      await settledWithin(active.done, CANCEL_WAIT_MS);
+      active = this.#runs.get(threadId);
+    }
     if (active) {
       return fail(
         'thread_busy',
@@ -445,6 +451,19 @@ async function checkCwd(policy: Policy, requested: string, mode: SandboxMode): P
   if (!resolved.ok) return resolved;
   if (!(await isDirectory(resolved.value))) return fail('not_a_directory', `cwd ${requested} is not an existing directory.`, 'Give a directory inside the workspace.');
   return ok(resolved.value);
+}
+
+/** How long delegate_reply waits for a cancelled turn of the same thread to finish stopping. */
+const CANCEL_WAIT_MS = 20_000;
+
+/** Resolves when `p` settles or `ms` passes, whichever comes first. */
+function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref?.();
+  });
+  return Promise.race([p.then(() => undefined, () => undefined), bound]).finally(() => clearTimeout(timer));
 }
 
 const isDirectory = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
