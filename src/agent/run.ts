@@ -35,7 +35,8 @@ export interface DelegateResult {
 export interface RunHost {
   progress(message: string): void;
   log(level: 'debug' | 'info' | 'notice' | 'warning' | 'error', message: string): void;
-  askApproval(message: string): Promise<ApprovalAnswer>;
+  /** Asks the host's user; the run passes its own signal, so a stopped run withdraws its question. */
+  askApproval(message: string, opts?: { signal?: AbortSignal }): Promise<ApprovalAnswer>;
 }
 
 export class Run {

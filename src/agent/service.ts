@@ -360,7 +360,8 @@ export class AgentService {
           host.progress(m);
         },
         log: (level, m) => host.log(level, m),
-        askApproval: (m) => host.askApproval(`[delegate ${short}] ${m}`),
+        // A run that stops (cancel, timeout) withdraws an open question at the host.
+        askApproval: (m, o) => host.askApproval(`[delegate ${short}] ${m}`, { signal: o?.signal ? AbortSignal.any([o.signal, run.signal]) : run.signal }),
       };
       report(setup.turn === 1 ? `started thread ${meta.id} with ${meta.model} in ${meta.cwd}` : `continuing thread ${meta.id} (turn ${setup.turn})`);
       for (const note of setup.notes ?? []) report(note, 'warning');

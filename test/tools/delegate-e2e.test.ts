@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CancelledNotificationSchema, ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { agentHome, availableTools, connectAgent, data, processesMatching, threadLines, waitFor, type Json } from '../support/agent.js';
 import type { Connected } from '../support/client.js';
 import { call, patch, say, startModelServer, type ModelServer } from '../support/model-server.mjs';
@@ -242,6 +242,28 @@ describe.skipIf(shell !== '')(`delegate approvals ${shell}`, () => {
     expect(r.d.status).toBe('completed');
     expect(r.written).toBe(false);
     expect(r.output).toContain('declined');
+  });
+
+  it('withdraws an open approval question when the run times out', async () => {
+    const ws = keep(tempDir());
+    home = agentHome(model);
+    model.script({ output: [call('exec_command', { cmd: 'touch escalated.txt', sandbox_permissions: 'require_escalated', justification: 'needs it' }, 'esc')] });
+    model.otherwise({ output: [say('done')] });
+    // The user would have a whole minute to answer; the run's own timeout comes first.
+    const conn = await connect(ws.dir, { capabilities: { elicitation: {} }, args: ['--approval-policy', 'on-request'], env: { AGENTBOX_APPROVAL_TIMEOUT_MS: '60000' } });
+    const asked: Array<string | number> = [];
+    const withdrawn: Array<string | number> = [];
+    conn.client.setRequestHandler(ElicitRequestSchema, (_req, extra) => {
+      asked.push(extra.requestId);
+      return new Promise(() => undefined);
+    });
+    // (Observed directly: the SDK's own handler ignores a cancel of request id 0.)
+    conn.client.setNotificationHandler(CancelledNotificationSchema, (n) => void withdrawn.push(n.params.requestId!));
+    const d = data(await conn.call('delegate', { prompt: 'escalate', timeout_ms: 1500 }));
+    expect(d.status).toBe('timeout');
+    expect(asked).toHaveLength(1);
+    await waitFor(() => withdrawn.includes(asked[0]!), 'the host to be told the question is withdrawn', 5_000);
+    expect(existsSync(ws.path('escalated.txt'))).toBe(false);
   });
 
   it('treats no answer within the timeout as decline and never hangs', async () => {
