@@ -14,8 +14,8 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApprovalPolicy, ReasoningEffort, SandboxMode } from '../config/index.js';
 import type { Runtime } from '../runtime.js';
-import { gitSettings, type GitContext } from '../git/index.js';
-import { resolveForRead, resolveForWrite, type Policy } from '../sandbox/index.js';
+import { gitSettings, openRepo, type GitContext } from '../git/index.js';
+import { isInside, resolveForRead, resolveForWrite, type Policy } from '../sandbox/index.js';
 import { createSessionContext, type SessionContext } from '../session.js';
 import type { AnyToolSpec, CallContext } from '../tools/define.js';
 import { fail, ok, type Result } from '../util/result.js';
@@ -135,7 +135,8 @@ export class AgentService {
       workDir = mapIntoWorktree(wt.value, cwd.value);
     }
     const approval = approved.value;
-    const child = createSessionContext(this.runtime, { cwd: workDir, roots: [workDir], mode, network: parentPolicy.network, approvalPolicy: approval });
+    const readRoots = await this.#repoAbove(parentPolicy, workDir);
+    const child = createSessionContext(this.runtime, { cwd: workDir, roots: [workDir], readRoots, mode, network: parentPolicy.network, approvalPolicy: approval });
     const tools = this.#subagentTools(child);
     const toolNames = new Set([...tools.map((t) => t.name), 'update_plan']);
     const opening = await openingItems({
@@ -240,6 +241,7 @@ export class AgentService {
     const child = createSessionContext(this.runtime, {
       cwd: meta.cwd,
       roots: [meta.cwd],
+      readRoots: await this.#repoAbove(parentPolicy, meta.cwd),
       mode: limits.mode,
       network: limits.network,
       approvalPolicy: limits.approval,
@@ -282,6 +284,16 @@ export class AgentService {
   #subagentTools(child: SessionContext): AnyToolSpec[] {
     const groups = new Set(this.runtime.config.tools);
     return this.toolsFor(child).filter((t) => groups.has(t.group) && (SUBAGENT_TOOLS as readonly string[]).includes(t.name));
+  }
+
+  /**
+   * The top of the repository `dir` lies in, when that is above `dir` and the calling session may
+   * read it: the child session gets it as a read root, so that git_status and git_diff (which read
+   * the repository from its top) work for a run confined to a subdirectory. Writes stay in `dir`.
+   */
+  async #repoAbove(policy: Policy, dir: string): Promise<string[]> {
+    const repo = await openRepo(this.#git(policy), dir, 'read');
+    return repo.ok && repo.value.top !== dir && isInside(repo.value.top, dir) ? [repo.value.top] : [];
   }
 
   /** How the git core runs for this server, with `policy` deciding which repositories may be used. */

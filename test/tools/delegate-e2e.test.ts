@@ -109,6 +109,33 @@ describe.skipIf(both !== '')(`delegate fixes a bug end to end ${both}`, () => {
   });
 });
 
+describe.skipIf(both !== '')(`delegate confined to a cwd subdirectory ${both}`, () => {
+  it('writes inside cwd only: patches and commands outside it, and the repository\'s .git, are refused', async () => {
+    const ws = keep(tempRepo({ 'packages/calc/src/math.js': BUGGY, 'packages/other/x.js': 'x\n' }));
+    home = agentHome(model);
+    const outsidePatch = '*** Begin Patch\n*** Add File: ../other/evil.js\n+evil\n*** End Patch\n';
+    const insidePatch = '*** Begin Patch\n*** Add File: src/ok.js\n+ok\n*** End Patch\n';
+    model.script(
+      { output: [patch(outsidePatch, 'p-out')] },
+      { output: [call('exec_command', { cmd: 'echo evil > ../other/evil.txt; touch ../../.git/evil; echo done', yield_time_ms: 30000 }, 'c-out')] },
+      { output: [patch(insidePatch, 'p-in')] },
+      { output: [say('tried')] },
+    );
+    const conn = await connect(ws.dir);
+    const d = data(await conn.call('delegate', { prompt: 'try to write everywhere', cwd: 'packages/calc' }));
+    expect(d.status).toBe('completed');
+    const input = (model.requests[3]!.body as Json).input as Json[];
+    const out = (id: string) => input.find((i) => i.type.endsWith('_output') && i.call_id === id).output as string;
+    expect(out('p-out')).toMatch(/^Error/);
+    expect(out('c-out')).toMatch(/Read-only file system|Permission denied/);
+    expect(existsSync(ws.path('packages/other/evil.js'))).toBe(false);
+    expect(existsSync(ws.path('packages/other/evil.txt'))).toBe(false);
+    expect(existsSync(ws.path('.git/evil'))).toBe(false);
+    expect(readFileSync(ws.path('packages/calc/src/ok.js'), 'utf8')).toBe('ok\n');
+    expect(d.files_changed).toEqual([{ path: 'packages/calc/src/ok.js', kind: 'added' }]);
+  });
+});
+
 describe.skipIf(shell !== '')(`delegate cancellation ${shell}`, () => {
   it('kills the running command and saves the thread as cancelled, ready to continue', async () => {
     const ws = keep(tempDir());

@@ -160,6 +160,44 @@ describe('delegate limits', () => {
   });
 });
 
+describe('delegate in a subdirectory of a repository', () => {
+  it('lets the subagent use git_status and git_diff on the repository while it works in cwd', async () => {
+    ws = tempRepo({ 'README.md': '# repo\n', 'packages/calc/src/math.js': SOURCE, 'packages/other/x.js': 'x\n' });
+    ws.write('packages/calc/src/math.js', SOURCE.replace('a - b', 'a - b - 0'));
+    home = agentHome(model);
+    model.script(
+      { output: [call('git_status', {}, 'st'), call('git_diff', {}, 'df'), call('read_file', { path: '../other/x.js' }, 'rd')] },
+      { output: [say('seen')] },
+    );
+    const conn = await connect();
+    const d = data(await conn.call('delegate', { prompt: 'what changed?', cwd: 'packages/calc' }));
+    expect(d.status).toBe('completed');
+    const input = (model.requests[1]!.body as Json).input as Json[];
+    const out = (id: string) => input.find((i) => i.type === 'function_call_output' && i.call_id === id).output as string;
+    expect(out('st')).toContain('packages/calc/src/math.js');
+    expect(out('st')).not.toMatch(/^Error/);
+    expect(out('df')).toContain('-  return a - b;');
+    expect(out('df')).toContain('+  return a - b - 0;');
+    // Reading the rest of the repository is allowed (sandboxed commands can read it anyway).
+    expect(out('rd')).toContain('x');
+    expect(out('rd')).not.toMatch(/^Error/);
+  });
+
+  it('does the same in a worktree thread started from the subdirectory', async () => {
+    ws = tempRepo({ 'README.md': '# repo\n', 'packages/calc/src/math.js': SOURCE });
+    home = agentHome(model);
+    model.script({ output: [call('git_status', {}, 'st')] }, { output: [say('seen')] });
+    const conn = await connect();
+    const d = data(await conn.call('delegate', { prompt: 'status?', cwd: 'packages/calc', worktree: true }));
+    expect(d.status).toBe('completed');
+    const env = ((model.requests[0]!.body as Json).input as Json[]).find((i) => String(i.content).includes('<environment_context>'));
+    expect(env.content).toMatch(/<cwd>.*\/\.agentbox\/worktrees\/agentbox-[^/]+\/packages\/calc<\/cwd>/);
+    const status = ((model.requests[1]!.body as Json).input as Json[]).find((i) => i.call_id === 'st' && i.type === 'function_call_output').output as string;
+    expect(status).not.toMatch(/^Error/);
+    expect(status).toContain(d.branch!);
+  });
+});
+
 describe('delegate over the Chat Completions wire', () => {
   it('runs a multi-turn task with tool calls and sums the usage', async () => {
     ws = tempDir();
