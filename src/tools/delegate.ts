@@ -29,8 +29,12 @@ export const DelegateOutput = {
 
 const ANNOTATIONS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true } as const;
 
-/** The most of the diff put in the text content (the structuredContent has all of it). */
-const TEXT_DIFF_CHARS = 30_000;
+/**
+ * The most diff a result carries, in structuredContent and in the text alike: hosts show their
+ * model one or the other (Claude Code refuses a tool result over 25,000 tokens), and the answer
+ * matters more than a huge diff. Beyond it the diff is cut, saying what is missing and where it is.
+ */
+export const MAX_RESULT_DIFF_BYTES = 32 * 1024;
 
 export function delegateTools(ctx: SessionContext, toolsFor: ToolsFor): AnyToolSpec[] {
   const service = agentService(ctx.runtime, toolsFor);
@@ -92,7 +96,8 @@ async function finish(started: Result<Run>, call: CallContext) {
   if (call.signal.aborted) cancel();
   call.signal.addEventListener('abort', cancel, { once: true });
   try {
-    const result = await run.done;
+    const done = await run.done;
+    const result = { ...done, diff: capDiff(done) };
     const { turns: _turns, ...data } = result;
     const rendered = dataResult(data as Record<string, unknown>, renderText(result));
     return result.status === 'failed' ? { ...rendered, isError: true } : rendered;
@@ -118,10 +123,29 @@ export function renderText(r: DelegateResult): string {
   else {
     const mark = { added: 'A', modified: 'M', deleted: 'D', renamed: 'R' } as const;
     lines.push(`files changed: ${r.files_changed.map((f) => `${mark[f.kind]} ${f.from ? `${f.from} -> ` : ''}${f.path}`).join(', ')}`);
-    const diff = r.diff.length > TEXT_DIFF_CHARS ? `${r.diff.slice(0, TEXT_DIFF_CHARS)}\n[… diff cut; ${r.diff.length - TEXT_DIFF_CHARS} more characters in structuredContent.diff]` : r.diff;
-    lines.push('', '```diff', diff.trimEnd(), '```');
+    lines.push('', '```diff', r.diff.trimEnd(), '```');
   }
   return lines.join('\n');
+}
+
+/** The result's diff, cut at MAX_RESULT_DIFF_BYTES (at a file boundary when one is near) with a note. */
+export function capDiff(r: Pick<DelegateResult, 'diff' | 'files_changed' | 'threadId' | 'branch'>, max = MAX_RESULT_DIFF_BYTES): string {
+  const bytes = Buffer.from(r.diff, 'utf8');
+  if (bytes.length <= max) return r.diff;
+  const head = bytes.subarray(0, max).toString('utf8').replace(/\uFFFD$/, '');
+  const lastFile = head.lastIndexOf('\ndiff --git ');
+  const shown = lastFile > max / 2 ? head.slice(0, lastFile + 1) : head.slice(0, head.lastIndexOf('\n') + 1);
+  const seen = new Set([...shown.matchAll(/^diff --git a\/.* b\/(.*)$/gm)].map((m) => m[1]));
+  const missing = r.files_changed.map((f) => f.path).filter((p) => !seen.has(p));
+  const where = [
+    r.branch ? `every change is committed on branch ${r.branch} (git_show, or git log -p ${r.branch})` : 'git_diff shows the working tree (with any changes made before this call)',
+    `agentbox://threads/${r.threadId} has each patch the subagent applied`,
+  ];
+  return (
+    `${shown}[… diff cut at ${Math.round(max / 1024)} KiB: ${bytes.length - Buffer.byteLength(shown)} more bytes not shown` +
+    `${missing.length ? `, including all of ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ` and ${missing.length - 20} more files` : ''}` : ''}. ` +
+    `files_changed lists every file; ${where.join('; ')}.]\n`
+  );
 }
 
 /** agentbox://threads (the list, JSON) and agentbox://threads/{id} (a transcript, Markdown). */

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { agentHome, connectAgent, data, threadLines, waitFor, type Json } from '../support/agent.js';
 import type { Connected } from '../support/client.js';
-import { call, say, startModelServer, think, type ModelServer } from '../support/model-server.mjs';
+import { call, patch, say, startModelServer, think, type ModelServer } from '../support/model-server.mjs';
 import { tempDir, tempRepo, type TempDir } from '../support/workspace.js';
 
 let model: ModelServer;
@@ -390,6 +390,30 @@ describe('delegate limits and failures', () => {
     expect(d.error).toContain('internal trouble');
     expect(result.text).toContain('status: failed');
     expect(model.requests).toHaveLength(2);
+  });
+});
+
+describe('delegate result size', () => {
+  it('cuts a huge diff in both structuredContent and text, saying what is missing and where to get it', async () => {
+    ws = tempRepo({ 'README.md': '# repo\n' });
+    home = agentHome(model);
+    const big = Array.from({ length: 5000 }, (_, i) => `+line ${i} of a generated file`).join('\n');
+    model.script(
+      { output: [patch(`*** Begin Patch\n*** Add File: big.txt\n${big}\n*** Add File: small.txt\n+small\n*** End Patch\n`, 'p1')] },
+      { output: [say('generated')] },
+    );
+    const conn = await connect();
+    const result = await conn.call('delegate', { prompt: 'generate' });
+    const d = data(result);
+    expect(d.status).toBe('completed');
+    expect(d.files_changed.map((f) => f.path)).toEqual(['big.txt', 'small.txt']);
+    expect(Buffer.byteLength(d.diff)).toBeLessThan(33 * 1024);
+    expect(d.diff).toContain('+line 0 of a generated file');
+    expect(d.diff).toMatch(/\[… diff cut at 32 KiB: \d+ more bytes not shown, including all of small\.txt\. files_changed lists every file; git_diff shows the working tree/);
+    expect(d.diff).toContain(`agentbox://threads/${d.threadId}`);
+    expect(result.text.length).toBeLessThan(34 * 1024);
+    expect(result.text).toContain('diff cut at 32 KiB');
+    expect(JSON.stringify({ content: result.content, structuredContent: result.structuredContent }).length).toBeLessThan(72 * 1024);
   });
 });
 
