@@ -10,7 +10,7 @@ import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai'
 import type { ReasoningEffort } from '../config/index.js';
 import { fail, ok, type Failure, type Result } from '../util/result.js';
 import { zeroUsage, type Item, type Usage } from './items.js';
-import type { ResolvedProvider } from './provider.js';
+import { isOpenAIReasoningModel, type ResolvedProvider } from './provider.js';
 
 /** A tool as the model sees it: a JSON function, or a freeform tool whose input is raw text. */
 export type ModelTool =
@@ -138,10 +138,9 @@ async function streamResponses(
     body.tool_choice = 'auto';
     body.parallel_tool_calls = true;
   }
-  if (req.reasoningEffort) {
-    body.reasoning = { effort: req.reasoningEffort, summary: 'auto' };
-    if (provider.isOpenAI) body.include = ['reasoning.encrypted_content'];
-  }
+  if (req.reasoningEffort) body.reasoning = { effort: req.reasoningEffort, summary: 'auto' };
+  // Reasoning is replayed in later requests (toResponsesInput), which needs its encrypted content.
+  if (provider.isOpenAI && (req.reasoningEffort || isOpenAIReasoningModel(provider, req.model))) body.include = ['reasoning.encrypted_content'];
   if (req.cacheKey && provider.isOpenAI) body.prompt_cache_key = req.cacheKey;
   if (req.outputSchema) body.text = { format: { type: 'json_schema', name: 'output', schema: req.outputSchema, strict: false } };
 

@@ -66,6 +66,43 @@ describe('model client, Responses wire', () => {
     ]);
   });
 
+  it('replays reasoning with its encrypted content and drops reasoning it cannot replay', async () => {
+    server.script({ output: [say('ok')] });
+    await createModelClient(provider('responses')).complete(
+      {
+        ...request,
+        input: [
+          { type: 'message', role: 'user', content: 'go' },
+          { type: 'reasoning', id: 'rs_1', summary: ['thought about it'], encrypted_content: 'enc-1' },
+          { type: 'function_call', call_id: 'c1', name: 'read_file', arguments: '{}' },
+          { type: 'function_call_output', call_id: 'c1', output: 'text' },
+          { type: 'reasoning', summary: ['a chat server\'s reasoning'] },
+        ],
+      },
+      { signal: signal() },
+    );
+    expect(server.requests[0]!.body.input).toEqual([
+      { type: 'message', role: 'user', content: 'go' },
+      { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'thought about it' }], encrypted_content: 'enc-1' },
+      { type: 'function_call', call_id: 'c1', name: 'read_file', arguments: '{}' },
+      { type: 'function_call_output', call_id: 'c1', output: 'text' },
+    ]);
+  });
+
+  it('asks OpenAI reasoning models for encrypted reasoning even without a reasoning effort', async () => {
+    server.otherwise({ output: [say('ok')] });
+    const { reasoningEffort: _none, ...plain } = request;
+    const openai = createModelClient(provider('responses', { isOpenAI: true }));
+    await openai.complete({ ...plain, model: 'gpt-5.5' }, { signal: signal() });
+    await openai.complete({ ...plain, model: 'gpt-4.1' }, { signal: signal() });
+    await createModelClient(provider('responses')).complete({ ...plain, model: 'gpt-5.5' }, { signal: signal() });
+    const [reasoning, older, elsewhere] = server.requests.map((r) => r.body);
+    expect(reasoning.include).toEqual(['reasoning.encrypted_content']);
+    expect(reasoning.reasoning).toBeUndefined();
+    expect(older.include).toBeUndefined();
+    expect(elsewhere.include).toBeUndefined();
+  });
+
   it('retries a 503 and then succeeds', async () => {
     server.script({ error: 503 }, { output: [say('ok')] });
     const retries: string[] = [];

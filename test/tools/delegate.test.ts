@@ -109,6 +109,19 @@ describe('delegate over the Responses wire', () => {
     expect(lines.at(-1)).toMatchObject({ type: 'turn_ended', status: 'completed' });
   });
 
+  it('sends the model\'s reasoning back with its encrypted content in the next request', async () => {
+    ws = tempDir();
+    ws.write('a.txt', 'alpha\n');
+    home = agentHome(model);
+    model.script({ output: [think('read a.txt first', 'enc-abc'), call('read_file', { path: 'a.txt' }, 'r1')] }, { output: [say('alpha')] });
+    const conn = await connect();
+    expect(data(await conn.call('delegate', { prompt: 'read a.txt' })).status).toBe('completed');
+    const input = (model.requests[1]!.body as Json).input as Json[];
+    const at = input.findIndex((i) => i.type === 'reasoning');
+    expect(input[at]).toMatchObject({ type: 'reasoning', encrypted_content: 'enc-abc', summary: [{ type: 'summary_text', text: 'read a.txt first' }] });
+    expect(input[at + 1]).toMatchObject({ type: 'function_call', call_id: 'r1' });
+  });
+
   it('returns a clear error for an unknown provider, a cwd outside the workspace and a wider sandbox', async () => {
     ws = tempDir();
     home = agentHome(model);
