@@ -247,6 +247,11 @@ export class AgentService {
       approvalPolicy: limits.approval,
     });
     const tools = this.#subagentTools(child);
+    const { skipped } = loaded.value;
+    const notes = [
+      ...limits.notes,
+      ...(skipped > 0 ? [`${skipped} unreadable line${skipped === 1 ? ' was' : 's were'} skipped in the thread file ${this.threads.file(threadId)}; the conversation may miss those steps.`] : []),
+    ];
     // The subagent was told the thread's rules when it started; tell it what changed.
     const opening: Item[] =
       limits.notes.length > 0
@@ -268,7 +273,7 @@ export class AgentService {
           opening,
           child,
           tools,
-          ...(limits.notes.length > 0 ? { notes: limits.notes } : {}),
+          ...(notes.length > 0 ? { notes } : {}),
           parentPolicy,
           provider: provider.value,
           ...(answer ? { answer } : {}),
