@@ -136,6 +136,22 @@ describe.skipIf(both !== '')(`delegate confined to a cwd subdirectory ${both}`, 
   });
 });
 
+describe.skipIf(shell !== '')(`delegate cleanup ${shell}`, () => {
+  it('ends every command the run left running before it returns', async () => {
+    const ws = keep(tempDir());
+    home = agentHome(model);
+    const marker = `31.${Date.now() % 100000}${Math.floor(Math.random() * 1000)}`;
+    model.script({ output: [call('exec_command', { cmd: `sleep ${marker}`, yield_time_ms: 250 }, 'bg')] }, { output: [say('left it running')] });
+    const conn = await connect(ws.dir);
+    const d = data(await conn.call('delegate', { prompt: 'start something long' }));
+    expect(d.status).toBe('completed');
+    const output = ((model.requests[1]!.body as Json).input as Json[]).find((i) => i.call_id === 'bg' && i.type === 'function_call_output').output as string;
+    expect(output).toMatch(/^Process running with session ID \d+/);
+    // The result comes only after the run's session was closed: nothing of it is left.
+    expect(processesMatching(`sleep ${marker}`)).toEqual([]);
+  });
+});
+
 describe.skipIf(shell !== '')(`delegate cancellation ${shell}`, () => {
   it('kills the running command and saves the thread as cancelled, ready to continue', async () => {
     const ws = keep(tempDir());

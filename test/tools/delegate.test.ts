@@ -1,5 +1,6 @@
 // delegate and delegate_reply end to end: a real agentbox over stdio, a real workspace, and the
 // scripted model server standing in for the model endpoint.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { agentHome, connectAgent, data, threadLines, waitFor, type Json } from '../support/agent.js';
@@ -325,6 +326,29 @@ describe('delegate_reply', () => {
     const input = (model.requests[2]!.body as Json).input as Json[];
     expect(input.find((i) => i.type === 'function_call_output' && i.call_id === 'r1').output).toContain('alpha');
     expect(input.filter((i) => i.role === 'user').map((i) => i.content).slice(-2)).toEqual(['read a.txt slowly', 'and?']);
+  });
+
+  it('repairs a thread file with an unreadable line and says so', async () => {
+    ws = tempDir();
+    ws.write('a.txt', 'alpha\n');
+    home = agentHome(model);
+    model.script({ output: [call('read_file', { path: 'a.txt' }, 'r1')] }, { output: [say('alpha')] });
+    const conn = await connect();
+    const d1 = data(await conn.call('delegate', { prompt: 'read a.txt' }));
+    // Corrupt the line holding the call: its output is left without it.
+    const file = home.path('threads', `${d1.threadId}.jsonl`);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.includes('"type":"function_call"'));
+    lines[at] = lines[at]!.slice(0, 40);
+    writeFileSync(file, lines.join('\n'));
+
+    model.script({ output: [say('going on')] });
+    const result = await conn.call('delegate_reply', { threadId: d1.threadId, prompt: 'and?' });
+    const d2 = data(result);
+    expect(d2.status).toBe('completed');
+    expect(d2.notes).toEqual([expect.stringMatching(/^1 unreadable line was skipped in the thread file .*; the conversation may miss those steps\.$/)]);
+    const input = (model.requests[2]!.body as Json).input as Json[];
+    expect(input.some((i) => i.type === 'function_call_output')).toBe(false);
   });
 
   it('says clearly when the thread does not exist', async () => {
