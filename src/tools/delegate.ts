@@ -78,7 +78,7 @@ export function delegateTools(ctx: SessionContext, toolsFor: ToolsFor): AnyToolS
       threadId: z.string(),
       prompt: z.string().min(1),
     },
-    // Same structuredContent as delegate; its schema is published once, on delegate, to keep tools/list small.
+    output: DelegateOutput,
     annotations: ANNOTATIONS,
     async run(args, call) {
       return finish(await service.reply(args.threadId, args.prompt, ctx, call), call);

@@ -351,6 +351,16 @@ describe('delegate_reply', () => {
     expect(input.some((i) => i.type === 'function_call_output')).toBe(false);
   });
 
+  it('publishes the same output schema as delegate', async () => {
+    ws = tempDir();
+    home = agentHome(model);
+    const conn = await connect();
+    const { tools } = await conn.client.listTools();
+    const schema = (name: string) => tools.find((t) => t.name === name)?.outputSchema;
+    expect(schema('delegate_reply')).toBeDefined();
+    expect(schema('delegate_reply')).toEqual(schema('delegate'));
+  });
+
   it('says clearly when the thread does not exist', async () => {
     ws = tempDir();
     home = agentHome(model);
