@@ -61,7 +61,7 @@ export function permissionsText(policy: Policy, approval: ApprovalPolicy, tools:
     lines.push(
       approval === 'untrusted'
         ? 'Approval policy: untrusted. Any command not known to be read-only needs the user\'s approval, which may be declined; prefer read_file, grep and glob for reading. A declined command must not be retried in another form.'
-        : `Approval policy: ${approval}. Commands run without asking; there is no sandbox to leave, so never set sandbox_permissions.`,
+        : `Approval policy: ${approval}. Commands run without asking, with nothing around them to stop a mistake.`,
     );
   } else if (tools.has('exec_command')) {
     switch (approval) {
