@@ -26,6 +26,8 @@ export interface SessionOptions {
   cwd?: string;
   /** Fixed workspace roots, overriding config and host roots. */
   roots?: readonly string[];
+  /** Directories readable besides the configured read_roots (a delegate's repository above its cwd). */
+  readRoots?: readonly string[];
   mode?: SandboxMode;
   network?: boolean;
   approvalPolicy?: ApprovalPolicy;
@@ -33,7 +35,7 @@ export interface SessionOptions {
 
 export function createSessionContext(runtime: Runtime, opts: SessionOptions = {}): SessionContext {
   const workspace = new Workspace({
-    config: runtime.config,
+    config: opts.readRoots?.length ? { ...runtime.config, read_roots: [...runtime.config.read_roots, ...opts.readRoots] } : runtime.config,
     tmpDir: runtime.tmpDir,
     cwd: opts.cwd ?? runtime.cwd,
     home: runtime.home,

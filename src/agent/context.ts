@@ -56,7 +56,14 @@ export function permissionsText(policy: Policy, approval: ApprovalPolicy, tools:
   if (policy.mode !== 'danger-full-access') {
     lines.push(policy.network ? 'Network access is enabled.' : 'Network access is disabled inside the sandbox: package installs and downloads will fail.');
   }
-  if (tools.has('exec_command') && policy.mode !== 'danger-full-access') {
+  if (tools.has('exec_command') && policy.mode === 'danger-full-access') {
+    // No sandbox to leave, so sandbox_permissions changes nothing; untrusted still asks.
+    lines.push(
+      approval === 'untrusted'
+        ? 'Approval policy: untrusted. Any command not known to be read-only needs the user\'s approval, which may be declined; prefer read_file, grep and glob for reading. A declined command must not be retried in another form.'
+        : `Approval policy: ${approval}. Commands run without asking, with nothing around them to stop a mistake.`,
+    );
+  } else if (tools.has('exec_command')) {
     switch (approval) {
       case 'never':
         lines.push('Approval policy: never. Never set sandbox_permissions; escalation requests are refused. Work within the sandbox, and if the task cannot be done there, say so in your final message.');

@@ -94,15 +94,19 @@ export function lastAssistantText(items: readonly Item[]): string {
 }
 
 /**
- * Gives every tool call without an output a synthetic one, so the history can be sent again
- * (both wires reject a call with no result). Used after a cancel or a server killed mid-step.
+ * Gives every tool call without an output a synthetic one, and drops every output whose call is
+ * not there, so the history can be sent again (both wires reject a call with no result and a
+ * result with no call). Used after a cancel, a server killed mid-step, a thread file with a
+ * skipped line, and when old items are cut for a compaction request.
  */
-export function closeDanglingCalls(items: Item[], note: string): Item[] {
+export function closeDanglingCalls(items: readonly Item[], note: string): Item[] {
   const answered = new Set(
     items.filter((i) => i.type === 'function_call_output' || i.type === 'custom_tool_call_output').map((i) => (i as FunctionCallOutputItem).call_id),
   );
+  const called = new Set(items.filter(isToolCall).map((i) => i.call_id));
   const out: Item[] = [];
   for (const item of items) {
+    if ((item.type === 'function_call_output' || item.type === 'custom_tool_call_output') && !called.has(item.call_id)) continue;
     out.push(item);
     if (isToolCall(item) && !answered.has(item.call_id)) out.push(outputFor(item, note));
   }

@@ -6,16 +6,17 @@
 //    for another try).
 // 3. Otherwise run the calls (read-only ones in parallel, others one at a time, in order), append
 //    each result under its call id as it completes, and go to 1.
-// 4. Before the next request, if the last request's context neared the window, compact: ask the
-//    model for a handoff summary and restart the history from the opening items, the user's
-//    messages and that summary.
+// 4. Before the next request, if the last request's context neared the window (or, at the start
+//    of a turn, the history's estimated size does), compact: ask the model for a handoff summary
+//    of the history (cut to fit: long tool outputs shortened, then the oldest items dropped) and
+//    restart the history from the opening items, the user's messages and that summary.
 //
 // The loop stops at max_turns (model responses) or when the run's signal aborts (cancel or
 // timeout); whatever it stopped in, the history stays valid to continue from.
 import type { ReasoningEffort } from '../config/index.js';
 import type { CallContext } from '../tools/define.js';
 import { formatFailure } from '../util/result.js';
-import { addUsage, isToolCall, lastAssistantText, outputFor, zeroUsage, type Item, type ToolCallItem, type Usage } from './items.js';
+import { addUsage, closeDanglingCalls, isToolCall, lastAssistantText, outputFor, zeroUsage, type Item, type ToolCallItem, type Usage } from './items.js';
 import type { ModelClient, ModelRequest } from './model.js';
 import { COMPACT_PROMPT, SUMMARY_PREFIX } from './prompts/compact.js';
 import type { RunStatus, ThreadLog } from './threads.js';
@@ -85,8 +86,11 @@ export async function runTurn(o: TurnOptions): Promise<TurnOutcome> {
   const produced: Item[] = [];
   let turns = 0;
   let schemaRetries = 0;
-  let lastContext = 0;
+  // A continued thread may arrive with a long history: estimate it before the first request.
+  let lastContext = estimateTokens(o.history);
   let compactedAfterOverflow = false;
+  /** The estimated size of a history the endpoint refused as too long, once it has. */
+  let overflowed: number | undefined;
   // Some local servers refuse structured output (response_format / text.format); the schema is
   // then enforced by the instructions and the answer check alone.
   let sendSchema = o.answer !== undefined;
@@ -120,10 +124,18 @@ export async function runTurn(o: TurnOptions): Promise<TurnOutcome> {
   for (;;) {
     if (o.signal.aborted) return stopped();
     if (lastContext >= o.compactThreshold * o.contextWindow) {
-      o.report(`compacting the conversation (about ${lastContext} of ${o.contextWindow} tokens in use)`);
-      const compacted = await compact(o, usage, request, onRetry);
-      if (!compacted.ok) return o.signal.aborted ? stopped() : failed(compacted.error);
+      // (Only the opening and the user's own messages: nothing a summary would shorten.)
+      if (hasWorkToCompact(o)) {
+        o.report(
+          overflowed !== undefined
+            ? `compacting the conversation (the endpoint refused about ${overflowed} tokens as too long)`
+            : `compacting the conversation (about ${lastContext} of ${o.contextWindow} tokens in use)`,
+        );
+        const compacted = await compact(o, usage, request, onRetry, overflowed);
+        if (!compacted.ok) return o.signal.aborted ? stopped() : failed(compacted.error);
+      }
       lastContext = 0;
+      overflowed = undefined;
     }
     if (turns >= o.maxTurns) {
       o.report(`stopped after ${turns} model turns (max_turns)`, 'warning');
@@ -139,10 +151,11 @@ export async function runTurn(o: TurnOptions): Promise<TurnOutcome> {
     if (!res.ok) {
       if (o.signal.aborted) return stopped();
       // A context overflow the usage numbers did not predict: compact once and try again.
-      if (!compactedAfterOverflow && /context.{0,20}(length|window)|maximum context|too many tokens/i.test(res.error.message)) {
+      if (!compactedAfterOverflow && isOverflow(res.error.message)) {
         compactedAfterOverflow = true;
         turns--;
         lastContext = Number.POSITIVE_INFINITY;
+        overflowed = estimateTokens(o.history);
         continue;
       }
       if (sendSchema && res.error.code === 'model_bad_request') {
@@ -165,6 +178,10 @@ export async function runTurn(o: TurnOptions): Promise<TurnOutcome> {
     const calls = response.items.filter(isToolCall);
     if (calls.length === 0) {
       const content = lastAssistantText(response.items);
+      // An answer cut off by the output limit is not a finished answer.
+      if (response.incomplete) {
+        return failed(`The model's response was cut off (${response.incomplete}) before it finished; its partial answer is in content. delegate_reply can ask it to go on.`);
+      }
       if (!o.answer) {
         o.report(`turn ${turns}: answered`);
         return { status: 'completed', content, usage, turns };
@@ -239,13 +256,36 @@ async function runCalls(o: TurnOptions, calls: ToolCallItem[], record: (items: I
   }
 }
 
+/** Whether the endpoint's error says the request was longer than the model's context. */
+const isOverflow = (message: string) => /context.{0,20}(length|window)|maximum context|too many tokens/i.test(message);
+
+/** True when the history after the opening holds more than the user's own messages. */
+function hasWorkToCompact(o: TurnOptions): boolean {
+  return o.history.slice(o.openingItems).some((i) => !(i.type === 'message' && i.role === 'user'));
+}
+
+/** How many times a compaction request refused as too long is cut down further and sent again. */
+const COMPACT_ATTEMPTS = 3;
+
 async function compact(
   o: TurnOptions,
   usage: Usage,
   request: (input: readonly Item[], tools?: ModelRequest['tools']) => ModelRequest,
   onRetry: (i: { attempt: number; delayMs: number; reason: string }) => void,
+  overflowed: number | undefined,
 ): Promise<{ ok: true } | { ok: false; error: string }> {
-  const res = await o.client.complete(request([...o.history, { type: 'message', role: 'user', content: COMPACT_PROMPT }], []), { signal: o.signal, onRetry });
+  const ask: Item = { type: 'message', role: 'user', content: COMPACT_PROMPT };
+  // The summary request must fit where the history did not: within the compaction threshold, and
+  // after an overflow within half of what was refused; each refusal halves it again.
+  let budget = Math.floor(o.compactThreshold * o.contextWindow);
+  if (overflowed !== undefined) budget = Math.min(budget, Math.floor(overflowed / 2));
+  let res: Awaited<ReturnType<ModelClient['complete']>>;
+  for (let attempt = 1; ; attempt++) {
+    const input = fitHistory(o.history, o.openingItems, budget - estimateTokens([ask]));
+    res = await o.client.complete(request([...input, ask], []), { signal: o.signal, onRetry });
+    if (res.ok || o.signal.aborted || attempt >= COMPACT_ATTEMPTS || !isOverflow(res.error.message)) break;
+    budget = Math.floor(estimateTokens(input) / 2);
+  }
   if (!res.ok) return { ok: false, error: `Compacting the conversation failed: ${formatFailure(res.error)}` };
   addUsage(usage, res.value.usage);
   o.log.append({ type: 'usage', usage: res.value.usage });
@@ -258,6 +298,36 @@ async function compact(
   o.log.append({ type: 'compacted', summary, history });
   await o.log.flush();
   return { ok: true };
+}
+
+/**
+ * The history cut down to about `budget` tokens for a compaction request: reasoning left out,
+ * then long tool outputs, patches and messages after the opening shortened (each to 8000
+ * characters, then 4000, … 500), then the oldest items after the opening dropped. Calls and
+ * their outputs stay paired.
+ */
+export function fitHistory(history: readonly Item[], openingItems: number, budget: number): Item[] {
+  const opening = history.slice(0, openingItems);
+  let rest: Item[] = history.slice(openingItems).filter((i) => i.type !== 'reasoning');
+  const fits = () => estimateTokens(opening) + estimateTokens(rest) <= budget;
+  for (let limit = 8000; !fits() && limit >= 500; limit = Math.floor(limit / 2)) rest = rest.map((i) => shorten(i, limit));
+  while (!fits() && rest.length > 1) rest = closeDanglingCalls(rest.slice(1), '');
+  return [...opening, ...rest];
+}
+
+function shorten(item: Item, limit: number): Item {
+  const cut = (text: string) => (text.length <= limit ? text : `${text.slice(0, limit / 2)}\n[… ${text.length - limit} characters cut …]\n${text.slice(-limit / 2)}`);
+  switch (item.type) {
+    case 'function_call_output':
+    case 'custom_tool_call_output':
+      return { ...item, output: cut(item.output) };
+    case 'custom_tool_call':
+      return { ...item, input: cut(item.input) };
+    case 'message':
+      return { ...item, content: cut(item.content) };
+    default:
+      return item;
+  }
 }
 
 /** The user's own messages (not earlier summaries), newest kept first within `maxChars`. */
@@ -312,18 +382,32 @@ function patchFiles(patch: string): string {
 /** Reports the steps worth a line of their own: commands ending, patches applied or failing. */
 function reportOutcome(o: TurnOptions, call: ToolCallItem, output: string, isError: boolean): void {
   if (call.name === 'exec_command' || call.name === 'write_stdin') {
-    const code = /exit(?:ed with)? code:?\s*(-?\d+)/i.exec(output)?.[1];
-    const session = /session(?:_id| id)?:?\s*(\d+)/i.exec(output)?.[1];
-    const what = call.name === 'exec_command' ? describeCall(call).replace(/^exec_command /, '') : `session ${session ?? '?'}`;
-    if (code !== undefined) o.report(`command ${what} exited with code ${code}`);
-    else if (session !== undefined && !isError) o.report(`command ${what} still running (session ${session})`);
-    else if (isError) o.report(`command ${what} failed: ${firstLine(output)}`, 'warning');
+    // The shell tools' first line is fixed (src/exec/format.ts); the output after it is the
+    // command's own and may say anything.
+    const head = output.split('\n', 1)[0] ?? '';
+    const code = /^Process exited with code (-?\d+)$/.exec(head)?.[1];
+    const running = /^Process running with session ID (\d+)$/.exec(head)?.[1];
+    const what = call.name === 'exec_command' ? `command ${describeCall(call).replace(/^exec_command /, '')}` : `session ${sessionOf(call) ?? running ?? '?'}`;
+    if (code !== undefined) o.report(`${what} exited with code ${code}`);
+    else if (running !== undefined) o.report(call.name === 'exec_command' ? `${what} still running (session ${running})` : `${what} still running`);
+    else if (isError) o.report(`${what} failed: ${firstLine(output)}`, 'warning');
   } else if (call.name === 'apply_patch') {
     if (isError) o.report(`patch failed: ${firstLine(output)}`, 'warning');
     else {
       const files = [...output.matchAll(/^([AMD]) (.+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
       o.report(`patch applied${files.length ? `: ${files.join(', ')}` : ''}`);
     }
+  }
+}
+
+/** write_stdin's session_id argument. */
+function sessionOf(call: ToolCallItem): string | undefined {
+  if (call.type !== 'function_call') return undefined;
+  try {
+    const id = (JSON.parse(call.arguments || '{}') as { session_id?: unknown }).session_id;
+    return typeof id === 'number' || typeof id === 'string' ? String(id) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

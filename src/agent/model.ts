@@ -10,7 +10,7 @@ import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai'
 import type { ReasoningEffort } from '../config/index.js';
 import { fail, ok, type Failure, type Result } from '../util/result.js';
 import { zeroUsage, type Item, type Usage } from './items.js';
-import type { ResolvedProvider } from './provider.js';
+import { isOpenAIReasoningModel, type ResolvedProvider } from './provider.js';
 
 /** A tool as the model sees it: a JSON function, or a freeform tool whose input is raw text. */
 export type ModelTool =
@@ -76,6 +76,8 @@ export function createModelClient(provider: ResolvedProvider, opts: ModelClientO
     maxRetries: 0,
     timeout: provider.requestTimeoutMs,
     defaultHeaders: provider.headers,
+    // Failures are reported as results (and logged by the caller), not printed by the library.
+    logLevel: 'off',
   });
   const stream = provider.wire === 'chat' ? streamChat : streamResponses;
   const retryBase = opts.retryBaseMs ?? 500;
@@ -138,18 +140,19 @@ async function streamResponses(
     body.tool_choice = 'auto';
     body.parallel_tool_calls = true;
   }
-  if (req.reasoningEffort) {
-    body.reasoning = { effort: req.reasoningEffort, summary: 'auto' };
-    if (provider.isOpenAI) body.include = ['reasoning.encrypted_content'];
-  }
+  if (req.reasoningEffort) body.reasoning = { effort: req.reasoningEffort, summary: 'auto' };
+  // Reasoning is replayed in later requests (toResponsesInput), which needs its encrypted content.
+  if (provider.isOpenAI && (req.reasoningEffort || isOpenAIReasoningModel(provider, req.model))) body.include = ['reasoning.encrypted_content'];
   if (req.cacheKey && provider.isOpenAI) body.prompt_cache_key = req.cacheKey;
   if (req.outputSchema) body.text = { format: { type: 'json_schema', name: 'output', schema: req.outputSchema, strict: false } };
 
-  const events = await client.responses.create(body as unknown as OpenAI.Responses.ResponseCreateParamsStreaming, { signal });
+  const endpoint = `${provider.baseUrl}/responses`;
+  const { data: events, response } = await client.responses.create(body as unknown as OpenAI.Responses.ResponseCreateParamsStreaming, { signal }).withResponse();
+  checkEventStream(response, endpoint);
   let items: Item[] = [];
   let final: OpenAI.Responses.Response | undefined;
   let incomplete: string | undefined;
-  for await (const event of events) {
+  for await (const event of readStream(events, endpoint)) {
     touch();
     switch (event.type) {
       case 'response.output_item.done': {
@@ -238,7 +241,7 @@ function fromResponsesItem(item: OpenAI.Responses.ResponseOutputItem): Item | un
 
 async function streamChat(
   client: OpenAI,
-  _provider: ResolvedProvider,
+  provider: ResolvedProvider,
   req: ModelRequest,
   signal: AbortSignal,
   touch: () => void,
@@ -267,13 +270,15 @@ async function streamChat(
   if (req.reasoningEffort) body.reasoning_effort = req.reasoningEffort;
   if (req.outputSchema) body.response_format = { type: 'json_schema', json_schema: { name: 'output', schema: req.outputSchema, strict: false } };
 
-  const chunks = await client.chat.completions.create(body as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming, { signal });
+  const endpoint = `${provider.baseUrl}/chat/completions`;
+  const { data: chunks, response } = await client.chat.completions.create(body as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming, { signal }).withResponse();
+  checkEventStream(response, endpoint);
   let text = '';
   let reasoning = '';
   let finish: string | undefined;
   let usage: OpenAI.CompletionUsage | undefined;
   const calls = new Map<number, { id: string; name: string; args: string }>();
-  for await (const chunk of chunks) {
+  for await (const chunk of readStream(chunks, endpoint)) {
     touch();
     if (chunk.usage) usage = chunk.usage;
     for (const choice of chunk.choices ?? []) {
@@ -361,6 +366,26 @@ export function toChatMessages(instructions: string, items: readonly Item[]): Ch
 }
 
 // ---- failures and retries ---------------------------------------------------------------------
+
+/** A reply that is not a server-sent event stream (a server that ignores `stream: true`). */
+function checkEventStream(response: Response, endpoint: string): void {
+  const type = response.headers.get('content-type') ?? '';
+  if (/^text\/event-stream\b/i.test(type)) return;
+  throw new StreamError(
+    `malformed stream data from ${endpoint}: the reply is ${type ? `${type.split(';')[0]}` : 'without a content type'}, not text/event-stream (does the server support stream: true?)`,
+    true,
+  );
+}
+
+/** The stream's events; data that is not JSON becomes a retryable StreamError naming the endpoint. */
+async function* readStream<T>(stream: AsyncIterable<T>, endpoint: string): AsyncGenerator<T> {
+  try {
+    yield* stream;
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new StreamError(`malformed stream data from ${endpoint}: ${err.message}`, true);
+    throw err;
+  }
+}
 
 interface Problem {
   message: string;

@@ -78,6 +78,15 @@ export function useFreeformApplyPatch(provider: ResolvedProvider, model: string)
   return provider.isOpenAI && /^(gpt-5|codex)/i.test(model);
 }
 
+/**
+ * Whether `model` is one of OpenAI's reasoning models (GPT-5, Codex, o-series) on OpenAI itself:
+ * with `store: false` their reasoning can be replayed only with its encrypted content, which
+ * is then always asked for.
+ */
+export function isOpenAIReasoningModel(provider: ResolvedProvider, model: string): boolean {
+  return provider.isOpenAI && /^(gpt-5|codex|o\d)/i.test(model) && !/chat/i.test(model);
+}
+
 function defaults(): Partial<ModelProviderConfig> {
   return { wire_api: 'responses', request_timeout_ms: 300_000, max_retries: 4, http_headers: {} };
 }

@@ -26,6 +26,8 @@ export interface DelegateResult {
   duration_ms: number;
   /** The branch of a worktree thread. */
   branch?: string;
+  /** Settings of the thread narrowed for this turn (delegate_reply under a stricter server). */
+  notes?: string[];
   /** Model responses in this call. */
   turns: number;
 }
@@ -34,7 +36,8 @@ export interface DelegateResult {
 export interface RunHost {
   progress(message: string): void;
   log(level: 'debug' | 'info' | 'notice' | 'warning' | 'error', message: string): void;
-  askApproval(message: string): Promise<ApprovalAnswer>;
+  /** Asks the host's user; the run passes its own signal, so a stopped run withdraws its question. */
+  askApproval(message: string, opts?: { signal?: AbortSignal }): Promise<ApprovalAnswer>;
   /** Structured events as the run goes (agentbox exec); optional. */
   event?(e: RunEvent): void;
   /**
@@ -68,6 +71,8 @@ export class Run {
   done!: Promise<DelegateResult>;
   readonly #controller = new AbortController();
   readonly #listeners = new Set<() => void>();
+  /** Set by cancel(): the step stays "cancelling…" while the run winds down. */
+  #stopping = false;
 
   constructor(
     readonly threadId: string,
@@ -81,7 +86,10 @@ export class Run {
 
   /** Stops the model stream and every process of the run; the thread is saved as `status`. */
   cancel(status: 'cancelled' | 'timeout' = 'cancelled'): void {
-    if (!this.#controller.signal.aborted) this.#controller.abort(new StopReason(status));
+    if (this.#controller.signal.aborted) return;
+    this.#controller.abort(new StopReason(status));
+    this.update({ step: status === 'timeout' ? 'timing out…' : 'cancelling…' });
+    this.#stopping = true;
   }
 
   /** Calls `fn` after every change of the live state; returns the unsubscribe function. */
@@ -92,7 +100,11 @@ export class Run {
 
   /** Updates the live state and tells the watchers. */
   update(change: Partial<Pick<Run, 'status' | 'step' | 'turns' | 'usage' | 'plan' | 'result'>>): void {
-    Object.assign(this, change);
+    // A stopped run winds down (processes killed, diff taken, thread saved) as "cancelling…",
+    // not as the last steps it reports on the way.
+    const { step, ...rest } = change;
+    if (step !== undefined && !this.#stopping) this.step = step;
+    Object.assign(this, rest);
     for (const fn of this.#listeners) {
       try {
         fn();

@@ -18,19 +18,20 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApprovalPolicy, ReasoningEffort, SandboxMode } from '../config/index.js';
 import type { Runtime } from '../runtime.js';
-import { gitSettings, type GitContext } from '../git/index.js';
-import { resolveForRead, resolveForWrite, type Policy } from '../sandbox/index.js';
+import { gitSettings, openRepo, type GitContext } from '../git/index.js';
+import { isInside, resolveForRead, resolveForWrite, type Policy } from '../sandbox/index.js';
 import { createSessionContext, type SessionContext } from '../session.js';
 import type { AnyToolSpec, CallContext } from '../tools/define.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { answerCheck } from './answer.js';
 import { trackChanges, type ChangeSet } from './changes.js';
 import { codexBinary, runCodexTurn } from './codex.js';
-import { openingItems } from './context.js';
+import { openingItems, permissionsText } from './context.js';
 import { ItemEvents, turnEndEvent, type RunEvent } from './events.js';
 import { type Item } from './items.js';
 import { runTurn, type AnswerCheck, type TurnOutcome } from './loop.js';
 import { createModelClient, type ModelClient } from './model.js';
+import { checkApproval, narrowForReply } from './permissions.js';
 import { BASE_INSTRUCTIONS } from './prompts/base.js';
 import { resolveProvider, useFreeformApplyPatch, type ResolvedProvider } from './provider.js';
 import { Run, type DelegateResult, type RunHost } from './run.js';
@@ -76,6 +77,10 @@ interface TurnSetup {
   /** Items to write before the prompt (the opening, for a new thread). */
   opening: Item[];
   child: SessionContext;
+  /** The subagent's host tools: the child session's, in the groups the server publishes. */
+  tools: AnyToolSpec[];
+  /** What the caller should know about this turn's settings (narrowed since the thread started). */
+  notes?: string[];
   /** The calling session's policy: the repository is opened with it (the child's may be narrower). */
   parentPolicy: Policy;
   /** The model endpoint (agentbox's own loop); the codex executable (codex backend). */
@@ -88,16 +93,9 @@ interface TurnSetup {
   unlock: () => void;
 }
 
-const services = new WeakMap<Runtime, AgentService>();
-
 /** The runtime's delegate service (created on first use; cancelled runs end at shutdown). */
 export function agentService(runtime: Runtime, toolsFor: ToolsFor): AgentService {
-  let service = services.get(runtime);
-  if (!service) {
-    service = new AgentService(runtime, toolsFor);
-    services.set(runtime, service);
-  }
-  return service;
+  return runtime.shared('agent.service', () => new AgentService(runtime, toolsFor));
 }
 
 /** What a codex thread records as model and provider when Codex's own config chooses them. */
@@ -135,6 +133,8 @@ export class AgentService {
     const mode = params.sandbox ?? parentPolicy.mode;
     const wider = checkMode(mode, parentPolicy);
     if (!wider.ok) return wider;
+    const approved = checkApproval(params.approval_policy, parent.approvalPolicy());
+    if (!approved.ok) return approved;
     const network = checkNetwork(params.network, parentPolicy);
     if (!network.ok) return network;
     const backend = params.backend ?? 'agentbox';
@@ -172,9 +172,11 @@ export class AgentService {
       worktree = wt.value;
       workDir = mapIntoWorktree(wt.value, cwd.value);
     }
-    const approval = params.approval_policy ?? parent.approvalPolicy();
-    const child = createSessionContext(this.runtime, { cwd: workDir, roots: [workDir], mode, network: network.value, approvalPolicy: approval });
-    const toolNames = new Set([...this.toolsFor(child).map((t) => t.name).filter((n) => (SUBAGENT_TOOLS as readonly string[]).includes(n)), 'update_plan']);
+    const approval = approved.value;
+    const readRoots = await this.#repoAbove(parentPolicy, workDir);
+    const child = createSessionContext(this.runtime, { cwd: workDir, roots: [workDir], readRoots, mode, network: network.value, approvalPolicy: approval });
+    const tools = this.#subagentTools(child);
+    const toolNames = new Set([...tools.map((t) => t.name), 'update_plan']);
     // Codex builds its own opening (instructions, permissions, AGENTS.md, environment).
     const opening = backend === 'codex' ? [] : await openingItems({
       cwd: workDir,
@@ -219,7 +221,7 @@ export class AgentService {
     }
     return ok(
       this.#launch(
-        { meta, turn: 1, prompt: params.prompt, history: [], opening, child, parentPolicy, ...(provider ? { provider } : {}), ...(codexBin ? { codexBin } : {}), ...(answer ? { answer } : {}), log, unlock: lock.value },
+        { meta, turn: 1, prompt: params.prompt, history: [], opening, child, tools, parentPolicy, ...(provider ? { provider } : {}), ...(codexBin ? { codexBin } : {}), ...(answer ? { answer } : {}), log, unlock: lock.value },
         host,
       ),
     );
@@ -228,9 +230,14 @@ export class AgentService {
   /** Continues a thread with a new prompt and its full history (also threads of an earlier server process). */
   async reply(threadId: string, prompt: string, parent: SessionContext, host: RunHost): Promise<Result<Run>> {
     let active = this.#runs.get(threadId);
-    // A turn whose end is already recorded (its result may have been read) is not in the way.
+    // A turn whose end is already recorded (its result may have been read) is not in the way; a
+    // cancelled (or timed-out) turn is still killing its processes and saving the thread: a reply
+    // right after the cancel waits for that, up to a bound, instead of failing as busy.
     if (active?.ending) {
       await active.done.catch(() => undefined);
+      active = this.#runs.get(threadId);
+    } else if (active?.signal.aborted) {
+      await settledWithin(active.done, CANCEL_WAIT_MS);
       active = this.#runs.get(threadId);
     }
     if (active) {
@@ -244,11 +251,17 @@ export class AgentService {
     if (!loaded.ok) return loaded;
     const meta = loaded.value.meta as TurnSetup['meta'];
     const parentPolicy = parent.policy();
-    const wider = checkMode(meta.sandbox, parentPolicy);
-    if (!wider.ok) return wider;
+    // The thread keeps its settings, narrowed to what the server allows now.
+    const narrowed = narrowForReply(
+      threadId,
+      { mode: meta.sandbox, network: meta.network, approval: meta.approval_policy },
+      { mode: parentPolicy.mode, network: parentPolicy.network, approval: parent.approvalPolicy() },
+    );
+    if (!narrowed.ok) return narrowed;
+    const limits = narrowed.value;
     // A worktree thread is checked by the directory it was started from in the main checkout.
     const origin = meta.worktree ? mapOutOfWorktree(meta.worktree, meta.cwd) : meta.cwd;
-    const inside = await checkCwd(parentPolicy, origin, meta.sandbox);
+    const inside = await checkCwd(parentPolicy, origin, limits.mode);
     if (!inside.ok) return fail(inside.error.code, `Thread ${threadId} works in ${meta.cwd}, which this session may not use: ${inside.error.message}`, inside.error.hint);
     if (!(await isDirectory(meta.cwd))) {
       return fail('thread_cwd_gone', `Thread ${threadId} worked in ${meta.cwd}, which no longer exists${meta.worktree ? ' (its worktree was removed)' : ''}.`, 'Start a new thread with delegate.');
@@ -281,10 +294,28 @@ export class AgentService {
     const child = createSessionContext(this.runtime, {
       cwd: meta.cwd,
       roots: [meta.cwd],
-      mode: meta.sandbox,
-      network: meta.network,
-      approvalPolicy: meta.approval_policy,
+      readRoots: await this.#repoAbove(parentPolicy, meta.cwd),
+      mode: limits.mode,
+      network: limits.network,
+      approvalPolicy: limits.approval,
     });
+    const tools = this.#subagentTools(child);
+    const { skipped } = loaded.value;
+    const notes = [
+      ...limits.notes,
+      ...(skipped > 0 ? [`${skipped} unreadable line${skipped === 1 ? ' was' : 's were'} skipped in the thread file ${this.threads.file(threadId)}; the conversation may miss those steps.`] : []),
+    ];
+    // The subagent was told the thread's rules when it started; tell it what changed.
+    const opening: Item[] =
+      limits.notes.length > 0
+        ? [
+            {
+              type: 'message',
+              role: 'developer',
+              content: `The rules for this thread changed since it started:\n${limits.notes.map((n) => `- ${n}`).join('\n')}\n\n${permissionsText(child.policy(), limits.approval, new Set([...tools.map((t) => t.name), 'update_plan']))}`,
+            },
+          ]
+        : [];
     return ok(
       this.#launch(
         {
@@ -292,8 +323,10 @@ export class AgentService {
           turn: loaded.value.turns + 1,
           prompt,
           history: loaded.value.history,
-          opening: [],
+          opening,
           child,
+          tools,
+          ...(notes.length > 0 ? { notes } : {}),
           parentPolicy,
           ...(provider ? { provider } : {}),
           ...(codexBin ? { codexBin } : {}),
@@ -305,6 +338,22 @@ export class AgentService {
         host,
       ),
     );
+  }
+
+  /** The host tools a subagent gets: the child session's own, in the groups this server publishes. */
+  #subagentTools(child: SessionContext): AnyToolSpec[] {
+    const groups = new Set(this.runtime.config.tools);
+    return this.toolsFor(child).filter((t) => groups.has(t.group) && (SUBAGENT_TOOLS as readonly string[]).includes(t.name));
+  }
+
+  /**
+   * The top of the repository `dir` lies in, when that is above `dir` and the calling session may
+   * read it: the child session gets it as a read root, so that git_status and git_diff (which read
+   * the repository from its top) work for a run confined to a subdirectory. Writes stay in `dir`.
+   */
+  async #repoAbove(policy: Policy, dir: string): Promise<string[]> {
+    const repo = await openRepo(this.#git(policy), dir, 'read');
+    return repo.ok && repo.value.top !== dir && isInside(repo.value.top, dir) ? [repo.value.top] : [];
   }
 
   /** How the git core runs for this server, with `policy` deciding which repositories may be used. */
@@ -372,19 +421,20 @@ export class AgentService {
       await this.threads.index(summaryOf(meta, setup.turn, 'running'));
       log.append({ type: 'turn_started', turn: setup.turn, prompt: setup.prompt });
       const prompt: Item = { type: 'message', role: 'user', content: setup.prompt };
-      const notes: Item[] =
+      const background: Item[] =
         host.detached && meta.approval_policy !== 'never' && meta.backend !== 'codex'
           ? [{ type: 'message', role: 'developer', content: 'This turn runs in the background: no user is there to answer approval requests, so every request (escalation, or a command the approval policy would ask about) is declined. Work within the sandbox, and say in your final message what you could not do.' }]
           : [];
-      for (const item of [...setup.opening, ...notes, prompt]) log.append({ type: 'item', item });
+      for (const item of [...setup.opening, ...background, prompt]) log.append({ type: 'item', item });
       await log.flush();
-      const history = [...setup.history, ...setup.opening, ...notes, prompt];
+      const history = [...setup.history, ...setup.opening, ...background, prompt];
       const short = meta.id.slice(-8);
       report(
         setup.turn === 1
           ? `started thread ${meta.id} with ${meta.backend === 'codex' ? `the Codex CLI (model: ${meta.model})` : meta.model} in ${meta.cwd}`
           : `continuing thread ${meta.id} (turn ${setup.turn})`,
       );
+      for (const note of setup.notes ?? []) report(note, 'warning');
 
       if (meta.backend === 'codex') {
         outcome = await runCodexTurn({
@@ -423,7 +473,7 @@ export class AgentService {
         });
         if (outcome.status === 'completed') report('answered');
       } else {
-        const toolbox = buildToolbox(this.toolsFor(child), {
+        const toolbox = buildToolbox(setup.tools, {
           freeformPatch: useFreeformApplyPatch(setup.provider!, meta.model),
           onPlan: (plan, explanation) => {
             run.update({ plan });
@@ -445,7 +495,8 @@ export class AgentService {
                 report(`approval request declined: this run is in the background, with no host to ask (${m.split('\n')[0]?.slice(0, 120)})`, 'warning');
                 return 'unavailable';
               }
-            : (m) => host.askApproval(`[delegate ${short}] ${m}`),
+            : // A run that stops (cancel, timeout) withdraws an open question at the host.
+              (m, o) => host.askApproval(`[delegate ${short}] ${m}`, { signal: o?.signal ? AbortSignal.any([o.signal, run.signal]) : run.signal }),
         };
         outcome = await runTurn({
           client: this.#client(setup.provider!),
@@ -501,6 +552,7 @@ export class AgentService {
       usage: outcome.usage,
       duration_ms: duration,
       ...(meta.worktree ? { branch: meta.worktree.branch } : {}),
+      ...(setup.notes ? { notes: setup.notes } : {}),
       turns: outcome.turns,
     };
     run.ending = true;
@@ -584,6 +636,19 @@ async function checkCwd(policy: Policy, requested: string, mode: SandboxMode): P
   if (!resolved.ok) return resolved;
   if (!(await isDirectory(resolved.value))) return fail('not_a_directory', `cwd ${requested} is not an existing directory.`, 'Give a directory inside the workspace.');
   return ok(resolved.value);
+}
+
+/** How long delegate_reply waits for a cancelled turn of the same thread to finish stopping. */
+const CANCEL_WAIT_MS = 20_000;
+
+/** Resolves when `p` settles or `ms` passes, whichever comes first. */
+function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref?.();
+  });
+  return Promise.race([p.then(() => undefined, () => undefined), bound]).finally(() => clearTimeout(timer));
 }
 
 const isDirectory = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);

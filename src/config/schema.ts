@@ -23,6 +23,9 @@ export const WireApi = z.enum(['responses', 'chat']);
 export type WireApi = z.infer<typeof WireApi>;
 
 const positiveInt = () => z.number().int().positive();
+/** setTimeout's largest delay (2^31 - 1 ms, about 24.8 days): a larger one fires at once. */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+const timeoutMs = () => positiveInt().max(MAX_TIMEOUT_MS);
 
 const SandboxConfig = z
   .object({
@@ -105,7 +108,7 @@ export const ModelProviderConfig = z
     base_url: z.string().url().optional(),
     env_key: z.string().optional(),
     wire_api: WireApi.default('responses'),
-    request_timeout_ms: positiveInt().default(300_000),
+    request_timeout_ms: timeoutMs().default(300_000),
     max_retries: z.number().int().min(0).default(4),
     http_headers: z.record(z.string(), z.string()).default({}),
     context_window: positiveInt().optional(),
@@ -118,7 +121,7 @@ export type ModelProviderConfig = z.infer<typeof ModelProviderConfig>;
 const AgentConfig = z
   .object({
     max_turns: positiveInt().default(100),
-    timeout_ms: positiveInt().default(60 * 60_000),
+    timeout_ms: timeoutMs().default(60 * 60_000),
     // Compact the history when a request's input tokens pass this share of the context window.
     compact_threshold: z.number().gt(0).lte(1).default(0.8),
     context_window: positiveInt().default(200_000),
@@ -143,7 +146,7 @@ export const ConfigSchema = z
     tools: z.array(ToolGroup).min(1, 'name at least one tool group').default([...ALL_TOOL_GROUPS]),
     log_level: LogLevel.default('info'),
     approval_policy: ApprovalPolicy.default('on-request'),
-    approval_timeout_ms: positiveInt().default(120_000),
+    approval_timeout_ms: timeoutMs().default(120_000),
     model: z.string().min(1).default('gpt-5.5'),
     model_provider: z.string().min(1).default('openai'),
     model_reasoning_effort: ReasoningEffort.optional(),

@@ -32,18 +32,20 @@ export function callContext(server: McpServer, runtime: Runtime, extra: Extra, l
         .sendNotification({ method: 'notifications/message', params: { level, logger: 'agentbox', data: message } })
         .catch(() => undefined);
     },
-    async askApproval(message): Promise<ApprovalAnswer> {
+    async askApproval(message, opts): Promise<ApprovalAnswer> {
       if (!server.server.getClientCapabilities()?.elicitation) return 'unavailable';
+      const signal = opts?.signal ? AbortSignal.any([controller.signal, opts.signal]) : controller.signal;
+      if (signal.aborted) return 'cancel';
       try {
         const answer = await extra.sendRequest(
           { method: 'elicitation/create', params: { message, requestedSchema: { type: 'object', properties: {} } } },
           ElicitResultSchema,
-          { timeout: runtime.config.approval_timeout_ms, signal: controller.signal },
+          { timeout: runtime.config.approval_timeout_ms, signal },
         );
         return answer.action;
       } catch (err) {
         runtime.log.info({ err: (err as Error).message }, 'approval request got no answer');
-        return controller.signal.aborted ? 'cancel' : 'timeout';
+        return signal.aborted ? 'cancel' : 'timeout';
       }
     },
     dispose() {

@@ -18,7 +18,7 @@ import {
   type ThreadState,
   type ToolsFor,
 } from '../agent/index.js';
-import { ApprovalPolicy, ReasoningEffort, SandboxMode } from '../config/index.js';
+import { ApprovalPolicy, MAX_TIMEOUT_MS, ReasoningEffort, SandboxMode } from '../config/index.js';
 import type { TaskSource, TaskState } from '../mcp/tasks.js';
 import type { SessionContext } from '../session.js';
 import type { Result } from '../util/result.js';
@@ -39,6 +39,7 @@ export const DelegateOutput = {
   usage: z.object({ input_tokens: z.number(), cached_input_tokens: z.number(), output_tokens: z.number(), reasoning_tokens: z.number() }).optional(),
   duration_ms: z.number().optional(),
   branch: z.string().optional(),
+  notes: z.array(z.string()).optional(),
 };
 
 /** delegate_status waits at most this long for a change. */
@@ -46,8 +47,12 @@ export const MAX_WAIT_MS = 60_000;
 
 const ANNOTATIONS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true } as const;
 
-/** The most of the diff put in the text content (the structuredContent has all of it). */
-const TEXT_DIFF_CHARS = 30_000;
+/**
+ * The most diff a result carries, in structuredContent and in the text alike: hosts show their
+ * model one or the other (Claude Code refuses a tool result over 25,000 tokens), and the answer
+ * matters more than a huge diff. Beyond it the diff is cut, saying what is missing and where it is.
+ */
+export const MAX_RESULT_DIFF_BYTES = 32 * 1024;
 
 export function delegateTools(ctx: SessionContext, toolsFor: ToolsFor): AnyToolSpec[] {
   const service = agentService(ctx.runtime, toolsFor);
@@ -72,8 +77,8 @@ export function delegateTools(ctx: SessionContext, toolsFor: ToolsFor): AnyToolS
       base_instructions: z.string().optional().describe('Replaces the built-in ones.'),
       worktree: z.boolean().optional().describe('Work on a new branch in a new git worktree.'),
       output_schema: z.record(z.string(), z.unknown()).optional().describe('JSON Schema for the answer; parsed into `output`.'),
-      max_turns: z.number().min(1).optional(),
-      timeout_ms: z.number().min(1000).optional(),
+      max_turns: z.number().int().min(1).optional(),
+      timeout_ms: z.number().int().min(1000).max(MAX_TIMEOUT_MS).optional(),
       backend: z.enum(['agentbox', 'codex']).optional().describe('codex: run the Codex CLI (`codex exec`).'),
       background: z.boolean().optional().describe('Return {threadId} at once; then delegate_status.'),
     },
@@ -98,7 +103,7 @@ export function delegateTools(ctx: SessionContext, toolsFor: ToolsFor): AnyToolS
       prompt: z.string().min(1),
       background: z.boolean().optional(),
     },
-    // Same structuredContent as delegate; its schema is published once, on delegate, to keep tools/list small.
+    output: DelegateOutput,
     annotations: ANNOTATIONS,
     async run(args, call) {
       if (args.background) return startedInBackground(await service.reply(args.threadId, args.prompt, ctx, detached(ctx)));
@@ -291,7 +296,8 @@ export async function waitForRun(run: Run, call: CallContext): Promise<DelegateR
 }
 
 /** A finished run as a tool result: structuredContent plus the text rendering; isError when it failed. */
-export function resultOf(result: DelegateResult): CallToolResult {
+export function resultOf(raw: DelegateResult): CallToolResult {
+  const result = { ...raw, diff: capDiff(raw) };
   const { turns: _turns, ...data } = result;
   const rendered = dataResult(data as Record<string, unknown>, renderText(result));
   return result.status === 'failed' ? { ...rendered, isError: true } : rendered;
@@ -309,14 +315,34 @@ export function renderText(r: DelegateResult): string {
   ];
   if (r.error) lines.push(`error: ${r.error}`);
   if (r.branch) lines.push(`branch: ${r.branch}`);
+  for (const note of r.notes ?? []) lines.push(`note: ${note}`);
   if (r.files_changed.length === 0) lines.push('files changed: none');
   else {
     const mark = { added: 'A', modified: 'M', deleted: 'D', renamed: 'R' } as const;
     lines.push(`files changed: ${r.files_changed.map((f) => `${mark[f.kind]} ${f.from ? `${f.from} -> ` : ''}${f.path}`).join(', ')}`);
-    const diff = r.diff.length > TEXT_DIFF_CHARS ? `${r.diff.slice(0, TEXT_DIFF_CHARS)}\n[… diff cut; ${r.diff.length - TEXT_DIFF_CHARS} more characters in structuredContent.diff]` : r.diff;
-    lines.push('', '```diff', diff.trimEnd(), '```');
+    lines.push('', '```diff', r.diff.trimEnd(), '```');
   }
   return lines.join('\n');
+}
+
+/** The result's diff, cut at MAX_RESULT_DIFF_BYTES (at a file boundary when one is near) with a note. */
+export function capDiff(r: Pick<DelegateResult, 'diff' | 'files_changed' | 'threadId' | 'branch'>, max = MAX_RESULT_DIFF_BYTES): string {
+  const bytes = Buffer.from(r.diff, 'utf8');
+  if (bytes.length <= max) return r.diff;
+  const head = bytes.subarray(0, max).toString('utf8').replace(/\uFFFD$/, '');
+  const lastFile = head.lastIndexOf('\ndiff --git ');
+  const shown = lastFile > max / 2 ? head.slice(0, lastFile + 1) : head.slice(0, head.lastIndexOf('\n') + 1);
+  const seen = new Set([...shown.matchAll(/^diff --git a\/.* b\/(.*)$/gm)].map((m) => m[1]));
+  const missing = r.files_changed.map((f) => f.path).filter((p) => !seen.has(p));
+  const where = [
+    r.branch ? `every change is committed on branch ${r.branch} (git_show, or git log -p ${r.branch})` : 'git_diff shows the working tree (with any changes made before this call)',
+    `agentbox://threads/${r.threadId} has each patch the subagent applied`,
+  ];
+  return (
+    `${shown}[… diff cut at ${Math.round(max / 1024)} KiB: ${bytes.length - Buffer.byteLength(shown)} more bytes not shown` +
+    `${missing.length ? `, including all of ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ` and ${missing.length - 20} more files` : ''}` : ''}. ` +
+    `files_changed lists every file; ${where.join('; ')}.]\n`
+  );
 }
 
 /** agentbox://threads (the list, JSON) and agentbox://threads/{id} (a transcript, Markdown). */

@@ -13,6 +13,10 @@ export interface CallContext {
   progress(message: string): void;
   /** Sends a notifications/message log line (filtered by the host's logging/setLevel). */
   log(level: 'debug' | 'info' | 'notice' | 'warning' | 'error', message: string): void;
-  /** Asks the host's user a yes/no question; never hangs (times out to 'timeout'). */
-  askApproval(message: string): Promise<ApprovalAnswer>;
+  /**
+   * Asks the host's user a yes/no question; never hangs (times out to 'timeout'). The question is
+   * withdrawn (the host's request cancelled, the answer 'cancel') when the call's signal aborts,
+   * or `opts.signal` does: a delegate run that times out or is cancelled passes its own.
+   */
+  askApproval(message: string, opts?: { signal?: AbortSignal }): Promise<ApprovalAnswer>;
 }

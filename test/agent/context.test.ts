@@ -64,6 +64,9 @@ describe('the opening of a thread', () => {
     expect(permissionsText(policy('read-only'), 'never', tools)).toContain('Never set sandbox_permissions');
     expect(permissionsText(policy('workspace-write', true), 'untrusted', tools)).toContain('Network access is enabled');
     expect(permissionsText(policy('danger-full-access'), 'on-request', tools)).not.toContain('sandbox_permissions');
+    // Without a sandbox, untrusted still asks before commands not known to be read-only.
+    expect(permissionsText(policy('danger-full-access'), 'untrusted', tools)).toContain('Approval policy: untrusted. Any command not known to be read-only needs the user\'s approval');
+    expect(permissionsText(policy('danger-full-access'), 'never', tools)).toContain('Approval policy: never. Commands run without asking');
   });
 
   it('orders developer rules, AGENTS.md and the environment, with developer instructions and the output format', async () => {

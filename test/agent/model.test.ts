@@ -66,6 +66,43 @@ describe('model client, Responses wire', () => {
     ]);
   });
 
+  it('replays reasoning with its encrypted content and drops reasoning it cannot replay', async () => {
+    server.script({ output: [say('ok')] });
+    await createModelClient(provider('responses')).complete(
+      {
+        ...request,
+        input: [
+          { type: 'message', role: 'user', content: 'go' },
+          { type: 'reasoning', id: 'rs_1', summary: ['thought about it'], encrypted_content: 'enc-1' },
+          { type: 'function_call', call_id: 'c1', name: 'read_file', arguments: '{}' },
+          { type: 'function_call_output', call_id: 'c1', output: 'text' },
+          { type: 'reasoning', summary: ['a chat server\'s reasoning'] },
+        ],
+      },
+      { signal: signal() },
+    );
+    expect(server.requests[0]!.body.input).toEqual([
+      { type: 'message', role: 'user', content: 'go' },
+      { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'thought about it' }], encrypted_content: 'enc-1' },
+      { type: 'function_call', call_id: 'c1', name: 'read_file', arguments: '{}' },
+      { type: 'function_call_output', call_id: 'c1', output: 'text' },
+    ]);
+  });
+
+  it('asks OpenAI reasoning models for encrypted reasoning even without a reasoning effort', async () => {
+    server.otherwise({ output: [say('ok')] });
+    const { reasoningEffort: _none, ...plain } = request;
+    const openai = createModelClient(provider('responses', { isOpenAI: true }));
+    await openai.complete({ ...plain, model: 'gpt-5.5' }, { signal: signal() });
+    await openai.complete({ ...plain, model: 'gpt-4.1' }, { signal: signal() });
+    await createModelClient(provider('responses')).complete({ ...plain, model: 'gpt-5.5' }, { signal: signal() });
+    const [reasoning, older, elsewhere] = server.requests.map((r) => r.body);
+    expect(reasoning.include).toEqual(['reasoning.encrypted_content']);
+    expect(reasoning.reasoning).toBeUndefined();
+    expect(older.include).toBeUndefined();
+    expect(elsewhere.include).toBeUndefined();
+  });
+
   it('retries a 503 and then succeeds', async () => {
     server.script({ error: 503 }, { output: [say('ok')] });
     const retries: string[] = [];
@@ -124,6 +161,55 @@ describe('model client, Responses wire', () => {
     const r = await createModelClient(provider('responses', { requestTimeoutMs: 300 }), { retryBaseMs: 1 }).complete(request, { signal: signal() });
     expect(r.ok && r.value.items).toEqual([{ type: 'message', role: 'assistant', content: 'after the stall' }]);
     expect(server.requests[0]!.closed).toBe(true);
+  });
+});
+
+describe('model client, broken and unusual streams', () => {
+  const client = (wire: 'responses' | 'chat', maxRetries = 2) => createModelClient(provider(wire, { maxRetries }), { retryBaseMs: 1 });
+
+  it('retries malformed stream data, naming the endpoint', async () => {
+    for (const wire of ['responses', 'chat'] as const) {
+      server.script({ malformed: true }, { output: [say('clean')] });
+      const retries: string[] = [];
+      const r = await client(wire).complete(request, { signal: signal(), onRetry: (i) => retries.push(i.reason) });
+      expect(r.ok && r.value.items).toEqual([{ type: 'message', role: 'assistant', content: 'clean' }]);
+      const endpoint = `${server.url}/${wire === 'chat' ? 'chat/completions' : 'responses'}`;
+      expect(retries).toEqual([expect.stringMatching(new RegExp(`^malformed stream data from ${endpoint.replace(/[./]/g, '\\$&')}: `))]);
+    }
+  });
+
+  it('says a server answered with plain JSON instead of a stream', async () => {
+    server.otherwise({ plain: true, output: [say('not streamed')] });
+    const r = await client('chat', 1).complete(request, { signal: signal() });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.message).toContain(`malformed stream data from ${server.url}/chat/completions: the reply is application/json, not text/event-stream`);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('retries response.failed with a server error, and fails at once on a stream error that will not pass', async () => {
+    server.script({ failed: { message: 'the model crashed', code: 'server_error' } }, { output: [say('second try')] });
+    const retries: string[] = [];
+    const r = await client('responses').complete(request, { signal: signal(), onRetry: (i) => retries.push(i.reason) });
+    expect(r.ok && r.value.items).toEqual([{ type: 'message', role: 'assistant', content: 'second try' }]);
+    expect(retries).toEqual(['the response failed: the model crashed (server_error)']);
+
+    server.script({ streamError: { message: 'prompt refused', code: 'invalid_prompt' } });
+    const refused = await client('responses').complete(request, { signal: signal() });
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.error.message).toBe('the stream reported an error: prompt refused (invalid_prompt)');
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('reports a response cut off by its output limit as incomplete, on both wires', async () => {
+    for (const wire of ['responses', 'chat'] as const) {
+      server.script({ incomplete: 'max_output_tokens', output: [say('half an ans')] });
+      const r = await client(wire).complete(request, { signal: signal() });
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      expect(r.value.incomplete).toBe('max_output_tokens');
+      expect(r.value.items).toEqual([{ type: 'message', role: 'assistant', content: 'half an ans' }]);
+    }
   });
 });
 

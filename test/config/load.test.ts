@@ -122,6 +122,15 @@ describe('loadConfig', () => {
     expect(config.model_providers.local?.wire_api).toBe('chat');
     expect(config.model_providers.local?.max_retries).toBe(4);
   });
+
+  it('refuses timeouts beyond what a timer can wait (2^31 - 1 ms), which would fire at once', () => {
+    for (const toml of ['[agent]\ntimeout_ms = 2147483648\n', 'approval_timeout_ms = 3000000000\n', '[model_providers.x]\nbase_url = "http://127.0.0.1:1/v1"\nrequest_timeout_ms = 2147483648\n']) {
+      expect(() => loadConfig({ env: withFile(toml) }), toml).toThrow(/2147483647/);
+      home.cleanup();
+    }
+    expect(loadConfig({ env: withFile('[agent]\ntimeout_ms = 2147483647\nmax_turns = 5\n') }).config.agent.timeout_ms).toBe(2_147_483_647);
+    expect(() => loadConfig({ env: withFile('[agent]\nmax_turns = 2.5\n') })).toThrow(ConfigError);
+  });
 });
 
 describe('agentbox CLI start-up with bad configuration', () => {

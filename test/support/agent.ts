@@ -64,6 +64,7 @@ export interface DelegateData {
   usage: { input_tokens: number; cached_input_tokens: number; output_tokens: number; reasoning_tokens: number };
   duration_ms: number;
   branch?: string;
+  notes?: string[];
 }
 
 export function data(result: CallToolResult): DelegateData {

@@ -25,6 +25,16 @@ export interface ReplyStep {
   hang?: boolean;
   /** Drop the connection before the completion event. */
   truncate?: boolean;
+  /** Send a line of malformed JSON after the first event, then end the stream. */
+  malformed?: boolean;
+  /** Responses: end with response.failed carrying this error. */
+  failed?: { message: string; code?: string };
+  /** Responses: end with an `error` event. */
+  streamError?: { message: string; code?: string };
+  /** End with response.incomplete for this reason (chat: finish_reason "length"). */
+  incomplete?: string;
+  /** Ignore `stream: true`: answer with one application/json body. */
+  plain?: boolean;
 }
 
 export interface ErrorStep {

@@ -3,8 +3,10 @@
 // response.created … response.completed) and of Chat Completions (`POST /v1/chat/completions`,
 // chat.completion.chunk deltas with tool_calls, a final usage chunk, [DONE]). Each test scripts
 // the replies in order (or with a function of the request), and every request body is recorded.
-// It can also answer with an HTTP error (429/5xx), wait before answering, or hang until the
-// client goes away. Plain JavaScript so that the benchmarks (which run without a TS loader) can
+// It can also answer with an HTTP error (429/5xx), wait before answering, hang until the client
+// goes away, send a line of malformed data, end with response.failed / an `error` event /
+// response.incomplete (finish_reason "length" on chat), or ignore `stream: true` and answer with
+// one plain JSON body. Plain JavaScript so that the benchmarks (which run without a TS loader) can
 // use it too; types are in model-server.d.mts.
 import { createServer } from 'node:http';
 
@@ -101,11 +103,23 @@ async function reply(res, req, wire, body, step) {
     if (res.destroyed) return;
   }
   if (step.error !== undefined) return sendError(res, step.error, step.message ?? `scripted ${step.error}`, step.headers);
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   const items = (step.output ?? []).map((item) => resolveItem(item, body, wire));
   const usage = usageFor(step.usage, body);
+  if (step.plain) return sendPlain(res, wire, body, items, usage);
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   if (wire === 'responses') await streamResponses(res, req, body, items, usage, step);
   else await streamChat(res, req, body, items, usage, step);
+}
+
+/** A server that ignores `stream: true`: the whole response as one JSON body. */
+function sendPlain(res, wire, body, items, usage) {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  const text = items.filter((i) => i.type === 'message').map((i) => i.text).join('');
+  const out =
+    wire === 'responses'
+      ? { id: nextId('resp'), object: 'response', status: 'completed', model: body.model, output: items.map(toResponsesItem) }
+      : { id: nextId('chatcmpl'), object: 'chat.completion', model: body.model, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage: { prompt_tokens: usage.input_tokens, completion_tokens: usage.output_tokens } };
+  res.end(JSON.stringify(out));
 }
 
 function sendError(res, status, message, headers = {}) {
@@ -165,6 +179,10 @@ async function streamResponses(res, req, body, items, usage, step) {
   send('response.created', { response: base });
   send('response.in_progress', { response: base });
   if (step.hang) return hang(req, res);
+  if (step.malformed) {
+    write('event: response.output_item.added\ndata: {"type":"response.output_item.added","item":{"type":"mess\n\n');
+    return void res.end();
+  }
   const output = [];
   items.forEach((item, index) => {
     const full = toResponsesItem(item);
@@ -190,10 +208,20 @@ async function streamResponses(res, req, body, items, usage, step) {
     output.push(full);
   });
   if (step.truncate) return void res.destroy();
-  send('response.completed', {
+  if (step.streamError) {
+    send('error', { code: step.streamError.code ?? null, message: step.streamError.message, param: null });
+    return void res.end();
+  }
+  if (step.failed) {
+    send('response.failed', { response: { ...base, status: 'failed', output, error: { code: step.failed.code ?? 'server_error', message: step.failed.message } } });
+    return void res.end();
+  }
+  const end = step.incomplete ? 'response.incomplete' : 'response.completed';
+  send(end, {
     response: {
       ...base,
-      status: 'completed',
+      status: step.incomplete ? 'incomplete' : 'completed',
+      ...(step.incomplete ? { incomplete_details: { reason: step.incomplete } } : {}),
       output,
       usage: {
         input_tokens: usage.input_tokens,
@@ -245,6 +273,10 @@ async function streamChat(res, req, body, items, usage, step) {
     write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, choices, ...extra })}\n\n`);
   chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
   if (step.hang) return hang(req, res);
+  if (step.malformed) {
+    write('data: {"id":"x","choices":[{"index":0,"delta":{"content":"he\n\n');
+    return void res.end();
+  }
   const calls = [];
   for (const item of items) {
     if (item.type === 'message') {
@@ -261,7 +293,7 @@ async function streamChat(res, req, body, items, usage, step) {
     for (const piece of halves(c.arguments)) chunk([{ index: 0, delta: { tool_calls: [{ index, function: { arguments: piece } }] }, finish_reason: null }]);
   });
   if (step.truncate) return void res.destroy();
-  chunk([{ index: 0, delta: {}, finish_reason: calls.length > 0 ? 'tool_calls' : 'stop' }]);
+  chunk([{ index: 0, delta: {}, finish_reason: step.incomplete ? 'length' : calls.length > 0 ? 'tool_calls' : 'stop' }]);
   if (body.stream_options?.include_usage) {
     chunk([], {
       usage: {

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CancelledNotificationSchema, ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { agentHome, availableTools, connectAgent, data, processesMatching, threadLines, waitFor, type Json } from '../support/agent.js';
 import type { Connected } from '../support/client.js';
 import { call, patch, say, startModelServer, type ModelServer } from '../support/model-server.mjs';
@@ -109,6 +109,49 @@ describe.skipIf(both !== '')(`delegate fixes a bug end to end ${both}`, () => {
   });
 });
 
+describe.skipIf(both !== '')(`delegate confined to a cwd subdirectory ${both}`, () => {
+  it('writes inside cwd only: patches and commands outside it, and the repository\'s .git, are refused', async () => {
+    const ws = keep(tempRepo({ 'packages/calc/src/math.js': BUGGY, 'packages/other/x.js': 'x\n' }));
+    home = agentHome(model);
+    const outsidePatch = '*** Begin Patch\n*** Add File: ../other/evil.js\n+evil\n*** End Patch\n';
+    const insidePatch = '*** Begin Patch\n*** Add File: src/ok.js\n+ok\n*** End Patch\n';
+    model.script(
+      { output: [patch(outsidePatch, 'p-out')] },
+      { output: [call('exec_command', { cmd: 'echo evil > ../other/evil.txt; touch ../../.git/evil; echo done', yield_time_ms: 30000 }, 'c-out')] },
+      { output: [patch(insidePatch, 'p-in')] },
+      { output: [say('tried')] },
+    );
+    const conn = await connect(ws.dir);
+    const d = data(await conn.call('delegate', { prompt: 'try to write everywhere', cwd: 'packages/calc' }));
+    expect(d.status).toBe('completed');
+    const input = (model.requests[3]!.body as Json).input as Json[];
+    const out = (id: string) => input.find((i) => i.type.endsWith('_output') && i.call_id === id).output as string;
+    expect(out('p-out')).toMatch(/^Error/);
+    expect(out('c-out')).toMatch(/Read-only file system|Permission denied/);
+    expect(existsSync(ws.path('packages/other/evil.js'))).toBe(false);
+    expect(existsSync(ws.path('packages/other/evil.txt'))).toBe(false);
+    expect(existsSync(ws.path('.git/evil'))).toBe(false);
+    expect(readFileSync(ws.path('packages/calc/src/ok.js'), 'utf8')).toBe('ok\n');
+    expect(d.files_changed).toEqual([{ path: 'packages/calc/src/ok.js', kind: 'added' }]);
+  });
+});
+
+describe.skipIf(shell !== '')(`delegate cleanup ${shell}`, () => {
+  it('ends every command the run left running before it returns', async () => {
+    const ws = keep(tempDir());
+    home = agentHome(model);
+    const marker = `31.${Date.now() % 100000}${Math.floor(Math.random() * 1000)}`;
+    model.script({ output: [call('exec_command', { cmd: `sleep ${marker}`, yield_time_ms: 250 }, 'bg')] }, { output: [say('left it running')] });
+    const conn = await connect(ws.dir);
+    const d = data(await conn.call('delegate', { prompt: 'start something long' }));
+    expect(d.status).toBe('completed');
+    const output = ((model.requests[1]!.body as Json).input as Json[]).find((i) => i.call_id === 'bg' && i.type === 'function_call_output').output as string;
+    expect(output).toMatch(/^Process running with session ID \d+/);
+    // The result comes only after the run's session was closed: nothing of it is left.
+    expect(processesMatching(`sleep ${marker}`)).toEqual([]);
+  });
+});
+
 describe.skipIf(shell !== '')(`delegate cancellation ${shell}`, () => {
   it('kills the running command and saves the thread as cancelled, ready to continue', async () => {
     const ws = keep(tempDir());
@@ -123,18 +166,80 @@ describe.skipIf(shell !== '')(`delegate cancellation ${shell}`, () => {
     await waitFor(() => processesMatching(`sleep ${marker}`).length > 0, 'the sleep to start');
     controller.abort();
     expect(await pending).toBeInstanceOf(Error);
-    await waitFor(() => processesMatching(`sleep ${marker}`).length === 0, 'the sleep to be killed', 10_000);
-
     const listed = JSON.parse(((await conn.client.readResource({ uri: 'agentbox://threads' })).contents[0] as { text: string }).text).threads as Json[];
     const id = listed[0].id as string;
-    await waitFor(() => threadLines(home, id).some((l) => l.type === 'turn_ended'), 'the thread to be saved');
-    expect(threadLines(home, id).at(-1)).toMatchObject({ type: 'turn_ended', status: 'cancelled' });
 
+    // A reply right after the cancel waits for the cancelled turn to finish stopping (its
+    // processes killed, the thread saved) rather than failing as busy.
     model.script({ output: [say('I was interrupted while sleeping.')] });
     const resumed = data(await conn.call('delegate_reply', { threadId: id, prompt: 'what happened?' }));
     expect(resumed.status).toBe('completed');
+    expect(processesMatching(`sleep ${marker}`)).toEqual([]);
+    expect(threadLines(home, id).filter((l) => l.type === 'turn_ended').map((l) => l.status)).toEqual(['cancelled', 'completed']);
     const input = (model.requests.at(-1)!.body as Json).input as Json[];
     expect(input.find((i) => i.type === 'function_call_output' && i.call_id === 'sleeper')).toBeDefined();
+  });
+});
+
+describe.skipIf(shell !== '')(`delegate_reply under a stricter server ${shell}`, () => {
+  /** Starts a thread under `first`, restarts the server with `then`, and replies with one command. */
+  async function replyAfterRestart(first: string[], then: string[], cmd: string) {
+    const ws = keep(tempDir());
+    home = agentHome(model);
+    model.script({ output: [say('started')] });
+    const a = await connect(ws.dir, { args: first });
+    const started = data(await a.call('delegate', { prompt: 'start' }));
+    expect(started.status).toBe('completed');
+    await a.close();
+    conns.splice(conns.indexOf(a), 1);
+    model.script({ output: [call('exec_command', { cmd, yield_time_ms: 30000 }, 'cmd')] }, { output: [say('replied')] });
+    const b = await connect(ws.dir, { args: then });
+    const result = await b.call('delegate_reply', { threadId: started.threadId, prompt: 'go on' });
+    const input = (model.requests.at(-1)!.body as Json).input as Json[];
+    const output = input.find((i) => i.type === 'function_call_output' && i.call_id === 'cmd')?.output as string | undefined;
+    const note = (model.requests.at(-2)!.body as Json).input.find((i: Json) => i.role === 'developer' && String(i.content).startsWith('The rules for this thread changed'));
+    return { ws, result, d: data(result), output, note };
+  }
+
+  it('asks before every command when the server now runs untrusted', async () => {
+    const r = await replyAfterRestart(['--approval-policy', 'on-request'], ['--approval-policy', 'untrusted'], 'touch made-by-reply.txt');
+    expect(r.d.status).toBe('completed');
+    // No elicitation in this client: the command needed a yes, got none, and did not run.
+    expect(existsSync(r.ws.path('made-by-reply.txt'))).toBe(false);
+    expect(r.output).toMatch(/approv/i);
+    expect(r.d.notes).toEqual(['approval_policy narrowed to untrusted: the thread started with on-request, and this server now runs with untrusted.']);
+    expect(r.note.content).toContain('Approval policy: untrusted');
+    expect(r.result.text).toContain('note: approval_policy narrowed to untrusted');
+  });
+
+  it('runs without network when the server restarted without it', async () => {
+    const r = await replyAfterRestart(['--network'], [], 'echo net-disabled=${AGENTBOX_SANDBOX_NETWORK_DISABLED:-0}');
+    expect(r.d.status).toBe('completed');
+    expect(r.output).toContain('net-disabled=1');
+    expect(r.d.notes).toEqual(['network access off: this server now runs without network in the sandbox.']);
+  });
+
+  it('continues read-only when the server restarted read-only', async () => {
+    const r = await replyAfterRestart([], ['--sandbox', 'read-only'], 'touch made-by-reply.txt');
+    expect(r.d.status).toBe('completed');
+    expect(existsSync(r.ws.path('made-by-reply.txt'))).toBe(false);
+    expect(r.d.notes?.[0]).toContain('sandbox narrowed to read-only');
+    expect(r.note.content).toContain('Sandbox: read-only');
+  });
+
+  it('refuses to continue a thread whose approval policy the server\'s cannot be combined with', async () => {
+    const ws = keep(tempDir());
+    home = agentHome(model);
+    model.script({ output: [say('started')] });
+    const a = await connect(ws.dir);
+    const started = data(await a.call('delegate', { prompt: 'start' }));
+    await a.close();
+    conns.splice(conns.indexOf(a), 1);
+    const b = await connect(ws.dir, { args: ['--approval-policy', 'untrusted'] });
+    const r = await b.call('delegate_reply', { threadId: started.threadId, prompt: 'go on' });
+    expect(r.isError).toBe(true);
+    expect(r.text).toContain('was started with approval_policy never, and this server now runs with untrusted');
+    expect(model.requests).toHaveLength(1);
   });
 });
 
@@ -180,6 +285,28 @@ describe.skipIf(shell !== '')(`delegate approvals ${shell}`, () => {
     expect(r.d.status).toBe('completed');
     expect(r.written).toBe(false);
     expect(r.output).toContain('declined');
+  });
+
+  it('withdraws an open approval question when the run times out', async () => {
+    const ws = keep(tempDir());
+    home = agentHome(model);
+    model.script({ output: [call('exec_command', { cmd: 'touch escalated.txt', sandbox_permissions: 'require_escalated', justification: 'needs it' }, 'esc')] });
+    model.otherwise({ output: [say('done')] });
+    // The user would have a whole minute to answer; the run's own timeout comes first.
+    const conn = await connect(ws.dir, { capabilities: { elicitation: {} }, args: ['--approval-policy', 'on-request'], env: { AGENTBOX_APPROVAL_TIMEOUT_MS: '60000' } });
+    const asked: Array<string | number> = [];
+    const withdrawn: Array<string | number> = [];
+    conn.client.setRequestHandler(ElicitRequestSchema, (_req, extra) => {
+      asked.push(extra.requestId);
+      return new Promise(() => undefined);
+    });
+    // (Observed directly: the SDK's own handler ignores a cancel of request id 0.)
+    conn.client.setNotificationHandler(CancelledNotificationSchema, (n) => void withdrawn.push(n.params.requestId!));
+    const d = data(await conn.call('delegate', { prompt: 'escalate', timeout_ms: 1500 }));
+    expect(d.status).toBe('timeout');
+    expect(asked).toHaveLength(1);
+    await waitFor(() => withdrawn.includes(asked[0]!), 'the host to be told the question is withdrawn', 5_000);
+    expect(existsSync(ws.path('escalated.txt'))).toBe(false);
   });
 
   it('treats no answer within the timeout as decline and never hangs', async () => {

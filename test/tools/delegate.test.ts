@@ -1,10 +1,11 @@
 // delegate and delegate_reply end to end: a real agentbox over stdio, a real workspace, and the
 // scripted model server standing in for the model endpoint.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { agentHome, connectAgent, data, threadLines, waitFor, type Json } from '../support/agent.js';
 import type { Connected } from '../support/client.js';
-import { call, say, startModelServer, think, type ModelServer } from '../support/model-server.mjs';
+import { call, patch, say, startModelServer, think, type ModelServer } from '../support/model-server.mjs';
 import { tempDir, tempRepo, type TempDir } from '../support/workspace.js';
 
 let model: ModelServer;
@@ -109,6 +110,19 @@ describe('delegate over the Responses wire', () => {
     expect(lines.at(-1)).toMatchObject({ type: 'turn_ended', status: 'completed' });
   });
 
+  it('sends the model\'s reasoning back with its encrypted content in the next request', async () => {
+    ws = tempDir();
+    ws.write('a.txt', 'alpha\n');
+    home = agentHome(model);
+    model.script({ output: [think('read a.txt first', 'enc-abc'), call('read_file', { path: 'a.txt' }, 'r1')] }, { output: [say('alpha')] });
+    const conn = await connect();
+    expect(data(await conn.call('delegate', { prompt: 'read a.txt' })).status).toBe('completed');
+    const input = (model.requests[1]!.body as Json).input as Json[];
+    const at = input.findIndex((i) => i.type === 'reasoning');
+    expect(input[at]).toMatchObject({ type: 'reasoning', encrypted_content: 'enc-abc', summary: [{ type: 'summary_text', text: 'read a.txt first' }] });
+    expect(input[at + 1]).toMatchObject({ type: 'function_call', call_id: 'r1' });
+  });
+
   it('returns a clear error for an unknown provider, a cwd outside the workspace and a wider sandbox', async () => {
     ws = tempDir();
     home = agentHome(model);
@@ -123,6 +137,78 @@ describe('delegate over the Responses wire', () => {
     expect(wider.isError).toBe(true);
     expect(wider.text).toContain('cannot ask for danger-full-access');
     expect(model.requests).toHaveLength(0);
+  });
+});
+
+describe('delegate limits', () => {
+  it('refuses an approval_policy that would ask less than the server does, or allow what it refuses', async () => {
+    ws = tempDir();
+    home = agentHome(model);
+    model.otherwise({ output: [say('ran')] });
+    const untrusted = await connect({ args: ['--approval-policy', 'untrusted'] });
+    const silent = await untrusted.call('delegate', { prompt: 'x', approval_policy: 'never' });
+    expect(silent.isError).toBe(true);
+    expect(silent.text).toContain('This server runs with approval_policy untrusted; a delegate cannot ask for never');
+    expect((await untrusted.call('delegate', { prompt: 'x', approval_policy: 'on-request' })).isError).toBe(true);
+    // agentHome's config runs the server with never: escalations with a yes are not allowed either.
+    const never = await connect();
+    expect((await never.call('delegate', { prompt: 'x', approval_policy: 'on-request' })).text).toContain('cannot ask for on-request');
+    expect((await never.call('delegate', { prompt: 'x', approval_policy: 'untrusted' })).isError).toBe(true);
+    expect(model.requests).toHaveLength(0);
+    // Stricter is fine.
+    const onRequest = await connect({ args: ['--approval-policy', 'on-request'] });
+    expect(data(await onRequest.call('delegate', { prompt: 'x', approval_policy: 'never' })).status).toBe('completed');
+  });
+
+  it('gives the subagent only tools of the groups the server publishes', async () => {
+    ws = tempDir();
+    home = agentHome(model, { extra: 'tools = ["files", "delegate"]' });
+    model.script({ output: [say('ok')] });
+    const conn = await connect();
+    expect(data(await conn.call('delegate', { prompt: 'x' })).status).toBe('completed');
+    const first = model.requests[0]!.body as Json;
+    const names = first.tools.map((t: Json) => t.name);
+    expect(names).toEqual(['read_file', 'list_dir', 'glob', 'grep', 'update_plan']);
+    // The rules mention no tool it does not have.
+    expect(first.input[0].content).not.toContain('Approval policy');
+  });
+});
+
+describe('delegate in a subdirectory of a repository', () => {
+  it('lets the subagent use git_status and git_diff on the repository while it works in cwd', async () => {
+    ws = tempRepo({ 'README.md': '# repo\n', 'packages/calc/src/math.js': SOURCE, 'packages/other/x.js': 'x\n' });
+    ws.write('packages/calc/src/math.js', SOURCE.replace('a - b', 'a - b - 0'));
+    home = agentHome(model);
+    model.script(
+      { output: [call('git_status', {}, 'st'), call('git_diff', {}, 'df'), call('read_file', { path: '../other/x.js' }, 'rd')] },
+      { output: [say('seen')] },
+    );
+    const conn = await connect();
+    const d = data(await conn.call('delegate', { prompt: 'what changed?', cwd: 'packages/calc' }));
+    expect(d.status).toBe('completed');
+    const input = (model.requests[1]!.body as Json).input as Json[];
+    const out = (id: string) => input.find((i) => i.type === 'function_call_output' && i.call_id === id).output as string;
+    expect(out('st')).toContain('packages/calc/src/math.js');
+    expect(out('st')).not.toMatch(/^Error/);
+    expect(out('df')).toContain('-  return a - b;');
+    expect(out('df')).toContain('+  return a - b - 0;');
+    // Reading the rest of the repository is allowed (sandboxed commands can read it anyway).
+    expect(out('rd')).toContain('x');
+    expect(out('rd')).not.toMatch(/^Error/);
+  });
+
+  it('does the same in a worktree thread started from the subdirectory', async () => {
+    ws = tempRepo({ 'README.md': '# repo\n', 'packages/calc/src/math.js': SOURCE });
+    home = agentHome(model);
+    model.script({ output: [call('git_status', {}, 'st')] }, { output: [say('seen')] });
+    const conn = await connect();
+    const d = data(await conn.call('delegate', { prompt: 'status?', cwd: 'packages/calc', worktree: true }));
+    expect(d.status).toBe('completed');
+    const env = ((model.requests[0]!.body as Json).input as Json[]).find((i) => String(i.content).includes('<environment_context>'));
+    expect(env.content).toMatch(/<cwd>.*\/\.agentbox\/worktrees\/agentbox-[^/]+\/packages\/calc<\/cwd>/);
+    const status = ((model.requests[1]!.body as Json).input as Json[]).find((i) => i.call_id === 'st' && i.type === 'function_call_output').output as string;
+    expect(status).not.toMatch(/^Error/);
+    expect(status).toContain(d.branch!);
   });
 });
 
@@ -206,20 +292,17 @@ describe('delegate_reply', () => {
 
     controller.abort();
     await running;
-    await waitFor(() => {
-      try {
-        return threadLines(home, threads[0].id).some((l) => l.type === 'turn_ended');
-      } catch {
-        return false;
-      }
-    }, 'the cancelled turn to be saved');
-    expect(threadLines(home, threads[0].id).at(-1)).toMatchObject({ type: 'turn_ended', status: 'cancelled' });
 
-    // The cancelled thread can be continued.
+    // The cancelled thread can be continued at once: the reply waits for the cancel to finish.
     model.script({ output: [say('resumed')] });
     const resumed = data(await conn.call('delegate_reply', { threadId: threads[0].id, prompt: 'go on' }));
     expect(resumed.status).toBe('completed');
     expect(resumed.content).toBe('resumed');
+    const ends = threadLines(home, threads[0].id).filter((l) => l.type === 'turn_ended');
+    expect(ends.map((l) => [l.turn, l.status])).toEqual([
+      [1, 'cancelled'],
+      [2, 'completed'],
+    ]);
   });
 
   it('continues a thread whose server was killed mid-turn, which is listed as interrupted', async () => {
@@ -245,6 +328,39 @@ describe('delegate_reply', () => {
     expect(input.filter((i) => i.role === 'user').map((i) => i.content).slice(-2)).toEqual(['read a.txt slowly', 'and?']);
   });
 
+  it('repairs a thread file with an unreadable line and says so', async () => {
+    ws = tempDir();
+    ws.write('a.txt', 'alpha\n');
+    home = agentHome(model);
+    model.script({ output: [call('read_file', { path: 'a.txt' }, 'r1')] }, { output: [say('alpha')] });
+    const conn = await connect();
+    const d1 = data(await conn.call('delegate', { prompt: 'read a.txt' }));
+    // Corrupt the line holding the call: its output is left without it.
+    const file = home.path('threads', `${d1.threadId}.jsonl`);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.includes('"type":"function_call"'));
+    lines[at] = lines[at]!.slice(0, 40);
+    writeFileSync(file, lines.join('\n'));
+
+    model.script({ output: [say('going on')] });
+    const result = await conn.call('delegate_reply', { threadId: d1.threadId, prompt: 'and?' });
+    const d2 = data(result);
+    expect(d2.status).toBe('completed');
+    expect(d2.notes).toEqual([expect.stringMatching(/^1 unreadable line was skipped in the thread file .*; the conversation may miss those steps\.$/)]);
+    const input = (model.requests[2]!.body as Json).input as Json[];
+    expect(input.some((i) => i.type === 'function_call_output')).toBe(false);
+  });
+
+  it('publishes the same output schema as delegate', async () => {
+    ws = tempDir();
+    home = agentHome(model);
+    const conn = await connect();
+    const { tools } = await conn.client.listTools();
+    const schema = (name: string) => tools.find((t) => t.name === name)?.outputSchema;
+    expect(schema('delegate_reply')).toBeDefined();
+    expect(schema('delegate_reply')).toEqual(schema('delegate'));
+  });
+
   it('says clearly when the thread does not exist', async () => {
     ws = tempDir();
     home = agentHome(model);
@@ -265,6 +381,20 @@ describe('delegate limits and failures', () => {
     const d = data(await conn.call('delegate', { prompt: 'loop forever', max_turns: 3 }));
     expect(d.status).toBe('max_turns');
     expect(model.requests).toHaveLength(3);
+  });
+
+  it('refuses a timeout_ms a timer cannot wait (over 2^31 - 1 ms) and a fractional max_turns', async () => {
+    ws = tempDir();
+    home = agentHome(model);
+    model.otherwise({ output: [say('should not be asked')] });
+    const conn = await connect();
+    const long = await conn.call('delegate', { prompt: 'x', timeout_ms: 2 ** 31 });
+    expect(long.isError).toBe(true);
+    expect(long.text).toMatch(/timeout_ms/);
+    const fractional = await conn.call('delegate', { prompt: 'x', max_turns: 1.5 });
+    expect(fractional.isError).toBe(true);
+    expect(fractional.text).toMatch(/max_turns/);
+    expect(model.requests).toHaveLength(0);
   });
 
   it('stops at timeout_ms with status timeout and saves the thread', async () => {
@@ -307,6 +437,30 @@ describe('delegate limits and failures', () => {
     expect(d.error).toContain('internal trouble');
     expect(result.text).toContain('status: failed');
     expect(model.requests).toHaveLength(2);
+  });
+});
+
+describe('delegate result size', () => {
+  it('cuts a huge diff in both structuredContent and text, saying what is missing and where to get it', async () => {
+    ws = tempRepo({ 'README.md': '# repo\n' });
+    home = agentHome(model);
+    const big = Array.from({ length: 5000 }, (_, i) => `+line ${i} of a generated file`).join('\n');
+    model.script(
+      { output: [patch(`*** Begin Patch\n*** Add File: big.txt\n${big}\n*** Add File: small.txt\n+small\n*** End Patch\n`, 'p1')] },
+      { output: [say('generated')] },
+    );
+    const conn = await connect();
+    const result = await conn.call('delegate', { prompt: 'generate' });
+    const d = data(result);
+    expect(d.status).toBe('completed');
+    expect(d.files_changed.map((f) => f.path)).toEqual(['big.txt', 'small.txt']);
+    expect(Buffer.byteLength(d.diff)).toBeLessThan(33 * 1024);
+    expect(d.diff).toContain('+line 0 of a generated file');
+    expect(d.diff).toMatch(/\[… diff cut at 32 KiB: \d+ more bytes not shown, including all of small\.txt\. files_changed lists every file; git_diff shows the working tree/);
+    expect(d.diff).toContain(`agentbox://threads/${d.threadId}`);
+    expect(result.text.length).toBeLessThan(34 * 1024);
+    expect(result.text).toContain('diff cut at 32 KiB');
+    expect(JSON.stringify({ content: result.content, structuredContent: result.structuredContent }).length).toBeLessThan(72 * 1024);
   });
 });
 
