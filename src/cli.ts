@@ -27,6 +27,7 @@ interface CommonFlags {
   sandbox?: string;
   approvalPolicy?: string;
   tools?: string;
+  agentTools?: string;
   network?: boolean;
   logLevel?: string;
 }
@@ -50,6 +51,7 @@ function addCommonOptions(cmd: Command): Command {
     .addOption(new Option('--sandbox <mode>', 'sandbox mode').choices(SandboxMode.options))
     .addOption(new Option('--approval-policy <policy>', 'when to ask the host\'s user').choices(ApprovalPolicy.options))
     .option('--tools <groups>', `tool groups to publish, comma-separated (${ALL_TOOL_GROUPS.join(',')})`)
+    .option('--agent-tools <groups>', 'tool groups a delegate\'s subagent may use (default: all; independent of --tools)')
     .option('--network', 'allow network access inside the sandbox')
     .addOption(new Option('--log-level <level>', 'stderr log level').choices(LogLevel.options));
 }
@@ -70,7 +72,8 @@ function flagsToLayer(flags: ServeFlags) {
   set('read_roots', '--read-root', flags.readRoot);
   set('sandbox.mode', '--sandbox', flags.sandbox);
   set('approval_policy', '--approval-policy', flags.approvalPolicy);
-  set('tools', '--tools', flags.tools?.split(',').map((s) => s.trim()).filter(Boolean));
+  set('tools', '--tools', groupList(flags.tools));
+  set('agent.tools', '--agent-tools', groupList(flags.agentTools));
   set('sandbox.network', '--network', flags.network);
   set('log_level', '--log-level', flags.logLevel);
   set('http.host', '--host', flags.host);
@@ -79,6 +82,8 @@ function flagsToLayer(flags: ServeFlags) {
   set('codex.compat', '--codex-compat', flags.codexCompat);
   return flagsLayer(values, names);
 }
+
+const groupList = (value: string | undefined) => value?.split(',').map((s) => s.trim()).filter(Boolean);
 
 function load(flags: ServeFlags): LoadedConfig {
   const loaded = loadConfig({ flags: flagsToLayer(flags) });

@@ -340,9 +340,12 @@ export class AgentService {
     );
   }
 
-  /** The host tools a subagent gets: the child session's own, in the groups this server publishes. */
+  /**
+   * The host tools a subagent gets: the child session's own, in the groups `agent.tools` allows
+   * (whatever the host sees: `tools` only chooses the server's own list).
+   */
   #subagentTools(child: SessionContext): AnyToolSpec[] {
-    const groups = new Set(this.runtime.config.tools);
+    const groups = new Set(this.runtime.config.agent.tools);
     return this.toolsFor(child).filter((t) => groups.has(t.group) && (SUBAGENT_TOOLS as readonly string[]).includes(t.name));
   }
 

@@ -120,6 +120,10 @@ export type ModelProviderConfig = z.infer<typeof ModelProviderConfig>;
 
 const AgentConfig = z
   .object({
+    // The tool groups a delegate's subagent may use (of files, shell, git, patch; `delegate` has no
+    // subagent tools). Independent of `tools`, which chooses what the host sees: a server may
+    // publish only `delegate` and still give its subagent every group.
+    tools: z.array(ToolGroup).default([...ALL_TOOL_GROUPS]),
     max_turns: positiveInt().default(100),
     timeout_ms: timeoutMs().default(60 * 60_000),
     // Compact the history when a request's input tokens pass this share of the context window.

@@ -51,6 +51,18 @@ describe('agentbox serve --codex-compat', () => {
     expect((await plain.client.listTools()).tools.map((t) => t.name)).not.toContain('codex');
   });
 
+  it('gives the subagent its full tool set with the README\'s `--codex-compat --tools delegate`', async () => {
+    model.script({ output: [say('ok')] });
+    const conn = await connect(['--codex-compat', '--tools', 'delegate']);
+    const listed = (await conn.client.listTools()).tools.map((t) => t.name);
+    expect(listed).toEqual(expect.arrayContaining(['codex', 'codex-reply', 'delegate']));
+    expect(listed).not.toContain('exec_command');
+    const r = await conn.call('codex', { prompt: 'hi' });
+    expect(r.isError, r.text).toBeFalsy();
+    const names = (model.requests[0]!.body as Json).tools.map((t: Json) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['exec_command', 'write_stdin', 'apply_patch', 'read_file', 'list_dir', 'glob', 'grep', 'git_status', 'git_diff', 'update_plan']));
+  });
+
   it('runs `codex` with the argument shapes hosts sent, returning {threadId, content} with progress and no hang', async () => {
     model.script(
       { output: [call('read_file', { path: 'a.txt' }, 'r1')], usage: { input_tokens: 50, output_tokens: 5 } },
