@@ -34,6 +34,8 @@ export interface CodexRequest {
   instructionsFile?: string;
   /** A file holding the output JSON Schema (`--output-schema`). */
   outputSchemaFile?: string;
+  /** `-c shell_environment_policy.*` arguments (codex-env.ts): the environment Codex's commands get. */
+  shellEnv?: readonly string[];
 }
 
 /** The codex argv for one turn (without the executable). */
@@ -46,6 +48,7 @@ export function codexArgs(r: CodexRequest): string[] {
   else args.push('-C', r.cwd, '-s', r.sandbox);
   // Headless: nobody could answer an approval request.
   args.push(...config('approval_policy', 'never'));
+  if (r.shellEnv) args.push(...r.shellEnv);
   if (r.model) args.push('-m', r.model);
   if (r.provider) args.push(...config('model_provider', r.provider));
   if (r.reasoningEffort) args.push(...config('model_reasoning_effort', r.reasoningEffort));
@@ -76,7 +79,8 @@ export interface CodexTurnOptions {
   request: Omit<CodexRequest, 'instructionsFile' | 'outputSchemaFile'>;
   baseInstructions?: string;
   answer?: AnswerCheck;
-  env: NodeJS.ProcessEnv;
+  /** Codex's own environment (codex-env.ts codexProcessEnv: no AGENTBOX_*, no secrets it does not need). */
+  env: Record<string, string>;
   signal: AbortSignal;
   report(message: string, level?: 'info' | 'warning'): void;
   emit?(e: RunEvent): void;

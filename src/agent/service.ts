@@ -26,6 +26,7 @@ import { fail, ok, type Result } from '../util/result.js';
 import { answerCheck } from './answer.js';
 import { trackChanges, type ChangeSet } from './changes.js';
 import { codexBinary, runCodexTurn } from './codex.js';
+import { CODEX_BUILTIN_CREDENTIALS, codexConfigCredentials, codexProcessEnv, codexShellEnvConfig, type CodexEnvPolicy } from './codex-env.js';
 import { openingItems, permissionsText } from './context.js';
 import { ItemEvents, turnEndEvent, type RunEvent } from './events.js';
 import { type Item } from './items.js';
@@ -364,6 +365,18 @@ export class AgentService {
     return { policy, settings: gitSettings(this.runtime.config.git, this.runtime.bin.git) };
   }
 
+  /** Codex's own environment and its commands' (codex-env.ts), from the server's environment and config. */
+  #codexEnv(): { env: Record<string, string>; shellEnv: string[] } {
+    const { config } = this.runtime;
+    const policy: CodexEnvPolicy = {
+      include: config.shell.env.include,
+      set: config.shell.env.set,
+      credentials: [...CODEX_BUILTIN_CREDENTIALS, ...codexConfigCredentials(process.env), ...config.codex.env_keys],
+    };
+    const env = codexProcessEnv(process.env, policy);
+    return { env, shellEnv: codexShellEnvConfig(env, policy) };
+  }
+
   #client(provider: ResolvedProvider): ModelClient {
     const key = `${provider.id}\0${provider.baseUrl}\0${provider.wire}`;
     let client = this.#clients.get(key);
@@ -440,6 +453,7 @@ export class AgentService {
       for (const note of setup.notes ?? []) report(note, 'warning');
 
       if (meta.backend === 'codex') {
+        const codexEnv = this.#codexEnv();
         outcome = await runCodexTurn({
           bin: setup.codexBin!,
           request: {
@@ -452,10 +466,11 @@ export class AgentService {
             network: meta.network,
             ...(meta.reasoning_effort ? { reasoningEffort: meta.reasoning_effort } : {}),
             ...(meta.developer_instructions ? { developerInstructions: meta.developer_instructions } : {}),
+            shellEnv: codexEnv.shellEnv,
           },
           ...(meta.base_instructions ? { baseInstructions: meta.base_instructions } : {}),
           ...(setup.answer ? { answer: setup.answer } : {}),
-          env: process.env,
+          env: codexEnv.env,
           signal: run.signal,
           report,
           emit,

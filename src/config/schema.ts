@@ -136,6 +136,9 @@ const CodexConfig = z
   .object({
     // The Codex CLI for delegate's backend "codex" (default: `codex` on PATH).
     path: z.string().optional(),
+    // Secret-looking variables Codex itself may read besides OPENAI_API_KEY, CODEX_API_KEY and the
+    // env_key of the providers in its config.toml (e.g. AWS_SECRET_ACCESS_KEY); its commands never get them.
+    env_keys: z.array(z.string()).default([]),
     // Also publish `codex` and `codex-reply`, the tools of the removed `codex mcp-server` (0.153.4).
     compat: z.boolean().default(false),
   })

@@ -106,6 +106,39 @@ describe.skipIf(!installed)('delegate with backend "codex" (the real Codex CLI)'
     expect(texts(body, 'assistant')).toContain('first answer');
   });
 
+  it('keeps secrets and agentbox\'s own variables from the commands Codex runs (and from Codex, unless it needs them)', async () => {
+    home.write(
+      'config.toml',
+      readFileSync(home.path('config.toml'), 'utf8').replace(
+        `[codex]\npath = "${CODEX_BIN}"`,
+        `[codex]\npath = "${CODEX_BIN}"\n[shell.env]\ninclude = ["MY_TOKEN", "INCLUDED_*", "FOO_*"]\nset = { SET_VAR = "set-value", SET_TOKEN = "set-secret" }`,
+      ),
+    );
+    model.script({ output: [call('exec_command', { cmd: 'env' }, 'env1')] }, { output: [say('listed')] });
+    const conn = await connect({
+      ...cx.env,
+      FOO_API_KEY: 'foo-secret-value',
+      MY_TOKEN: 'my-token-value',
+      AWS_SECRET_ACCESS_KEY: 'aws-secret-value',
+      AGENTBOX_AUTH_TOKEN: 'agentbox-auth-token-value',
+      INCLUDED_VAR: 'included-value',
+      PLAIN_VAR: 'plain-value',
+    });
+    const d = data(await conn.call('delegate', { prompt: 'list the environment', backend: 'codex' }));
+    expect(d.status, JSON.stringify(d)).toBe('completed');
+    // Codex itself still reached its model with the key its config names.
+    expect(model.requests[0]!.headers.authorization).toBe('Bearer mock-key');
+    const env = ((model.requests[1]!.body as Json).input as Json[]).find((i) => i.type === 'function_call_output' && i.call_id === 'env1').output as string;
+    for (const hidden of ['foo-secret-value', 'aws-secret-value', 'agentbox-auth-token-value', 'mock-key', 'plain-value', 'AGENTBOX_', home.dir]) {
+      expect(env, hidden).not.toContain(hidden);
+    }
+    expect(env).toContain('PATH=');
+    expect(env).toContain('MY_TOKEN=my-token-value'); // named exactly in shell.env.include
+    expect(env).toContain('INCLUDED_VAR=included-value'); // a glob in include
+    expect(env).toContain('SET_VAR=set-value');
+    expect(env).toContain('SET_TOKEN=set-secret');
+  });
+
   it('kills Codex and the command it runs when the run is cancelled', async () => {
     const marker = `30.${Date.now() % 100000}${Math.floor(Math.random() * 1000)}`;
     model.script({ output: [call('exec_command', { cmd: `sleep ${marker}`, yield_time_ms: 30000 }, 's1')] });
