@@ -32,7 +32,7 @@ import { ItemEvents, turnEndEvent, type RunEvent } from './events.js';
 import { type Item } from './items.js';
 import { runTurn, type AnswerCheck, type TurnOutcome } from './loop.js';
 import { createModelClient, type ModelClient } from './model.js';
-import { checkApproval, narrowForReply } from './permissions.js';
+import { checkApproval, checkCodexApproval, narrowForReply } from './permissions.js';
 import { BASE_INSTRUCTIONS } from './prompts/base.js';
 import { resolveProvider, useFreeformApplyPatch, type ResolvedProvider } from './provider.js';
 import { Run, type DelegateResult, type RunHost } from './run.js';
@@ -139,6 +139,13 @@ export class AgentService {
     const network = checkNetwork(params.network, parentPolicy);
     if (!network.ok) return network;
     const backend = params.backend ?? 'agentbox';
+    if (backend === 'codex') {
+      const codexApproval = checkCodexApproval(
+        approved.value,
+        params.approval_policy ? `the call asks for approval_policy ${approved.value}` : `this server runs with approval_policy ${approved.value}`,
+      );
+      if (!codexApproval.ok) return codexApproval;
+    }
     // The codex backend uses Codex's own config for what is not given (model, provider).
     const providerId = params.provider ?? (backend === 'codex' ? CODEX_DEFAULT_PROVIDER : config.model_provider);
     let provider: ResolvedProvider | undefined;
@@ -173,7 +180,8 @@ export class AgentService {
       worktree = wt.value;
       workDir = mapIntoWorktree(wt.value, cwd.value);
     }
-    const approval = approved.value;
+    // Codex always runs with never (within the policy, checked above): the thread records what runs.
+    const approval = backend === 'codex' ? 'never' : approved.value;
     const readRoots = await this.#repoAbove(parentPolicy, workDir);
     const child = createSessionContext(this.runtime, { cwd: workDir, roots: [workDir], readRoots, mode, network: network.value, approvalPolicy: approval });
     const tools = this.#subagentTools(child);
@@ -260,6 +268,10 @@ export class AgentService {
     );
     if (!narrowed.ok) return narrowed;
     const limits = narrowed.value;
+    if (meta.backend === 'codex') {
+      const codexApproval = checkCodexApproval(limits.approval, `thread ${threadId} would continue under approval_policy ${limits.approval} (this server's)`);
+      if (!codexApproval.ok) return codexApproval;
+    }
     // A worktree thread is checked by the directory it was started from in the main checkout.
     const origin = meta.worktree ? mapOutOfWorktree(meta.worktree, meta.cwd) : meta.cwd;
     const inside = await checkCwd(parentPolicy, origin, limits.mode);

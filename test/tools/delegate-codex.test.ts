@@ -9,6 +9,7 @@ import { agentHome, connectAgent, data, processesMatching, threadLines, waitFor,
 import type { Connected } from '../support/client.js';
 import { CODEX_BIN, codexEnv, type CodexEnv } from '../support/codex.js';
 import { call, say, startModelServer, type ModelServer } from '../support/model-server.mjs';
+import { newThreadId } from '../../src/agent/threads.js';
 import { tempRepo, type TempDir } from '../support/workspace.js';
 
 const installed = existsSync(CODEX_BIN);
@@ -162,6 +163,56 @@ describe.skipIf(!installed)('delegate with backend "codex" (the real Codex CLI)'
     expect(d.status).toBe('failed');
     expect(d.error).toMatch(/^Codex: /);
     expect(d.error).toContain('401');
+  });
+});
+
+describe('delegate with backend "codex" under an approval policy that asks', () => {
+  it('refuses to start Codex (always approval_policy never) where never is not within the policy', async () => {
+    const server = await connectAgent(home, ws.dir, { env: cx.env, args: ['--approval-policy', 'untrusted'] });
+    conns.push(server);
+    const r = await server.call('delegate', { prompt: 'hi', backend: 'codex' });
+    expect(r.isError).toBe(true);
+    expect(r.text).toContain('backend "codex" runs Codex with approval_policy never');
+    expect(r.text).toContain('this server runs with approval_policy untrusted');
+    const onRequest = await connectAgent(home, ws.dir, { env: cx.env, args: ['--approval-policy', 'on-request'] });
+    conns.push(onRequest);
+    const asked = await onRequest.call('delegate', { prompt: 'hi', backend: 'codex', approval_policy: 'untrusted' });
+    expect(asked.isError).toBe(true);
+    expect(asked.text).toContain('the call asks for approval_policy untrusted');
+    expect(model.requests).toHaveLength(0);
+    expect(processesMatching(`--skip-git-repo-check -C ${ws.dir}`)).toEqual([]);
+  });
+
+  it('refuses a reply to a codex thread that the server now narrows to untrusted', async () => {
+    // A codex thread recorded with on-request (as threads were before codex threads recorded never).
+    const id = newThreadId();
+    const meta = { id, created: new Date().toISOString(), title: 'old', cwd: ws.dir, model: 'codex default', provider: 'codex', sandbox: 'workspace-write', approval_policy: 'on-request', network: false, opening_items: 0, backend: 'codex' };
+    const ts = new Date().toISOString();
+    const usage = { input_tokens: 0, cached_input_tokens: 0, output_tokens: 0, reasoning_tokens: 0 };
+    home.write(
+      `threads/${id}.jsonl`,
+      [
+        { ts, type: 'thread', meta },
+        { ts, type: 'codex_thread', id: '01a212a3-0000-7000-8000-000000000000' },
+        { ts, type: 'turn_started', turn: 1, prompt: 'p' },
+        { ts, type: 'turn_ended', turn: 1, status: 'completed', content: 'a', usage, duration_ms: 1, files_changed: 0 },
+      ].map((l) => `${JSON.stringify(l)}\n`).join(''),
+    );
+    const conn = await connectAgent(home, ws.dir, { env: cx.env, args: ['--approval-policy', 'untrusted'] });
+    conns.push(conn);
+    const r = await conn.call('delegate_reply', { threadId: id, prompt: 'more' });
+    expect(r.isError).toBe(true);
+    expect(r.text).toContain(`thread ${id} would continue under approval_policy untrusted`);
+    expect(model.requests).toHaveLength(0);
+  });
+
+  it.skipIf(!installed)('records never, the policy Codex runs with, for a codex thread under on-request', async () => {
+    model.script({ output: [say('fine')] });
+    const conn = await connectAgent(home, ws.dir, { env: cx.env, args: ['--approval-policy', 'on-request'] });
+    conns.push(conn);
+    const d = data(await conn.call('delegate', { prompt: 'hi', backend: 'codex' }));
+    expect(d.status, JSON.stringify(d)).toBe('completed');
+    expect(threadLines(home, d.threadId)[0]).toMatchObject({ type: 'thread', meta: { backend: 'codex', approval_policy: 'never' } });
   });
 });
 
