@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { ReasoningEffort, SandboxMode } from '../config/index.js';
 import { fail, ok, type Result } from '../util/result.js';
 import type { ExecItem, RunEvent } from './events.js';
-import { zeroUsage, type Item, type Usage } from './items.js';
+import { addUsage, zeroUsage, type Item, type Usage } from './items.js';
 import { StopReason, type AnswerCheck, type TurnOutcome } from './loop.js';
 
 export interface CodexRequest {
@@ -88,7 +88,13 @@ export interface CodexTurnOptions {
   onThread(codexThreadId: string): void;
   /** An item for the thread's transcript. */
   record(item: Item): void;
-  onUsage?(usage: Usage): void;
+  /**
+   * Codex's token count for its whole session so far (a resumed thread's includes every earlier
+   * turn) when this turn starts: the thread's last `total` (see onUsage).
+   */
+  usageBefore?: Usage;
+  /** Tokens this turn used since the last report (`used`), and Codex's session total now (`total`, to store). */
+  onUsage?(used: Usage, total: Usage): void;
 }
 
 /** How long Codex has between SIGTERM and SIGKILL. */
@@ -121,6 +127,7 @@ async function drive(o: CodexTurnOptions, args: string[], usage: Usage): Promise
   let completed = false;
   let stderr = '';
   let turns = 0;
+  let sessionTotal = o.usageBefore ?? zeroUsage();
   const stopped = (): TurnOutcome => ({ status: (o.signal.reason as StopReason | undefined)?.status ?? 'cancelled', content: answer, usage, turns });
   if (o.signal.aborted) return stopped();
 
@@ -162,11 +169,16 @@ async function drive(o: CodexTurnOptions, args: string[], usage: Usage): Promise
           describe(o, e.type, item);
         }
         break;
-      case 'turn.completed':
+      case 'turn.completed': {
         completed = true;
-        addCodexUsage(usage, e.usage);
-        o.onUsage?.(usage);
+        // Codex reports its session's total, not the turn's: this turn used the difference.
+        const total = codexUsage(e.usage);
+        const used = usageSince(total, sessionTotal);
+        sessionTotal = total;
+        addUsage(usage, used);
+        o.onUsage?.(used, total);
         break;
+      }
       case 'turn.failed':
         failure = messageOf(e.error) ?? 'Codex reported that the turn failed.';
         break;
@@ -232,12 +244,21 @@ function messageOf(v: unknown): string | undefined {
   return undefined;
 }
 
-function addCodexUsage(into: Usage, u: Record<string, unknown> | undefined): void {
+/** `turn.completed`'s usage (Codex's names) as agentbox's Usage. */
+function codexUsage(u: Record<string, unknown> | undefined): Usage {
   const n = (k: string) => (typeof u?.[k] === 'number' ? (u[k] as number) : 0);
-  into.input_tokens += n('input_tokens');
-  into.cached_input_tokens += n('cached_input_tokens');
-  into.output_tokens += n('output_tokens');
-  into.reasoning_tokens += n('reasoning_output_tokens');
+  return { input_tokens: n('input_tokens'), cached_input_tokens: n('cached_input_tokens'), output_tokens: n('output_tokens'), reasoning_tokens: n('reasoning_output_tokens') };
+}
+
+/**
+ * What was used between two of Codex's session totals. A total below the earlier one is not a
+ * running total of the same session (the stored one is stale, or Codex counted afresh): it is
+ * taken as this turn's own.
+ */
+export function usageSince(total: Usage, before: Usage): Usage {
+  const keys = ['input_tokens', 'cached_input_tokens', 'output_tokens', 'reasoning_tokens'] as const;
+  if (keys.some((k) => total[k] < before[k])) return { ...total };
+  return { input_tokens: total.input_tokens - before.input_tokens, cached_input_tokens: total.cached_input_tokens - before.cached_input_tokens, output_tokens: total.output_tokens - before.output_tokens, reasoning_tokens: total.reasoning_tokens - before.reasoning_tokens };
 }
 
 /** One progress line per meaningful step, worded like agentbox's own loop; items go to the transcript. */

@@ -29,7 +29,7 @@ import { codexBinary, runCodexTurn } from './codex.js';
 import { CODEX_BUILTIN_CREDENTIALS, codexConfigCredentials, codexProcessEnv, codexShellEnvConfig, type CodexEnvPolicy } from './codex-env.js';
 import { openingItems, permissionsText } from './context.js';
 import { ItemEvents, turnEndEvent, type RunEvent } from './events.js';
-import { type Item } from './items.js';
+import { addUsage, type Item, type Usage } from './items.js';
 import { runTurn, type AnswerCheck, type TurnOutcome } from './loop.js';
 import { createModelClient, type ModelClient } from './model.js';
 import { checkApproval, checkCodexApproval, narrowForReply } from './permissions.js';
@@ -89,6 +89,8 @@ interface TurnSetup {
   codexBin?: string;
   /** The Codex thread to resume (a codex thread's later turns). */
   codexThreadId?: string;
+  /** Codex's session total so far (codex-backend threads; see codex.ts usageBefore). */
+  codexUsage?: Usage;
   answer?: AnswerCheck;
   log: ThreadLog;
   unlock: () => void;
@@ -344,6 +346,8 @@ export class AgentService {
           ...(provider ? { provider } : {}),
           ...(codexBin ? { codexBin } : {}),
           ...(loaded.value.codexThreadId ? { codexThreadId: loaded.value.codexThreadId } : {}),
+          // Threads from before codex_usage lines: what the thread recorded is the best guess of Codex's total.
+          ...(meta.backend === 'codex' ? { codexUsage: loaded.value.codexUsage ?? loaded.value.usage } : {}),
           ...(answer ? { answer } : {}),
           log,
           unlock: lock.value,
@@ -496,9 +500,11 @@ export class AgentService {
             log.append({ type: 'item', item });
             void log.flush().catch(() => undefined);
           },
-          onUsage: (usage) => {
-            log.append({ type: 'usage', usage: { ...usage } });
-            run.update({ usage: { ...usage } });
+          ...(setup.codexUsage ? { usageBefore: setup.codexUsage } : {}),
+          onUsage: (used, total) => {
+            log.append({ type: 'usage', usage: used });
+            log.append({ type: 'codex_usage', total });
+            run.update({ usage: addUsage({ ...run.usage }, used) });
           },
         });
         if (outcome.status === 'completed') report('answered');

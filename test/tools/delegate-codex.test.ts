@@ -87,20 +87,27 @@ describe.skipIf(!installed)('delegate with backend "codex" (the real Codex CLI)'
   });
 
   it('continues the Codex thread with delegate_reply (codex exec resume), also after agentbox restarts', async () => {
-    model.script({ output: [say('first answer')] });
+    model.script({ output: [say('first answer')], usage: { input_tokens: 100, cached_input_tokens: 10, output_tokens: 10, reasoning_tokens: 1 } });
     const first = await connect();
     const d1 = data(await first.call('delegate', { prompt: 'first question', backend: 'codex' }));
     expect(d1.status, JSON.stringify(d1)).toBe('completed');
+    expect(d1.usage).toEqual({ input_tokens: 100, cached_input_tokens: 10, output_tokens: 10, reasoning_tokens: 1 });
     await first.close();
     conns.splice(conns.indexOf(first), 1);
 
-    model.script({ output: [say('second answer')] });
+    model.script(
+      { output: [call('exec_command', { cmd: 'true' }, 't1')], usage: { input_tokens: 200, cached_input_tokens: 50, output_tokens: 20, reasoning_tokens: 3 } },
+      { output: [say('second answer')], usage: { input_tokens: 300, output_tokens: 30 } },
+    );
     const second = await connect();
     const d2 = data(await second.call('delegate_reply', { threadId: d1.threadId, prompt: 'second question' }));
     expect(d2.status, JSON.stringify(d2)).toBe('completed');
     expect(d2.threadId).toBe(d1.threadId);
     expect(d2.content).toBe('second answer');
-    const body = model.requests[1]!.body as Json;
+    // Codex reports its session's running total (600 in by now); the reply used only its own.
+    expect(d2.usage).toEqual({ input_tokens: 500, cached_input_tokens: 50, output_tokens: 50, reasoning_tokens: 3 });
+    expect(data(await second.call('delegate_status', { threadId: d1.threadId })).usage).toEqual(d2.usage);
+    const body = model.requests[2]!.body as Json;
     const users = texts(body, 'user');
     expect(users).toContain('first question');
     expect(users.at(-1)).toBe('second question');
