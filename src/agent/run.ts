@@ -2,7 +2,7 @@
 // controller, so it can outlive the call that started it (background runs, issue 8), and keeps
 // live state (step, turns, usage, plan) that watchers can read or subscribe to. `done` resolves
 // with the result once everything the run started is stopped and the thread is saved.
-import type { ApprovalAnswer } from '../tools/define.js';
+import type { ApprovalAnswer } from '../types/call.js';
 import type { FileChange } from './changes.js';
 import type { RunEvent } from './events.js';
 import { zeroUsage, type Usage } from './items.js';
@@ -46,6 +46,11 @@ export interface RunHost {
    * subagent is told so up front.
    */
   detached?: boolean;
+  /**
+   * The host is this run's own terminal (`agentbox exec`): approval questions need no
+   * `[delegate <thread>]` tag saying which run asks.
+   */
+  ownTerminal?: boolean;
 }
 
 /** A host for a run nobody waits on: steps go to the run's live state and the server log only. */

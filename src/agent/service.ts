@@ -532,7 +532,7 @@ export class AgentService {
                 return 'unavailable';
               }
             : // A run that stops (cancel, timeout) withdraws an open question at the host.
-              (m, o) => host.askApproval(`[delegate ${short}] ${m}`, { signal: o?.signal ? AbortSignal.any([o.signal, run.signal]) : run.signal }),
+              (m, o) => host.askApproval(host.ownTerminal ? m : `[delegate ${short}] ${m}`, { signal: o?.signal ? AbortSignal.any([o.signal, run.signal]) : run.signal }),
         };
         outcome = await runTurn({
           client: this.#client(setup.provider!),

@@ -116,9 +116,36 @@ describe('agentbox exec in a terminal', () => {
       });
       expect(code).toBe(0);
       expect(plain(screen)).toContain('OUTSIDE the sandbox');
+      // The terminal is the run's own: no tag saying which delegate asks.
+      expect(plain(screen)).not.toContain('[delegate ');
       expect(answered).toBe(true);
       const { readFileSync } = await import('node:fs');
       expect(readFileSync(target, 'utf8')).toBe('hi\n');
+    } finally {
+      outside.cleanup();
+    }
+  });
+
+  it('declines and cancels the run on Ctrl-C at an approval question, and exits with 130', async () => {
+    const outside = tempDir('agentbox-outside-');
+    try {
+      const target = outside.path('marker.txt');
+      model.script({ output: [call('exec_command', { cmd: `echo hi > ${target}`, sandbox_permissions: 'require_escalated', justification: 'write the marker' }, 'e1')] });
+      let sent = false;
+      // approval_timeout_ms is 120 s: only the Ctrl-C can end this run within the test's bound.
+      const { screen, code } = await inTerminal(['exec', '--approval-policy', 'on-request', 'write the marker'], {
+        onData: (all, term) => {
+          if (!sent && all.includes('Allow? [y/N]')) {
+            sent = true;
+            term.write('\x03');
+          }
+        },
+      });
+      expect(sent).toBe(true);
+      expect(code).toBe(130);
+      expect(plain(screen)).toContain('cancelling');
+      expect(plain(screen)).toContain('cancelled · thread');
+      expect(existsSync(target)).toBe(false);
     } finally {
       outside.cleanup();
     }
