@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ReasoningEffort, SandboxMode } from '../config/index.js';
 import { fail, ok, type Result } from '../util/result.js';
-import type { ExecItem, RunEvent } from './events.js';
+import type { ExecItem, ItemPhase } from './events.js';
 import { addUsage, zeroUsage, type Item, type Usage } from './items.js';
 import { StopReason, type AnswerCheck, type TurnOutcome } from './loop.js';
 
@@ -82,8 +82,10 @@ export interface CodexTurnOptions {
   /** Codex's own environment (codex-env.ts codexProcessEnv: no AGENTBOX_*, no secrets it does not need). */
   env: Record<string, string>;
   signal: AbortSignal;
-  report(message: string, level?: 'info' | 'warning'): void;
-  emit?(e: RunEvent): void;
+  /** A progress step; `echo: false` for a warning about an item already passed through (no separate error item). */
+  report(message: string, level?: 'info' | 'warning', echo?: boolean): void;
+  /** The run's item events (agentbox exec): Codex's items pass through as they are. */
+  events?: { request(turn: number): void; item(phase: ItemPhase, item: ExecItem): void };
   /** Codex named its thread (the id to resume it with). */
   onThread(codexThreadId: string): void;
   /** An item for the thread's transcript. */
@@ -157,14 +159,14 @@ async function drive(o: CodexTurnOptions, args: string[], usage: Usage): Promise
         break;
       case 'turn.started':
         turns++;
-        o.emit?.({ type: 'model.request', turn: turns });
+        o.events?.request(turns);
         break;
       case 'item.started':
       case 'item.updated':
       case 'item.completed':
         if (e.item && typeof e.item === 'object') {
           const item = e.item as ExecItem;
-          o.emit?.({ type: e.type, item });
+          o.events?.item(e.type, item);
           if (e.type === 'item.completed' && item.type === 'agent_message') answer = item.text;
           describe(o, e.type, item);
         }
@@ -280,7 +282,7 @@ function describe(o: CodexTurnOptions, phase: string, item: ExecItem): void {
       if (phase === 'item.completed') {
         const mark = { add: 'A', update: 'M', delete: 'D' } as const;
         const files = item.changes.map((c) => `${mark[c.kind] ?? 'M'} ${rel(c.path)}`).join(', ');
-        o.report(item.status === 'completed' ? `patch applied: ${files}` : `patch failed: ${files}`, item.status === 'completed' ? 'info' : 'warning');
+        o.report(item.status === 'completed' ? `patch applied: ${files}` : `patch failed: ${files}`, item.status === 'completed' ? 'info' : 'warning', false);
         const call = `codex_${item.id}`;
         o.record({ type: 'function_call', call_id: call, name: 'file_change', arguments: JSON.stringify({ changes: item.changes }) });
         o.record({ type: 'function_call_output', call_id: call, output: item.status });
@@ -299,7 +301,8 @@ function describe(o: CodexTurnOptions, phase: string, item: ExecItem): void {
       if (phase === 'item.completed') o.record({ type: 'reasoning', summary: [item.text] });
       break;
     case 'error':
-      o.report(`codex: ${item.message}`, 'warning');
+      // Codex's own error item went out as it is: no second one for the same warning.
+      o.report(`codex: ${item.message}`, 'warning', false);
       break;
     default: {
       const other = item as { type: string; server?: string; tool?: string; query?: string };

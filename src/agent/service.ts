@@ -424,15 +424,16 @@ export class AgentService {
         rlog.debug({ err }, 'a run event watcher failed');
       }
     };
-    const events = host.event ? new ItemEvents(emit) : undefined;
+    // The Codex backend passes Codex's items (item_0, …) through: agentbox's own get ids of their own.
+    const events = host.event ? new ItemEvents(emit, meta.backend === 'codex' ? 'agentbox_' : 'item_') : undefined;
     // The subagent's tools send their own progress (a patch tool may report "patch applied: …"
     // itself); a step the loop reports with the same words is then only logged, not sent twice.
     let lastToolProgress: string | undefined;
-    const report = (message: string, level: 'info' | 'warning' = 'info') => {
+    const report = (message: string, level: 'info' | 'warning' = 'info', echo = true) => {
       run.update({ step: message });
       if (message !== lastToolProgress) host.progress(message);
       host.log(level, message);
-      if (level === 'warning') events?.warning(message);
+      if (level === 'warning' && echo) events?.warning(message);
       rlog.debug({ step: message }, 'delegate step');
     };
     const timeoutMs = meta.timeout_ms ?? config.agent.timeout_ms;
@@ -489,7 +490,7 @@ export class AgentService {
           env: codexEnv.env,
           signal: run.signal,
           report,
-          emit,
+          ...(events ? { events } : {}),
           onThread: (id) => {
             if (id === setup.codexThreadId) return;
             setup.codexThreadId = id;

@@ -281,6 +281,12 @@ describe.skipIf(!existsSync(CODEX_BIN))('agentbox exec --backend codex', () => {
       expect(command.item).toMatchObject({ exit_code: 1 });
       expect(command.item.aggregated_output).toContain('add(2, 3) = -1');
       expect(events.at(-1)).toMatchObject({ type: 'turn.completed', result: { status: 'completed', content: 'the test fails: add subtracts' } });
+      // Codex's items keep their ids (item_0, …); nothing agentbox adds reuses one, and Codex's own
+      // error items (here: no metadata for test-model) are not repeated as warnings.
+      const completed = events.filter((e) => e.type === 'item.completed').map((e) => e.item);
+      expect(completed.some((i) => i.type === 'error' && i.id.startsWith('item_'))).toBe(true);
+      expect(new Set(completed.map((i) => i.id)).size).toBe(completed.length);
+      expect(completed.filter((i) => i.type === 'error' && String(i.message).startsWith('codex: '))).toEqual([]);
     } finally {
       cx.dir.cleanup();
     }
