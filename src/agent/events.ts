@@ -31,7 +31,8 @@ export interface ExecUsage {
 }
 
 export type RunEvent =
-  | { type: 'thread.started'; thread_id: string; turn: number; model: string; cwd: string; backend: 'agentbox' | 'codex' }
+  /** `model` is left out when Codex's own configuration chooses it. */
+  | { type: 'thread.started'; thread_id: string; turn: number; model?: string; cwd: string; backend: 'agentbox' | 'codex' }
   | { type: 'turn.started' }
   | { type: 'item.started' | 'item.updated' | 'item.completed'; item: ExecItem }
   | { type: 'turn.completed'; usage: ExecUsage; result: DelegateResult }

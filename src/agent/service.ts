@@ -36,7 +36,19 @@ import { checkApproval, checkCodexApproval, narrowForReply } from './permissions
 import { BASE_INSTRUCTIONS } from './prompts/base.js';
 import { resolveProvider, useFreeformApplyPatch, type ResolvedProvider } from './provider.js';
 import { Run, type DelegateResult, type RunHost } from './run.js';
-import { newThreadId, ThreadStore, turnLines, type Backend, type ThreadLog, type ThreadMeta, type ThreadStatus } from './threads.js';
+import {
+  CODEX_CONFIGURED_MODEL,
+  CODEX_CONFIGURED_PROVIDER,
+  isCodexConfiguredModel,
+  modelLabel,
+  newThreadId,
+  ThreadStore,
+  turnLines,
+  type Backend,
+  type ThreadLog,
+  type ThreadMeta,
+  type ThreadStatus,
+} from './threads.js';
 import { buildToolbox, SUBAGENT_TOOLS } from './toolbox.js';
 import { commitWorktree, createWorktree, mapIntoWorktree, mapOutOfWorktree } from './worktree.js';
 
@@ -101,10 +113,6 @@ export function agentService(runtime: Runtime, toolsFor: ToolsFor): AgentService
   return runtime.shared('agent.service', () => new AgentService(runtime, toolsFor));
 }
 
-/** What a codex thread records as model and provider when Codex's own config chooses them. */
-const CODEX_DEFAULT_MODEL = 'codex default';
-const CODEX_DEFAULT_PROVIDER = 'codex';
-
 const MODE_RANK: Record<SandboxMode, number> = { 'read-only': 0, 'workspace-write': 1, 'danger-full-access': 2 };
 
 export class AgentService {
@@ -149,7 +157,7 @@ export class AgentService {
       if (!codexApproval.ok) return codexApproval;
     }
     // The codex backend uses Codex's own config for what is not given (model, provider).
-    const providerId = params.provider ?? (backend === 'codex' ? CODEX_DEFAULT_PROVIDER : config.model_provider);
+    const providerId = params.provider ?? (backend === 'codex' ? CODEX_CONFIGURED_PROVIDER : config.model_provider);
     let provider: ResolvedProvider | undefined;
     let codexBin: string | undefined;
     if (backend === 'codex') {
@@ -202,7 +210,7 @@ export class AgentService {
       created: new Date().toISOString(),
       title: titleOf(params.prompt),
       cwd: workDir,
-      model: params.model ?? (backend === 'codex' ? CODEX_DEFAULT_MODEL : config.model),
+      model: params.model ?? (backend === 'codex' ? CODEX_CONFIGURED_MODEL : config.model),
       provider: providerId,
       sandbox: mode,
       approval_policy: approval,
@@ -448,7 +456,9 @@ export class AgentService {
       rlog.warn({ err: err.message }, 'cannot snapshot the files; the diff will be empty');
       return undefined;
     });
-    emit({ type: 'thread.started', thread_id: meta.id, turn: setup.turn, model: meta.model, cwd: meta.cwd, backend: meta.backend ?? 'agentbox' });
+    // A codex thread that names no model leaves it to Codex: the event then names none.
+    const named = meta.backend === 'codex' && isCodexConfiguredModel(meta.model) ? {} : { model: meta.model };
+    emit({ type: 'thread.started', thread_id: meta.id, turn: setup.turn, ...named, cwd: meta.cwd, backend: meta.backend ?? 'agentbox' });
     emit({ type: 'turn.started' });
     try {
       await this.threads.index(summaryOf(meta, setup.turn, 'running'));
@@ -464,7 +474,7 @@ export class AgentService {
       const short = meta.id.slice(-8);
       report(
         setup.turn === 1
-          ? `started thread ${meta.id} with ${meta.backend === 'codex' ? `the Codex CLI (model: ${meta.model})` : meta.model} in ${meta.cwd}`
+          ? `started thread ${meta.id} with ${meta.backend === 'codex' ? `the Codex CLI (${'model' in named ? `model ${meta.model}` : "Codex's configured model"})` : meta.model} in ${meta.cwd}`
           : `continuing thread ${meta.id} (turn ${setup.turn})`,
       );
       for (const note of setup.notes ?? []) report(note, 'warning');
@@ -477,8 +487,8 @@ export class AgentService {
             prompt: setup.prompt,
             cwd: meta.cwd,
             ...(setup.codexThreadId ? { resumeId: setup.codexThreadId } : {}),
-            ...(meta.model !== CODEX_DEFAULT_MODEL ? { model: meta.model } : {}),
-            ...(meta.provider !== CODEX_DEFAULT_PROVIDER ? { provider: meta.provider } : {}),
+            ...(isCodexConfiguredModel(meta.model) ? {} : { model: meta.model }),
+            ...(meta.provider !== CODEX_CONFIGURED_PROVIDER ? { provider: meta.provider } : {}),
             sandbox: meta.sandbox,
             network: meta.network,
             ...(meta.reasoning_effort ? { reasoningEffort: meta.reasoning_effort } : {}),
@@ -704,7 +714,7 @@ function summaryOf(meta: ThreadMeta, turns: number, status: ThreadStatus) {
     updated: new Date().toISOString(),
     status,
     turns,
-    model: meta.model,
+    model: modelLabel(meta),
     ...(meta.worktree ? { branch: meta.worktree.branch } : {}),
   };
 }

@@ -41,6 +41,18 @@ export interface ThreadMeta {
 
 export type Backend = 'agentbox' | 'codex';
 
+/** What a codex thread records as its model when Codex's own configuration chooses it. */
+export const CODEX_CONFIGURED_MODEL = "(Codex's configured model)";
+/** What a codex thread records as its provider when Codex's own configuration chooses it. */
+export const CODEX_CONFIGURED_PROVIDER = 'codex';
+/** True for the model a codex thread records when it names none (earlier versions recorded "codex default"). */
+export const isCodexConfiguredModel = (model: string): boolean => model === CODEX_CONFIGURED_MODEL || model === 'codex default';
+
+/** The thread's model for people to read: a codex thread that names none says Codex chooses it. */
+export function modelLabel(meta: Pick<ThreadMeta, 'model' | 'backend'>): string {
+  return meta.backend === 'codex' && isCodexConfiguredModel(meta.model) ? CODEX_CONFIGURED_MODEL : meta.model;
+}
+
 export interface TurnEnd {
   turn: number;
   status: RunStatus;

@@ -26,7 +26,7 @@ export class HumanRenderer {
   event(e: RunEvent): void {
     switch (e.type) {
       case 'thread.started':
-        this.#line(this.#dim(`agentbox exec · thread ${e.thread_id}${e.turn > 1 ? ` (turn ${e.turn})` : ''} · ${e.backend === 'codex' ? `codex (${e.model})` : e.model} · ${e.cwd}`));
+        this.#line(this.#dim(`agentbox exec · thread ${e.thread_id}${e.turn > 1 ? ` (turn ${e.turn})` : ''} · ${e.backend === 'codex' ? `codex${e.model ? ` (${e.model})` : ''}` : e.model} · ${e.cwd}`));
         break;
       case 'model.request':
         this.#flushNote();

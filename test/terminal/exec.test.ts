@@ -277,6 +277,11 @@ describe.skipIf(!existsSync(CODEX_BIN))('agentbox exec --backend codex', () => {
       expect(code).toBe(0);
       const events = stdout.trim().split('\n').map((l) => JSON.parse(l) as Json);
       expect(events[0]).toMatchObject({ type: 'thread.started', backend: 'codex' });
+      // No model was named: Codex's config chooses it, and nothing pretends it has a name.
+      expect(events[0]).not.toHaveProperty('model');
+      expect(stdout).not.toContain('codex default');
+      const listed = JSON.parse((await piped(['threads', 'list', '--json'])).stdout) as Json[];
+      expect(listed[0]).toMatchObject({ id: events[0].thread_id, model: "(Codex's configured model)" });
       const command = events.find((e) => e.type === 'item.completed' && e.item.type === 'command_execution');
       expect(command.item).toMatchObject({ exit_code: 1 });
       expect(command.item.aggregated_output).toContain('add(2, 3) = -1');
