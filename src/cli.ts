@@ -88,6 +88,9 @@ const groupList = (value: string | undefined) => value?.split(',').map((s) => s.
 function load(flags: ServeFlags): LoadedConfig {
   const loaded = loadConfig({ flags: flagsToLayer(flags) });
   for (const warning of loaded.warnings) process.stderr.write(`agentbox: warning: ${warning}\n`);
+  if (loaded.config.codex.compat && !loaded.config.tools.includes('delegate')) {
+    process.stderr.write('agentbox: warning: codex.compat (--codex-compat) publishes `codex` and `codex-reply` in the delegate group, which --tools leaves out: add delegate to --tools\n');
+  }
   return loaded;
 }
 
@@ -202,6 +205,9 @@ program
     if (flags.approvalPolicy) ((values.approval_policy = flags.approvalPolicy as ApprovalPolicy), (names.approval_policy = '--approval-policy'));
     const loaded = loadConfig({ flags: flagsLayer(values, names) });
     for (const warning of loaded.warnings) process.stderr.write(`agentbox: warning: ${warning}\n`);
+  if (loaded.config.codex.compat && !loaded.config.tools.includes('delegate')) {
+    process.stderr.write('agentbox: warning: codex.compat (--codex-compat) publishes `codex` and `codex-reply` in the delegate group, which --tools leaves out: add delegate to --tools\n');
+  }
     const { createLogger } = await import('./log.js');
     const { createRuntime } = await import('./runtime.js');
     const { runExec } = await import('./terminal/exec.js');

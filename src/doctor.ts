@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import type { LoadedConfig } from './config/index.js';
 import { CommandCgroups } from './exec/index.js';
 import { createLogger } from './log.js';
+import { resolveProvider } from './agent/index.js';
 import { probeSandbox, sandboxChecks, withheldSecretNames } from './sandbox/index.js';
 import { which } from './util/which.js';
 import { VERSION } from './version.js';
@@ -72,6 +73,8 @@ async function collectChecks(loaded: LoadedConfig): Promise<Check[]> {
     ? { name: 'ripgrep', status: 'ok', detail: `${rgVersion} (${rg})` }
     : { name: 'ripgrep', status: 'warn', detail: 'not found; grep and glob fall back to a slower built-in search. Install: `sudo apt-get install -y ripgrep`' });
 
+  checks.push(await modelCheck(loaded));
+
   // Not run: `codex --version` would write to ~/.codex. Only delegate's backend "codex" needs it.
   const codex = which(config.codex.path ?? 'codex');
   checks.push(
@@ -97,6 +100,30 @@ async function collectChecks(loaded: LoadedConfig): Promise<Check[]> {
   );
   if (!which('bash')) checks.push({ name: 'bash', status: 'fix', detail: 'not found; exec_command runs every command with bash: `sudo apt-get install -y bash`' });
   return checks;
+}
+
+/**
+ * The model delegate and `agentbox exec` use: the provider resolves (known, base_url, its API key
+ * set) and its endpoint answers GET /models within 2 s. Only the delegate needs it: WARN, not FIX.
+ */
+async function modelCheck(loaded: LoadedConfig): Promise<Check> {
+  const { config } = loaded;
+  const resolved = resolveProvider(config, config.model_provider);
+  const name = 'model';
+  if (!resolved.ok) return { name, status: 'warn', detail: `${resolved.error.message} ${resolved.error.hint ?? ''} (only delegate and agentbox exec need a model)`.trim() };
+  const provider = resolved.value;
+  const url = `${provider.baseUrl}/models`;
+  try {
+    const res = await fetch(url, {
+      headers: { ...provider.headers, ...(provider.apiKey ? { authorization: `Bearer ${provider.apiKey}` } : {}) },
+      signal: AbortSignal.timeout(2000),
+    });
+    const what = `${config.model} on ${provider.id} (${provider.baseUrl}, ${provider.wire} wire)`;
+    if (res.status === 401 || res.status === 403) return { name, status: 'warn', detail: `${what}: the endpoint refused the API key (HTTP ${res.status})` };
+    return { name, status: 'ok', detail: `${what}: the endpoint answers (HTTP ${res.status})` };
+  } catch (err) {
+    return { name, status: 'warn', detail: `${config.model} on ${provider.id}: ${url} did not answer (${(err as Error).message}); delegate and agentbox exec will fail until it does` };
+  }
 }
 
 function httpCheck(host: string, withToken: boolean): Check {

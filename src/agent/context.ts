@@ -134,7 +134,18 @@ export async function loadAgentsMd(cwd: string, maxBytes = AGENTS_MD_MAX_BYTES):
 
 async function projectRoot(cwd: string): Promise<string | undefined> {
   for (let dir = cwd; ; dir = path.dirname(dir)) {
-    if (await stat(path.join(dir, '.git')).then(() => true, () => false)) return dir;
+    if (await isRepositoryTop(dir)) return dir;
     if (path.dirname(dir) === dir) return undefined;
   }
+}
+
+/**
+ * A `.git` file (a worktree or submodule), or a `.git` directory that holds a repository: git
+ * ignores an empty `.git` directory, and agentbox itself leaves empty ones as sandbox mount points.
+ */
+async function isRepositoryTop(dir: string): Promise<boolean> {
+  const info = await stat(path.join(dir, '.git')).catch(() => undefined);
+  if (!info) return false;
+  if (info.isFile()) return true;
+  return stat(path.join(dir, '.git', 'HEAD')).then(() => true, () => false);
 }

@@ -59,9 +59,32 @@ function unknownEnvWarnings(env: NodeJS.ProcessEnv): string[] {
   return Object.keys(env)
     .filter((name) => name.startsWith('AGENTBOX_') && !known.has(name) && !OTHER_ENV.has(name))
     .map((name) => {
-      const guess = [...known.keys()].find((k) => k.endsWith(name.slice('AGENTBOX_'.length)) || name.endsWith(k.slice('AGENTBOX_'.length)));
+      const names = [...known.keys()];
+      const guess =
+        names.find((k) => k.endsWith(name.slice('AGENTBOX_'.length)) || name.endsWith(k.slice('AGENTBOX_'.length))) ??
+        closestName(name, names);
       return `environment variable ${name} sets nothing${guess ? `; did you mean ${guess}?` : ''} (every key has one: AGENTBOX_ + its path, e.g. AGENTBOX_SANDBOX_MODE)`;
     });
+}
+
+/** The known name at edit distance ≤ 2 from `name` (a typo such as AGENTBOX_SANDBOX_MOD), if one. */
+function closestName(name: string, names: readonly string[]): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const candidate of names) {
+    const d = editDistance(name, candidate);
+    if (d <= 2 && (!best || d < best.d)) best = { name: candidate, d };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 /**

@@ -136,6 +136,6 @@ export function approvalOutcome(answer: ApprovalAnswer, opts: { sandboxed: boole
     case 'timeout':
       return fail('approval_timeout', `No answer to the approval request within ${Math.round(opts.timeoutMs / 1000)} s; treated as declined, the command did not run.`, retry);
     case 'unavailable':
-      return fail('approval_unavailable', 'This host cannot ask its user for approval (no MCP elicitation support); treated as declined, the command did not run.', retry);
+      return fail('approval_unavailable', 'Nobody can answer an approval request here (the host has no MCP elicitation, or this run is in the background or has no terminal); treated as declined, the command did not run.', retry);
   }
 }

@@ -87,7 +87,7 @@ export async function showText(repo: Repo, ref: string, pathspec?: string): Prom
 
 /** A note saying how many untracked files a working-tree diff leaves out. */
 async function untrackedNote(repo: Repo, paths: string[]): Promise<string> {
-  const out = await repo.run(['ls-files', '--others', '--exclude-standard', '--directory', '-z', '--', ...paths], { maxBytes: 64 * 1024 });
+  const out = await repo.run(['ls-files', '--others', '--exclude-standard', '--directory', '--no-empty-directory', '-z', '--', ...paths], { maxBytes: 64 * 1024 });
   if (!out.ok) return '';
   const names = out.value.stdout.split('\0').filter(Boolean);
   if (names.length === 0) return '';

@@ -65,7 +65,10 @@ export async function serveHttp(runtime: Runtime, opts: ServeHttpOptions = {}): 
       : isLoopbackHost(http.host)
         ? [...new Set(['localhost', '127.0.0.1', '[::1]', http.host.includes(':') && !http.host.startsWith('[') ? `[${http.host}]` : http.host])]
         : undefined;
-  const mcp = createMcpExpressApp({ host: http.host, ...(allowedHosts ? { allowedHosts } : {}) });
+  const mcp = quietly(() => createMcpExpressApp({ host: http.host, ...(allowedHosts ? { allowedHosts } : {}) }));
+  if (!allowedHosts) {
+    runtime.log.info({ host: http.host }, 'no Host header check on a wildcard bind (every request needs the bearer token); set http.allowed_hosts to add one');
+  }
 
   mcp.post('/mcp', async (req: Request, res: Response) => {
     if (!req.is('application/json') && !req.is('application/*+json')) {
@@ -166,6 +169,21 @@ export async function serveHttp(runtime: Runtime, opts: ServeHttpOptions = {}): 
       return closing;
     },
   };
+}
+
+/**
+ * createMcpExpressApp writes a warning to the console, outside agentbox's logger, when it binds a
+ * wildcard address without a Host allow-list. agentbox requires a bearer token there, and says so
+ * in its own log line instead.
+ */
+function quietly<T>(make: () => T): T {
+  const warn = console.warn;
+  console.warn = () => undefined;
+  try {
+    return make();
+  } finally {
+    console.warn = warn;
+  }
 }
 
 /** A start-up failure a user can act on (port taken, address not available). */

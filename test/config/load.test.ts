@@ -99,6 +99,8 @@ describe('loadConfig', () => {
     home = tempDir('agentbox-home-');
     const { warnings } = loadConfig({ env: { AGENTBOX_HOME: home.dir, AGENTBOX_NETWORK: 'true' } });
     expect(warnings).toEqual([expect.stringContaining('AGENTBOX_NETWORK sets nothing; did you mean AGENTBOX_SANDBOX_NETWORK?')]);
+    const typo = loadConfig({ env: { AGENTBOX_HOME: home.dir, AGENTBOX_SANDBOX_MOD: 'read-only' } });
+    expect(typo.warnings).toEqual([expect.stringContaining('did you mean AGENTBOX_SANDBOX_MODE?')]);
   });
 
   it('ignores __proto__ keys instead of polluting objects', () => {
@@ -129,6 +131,7 @@ describe('loadConfig', () => {
       home.cleanup();
     }
     expect(loadConfig({ env: withFile('[agent]\ntimeout_ms = 2147483647\nmax_turns = 5\n') }).config.agent.timeout_ms).toBe(2_147_483_647);
+    home.cleanup();
     expect(() => loadConfig({ env: withFile('[agent]\nmax_turns = 2.5\n') })).toThrow(ConfigError);
   });
 });
@@ -172,5 +175,6 @@ describe('agentbox CLI start-up with bad configuration', () => {
     expect(out).toContain('sandbox.network = true  (file)');
     expect(out).toMatch(/^ {2}(OK|WARN|FIX) +git: /m);
     expect(out).toMatch(/^ {2}(OK|WARN|FIX) +sandbox: /m);
+    expect(out).toMatch(/^ {2}(OK|WARN) +model: /m);
   });
 });
