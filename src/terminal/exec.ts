@@ -14,6 +14,7 @@ import { createSessionContext } from '../session.js';
 import type { ApprovalAnswer } from '../types/call.js';
 import { formatFailure, type Result } from '../util/result.js';
 import { HumanRenderer } from './human.js';
+import { stripControls } from './sanitize.js';
 
 export interface ExecOptions {
   prompt: string;
@@ -81,7 +82,7 @@ export async function runExec(runtime: Runtime, o: ExecOptions): Promise<number>
   }
   if (!started.ok) {
     if (o.json) out(`${JSON.stringify({ type: 'error', message: formatFailure(started.error) })}\n`);
-    else err(`agentbox: ${formatFailure(started.error)}\n`);
+    else err(`agentbox: ${stripControls(formatFailure(started.error))}\n`);
     return 1;
   }
 
@@ -124,7 +125,7 @@ async function askOnTerminal(message: string, o: AskOptions): Promise<ApprovalAn
         resolve('decline');
         o.interrupt();
       });
-      rl.question(`\n${message}\nAllow? [y/N] `, (a) => resolve(/^\s*y(es)?\s*$/i.test(a) ? 'accept' : 'decline'));
+      rl.question(`\n${stripControls(message)}\nAllow? [y/N] `, (a) => resolve(/^\s*y(es)?\s*$/i.test(a) ? 'accept' : 'decline'));
     });
   } finally {
     clearTimeout(timer);
