@@ -78,6 +78,7 @@ export class Run {
   readonly #listeners = new Set<() => void>();
   /** Set by cancel(): the step stays "cancelling…" while the run winds down. */
   #stopping = false;
+  #settled = false;
 
   constructor(
     readonly threadId: string,
@@ -89,12 +90,24 @@ export class Run {
     return this.#controller.signal;
   }
 
-  /** Stops the model stream and every process of the run; the thread is saved as `status`. */
-  cancel(status: 'cancelled' | 'timeout' = 'cancelled'): void {
-    if (this.#controller.signal.aborted) return;
+  /**
+   * Stops the model stream and every process of the run; the thread is saved as `status`. False
+   * when the run's outcome was already decided (it ends as it would have): a cancel racing the
+   * run's end has one winner, so the status a caller was told is the one saved.
+   */
+  cancel(status: 'cancelled' | 'timeout' = 'cancelled'): boolean {
+    if (this.#controller.signal.aborted) return true;
+    if (this.#settled) return false;
     this.#controller.abort(new StopReason(status));
     this.update({ step: status === 'timeout' ? 'timing out…' : 'cancelling…' });
     this.#stopping = true;
+    return true;
+  }
+
+  /** The outcome is decided: a later cancel() changes nothing. The stop status, when a cancel came first. */
+  settle(): 'cancelled' | 'timeout' | undefined {
+    this.#settled = true;
+    return this.#controller.signal.aborted ? ((this.#controller.signal.reason as StopReason).status ?? 'cancelled') : undefined;
   }
 
   /** Calls `fn` after every change of the live state; returns the unsubscribe function. */

@@ -570,6 +570,9 @@ export class AgentService {
       rlog.error({ err }, 'delegate run failed unexpectedly');
       outcome = { ...outcome, status: 'failed', error: `agentbox failed while running the thread: ${(err as Error)?.message ?? String(err)}` };
     } finally {
+      // A cancel accepted before this point wins even if the loop had just finished: the caller was told "cancelled".
+      const stopped = run.settle();
+      if (stopped && outcome.status !== stopped) outcome = { ...outcome, status: stopped };
       clearTimeout(timer);
       this.runtime.signal.removeEventListener('abort', onShutdown);
       // Ends every process and session the run started, whatever state it stopped in.

@@ -227,8 +227,7 @@ function createTaskSource(service: AgentService): TaskSource {
       const id = parse(taskId);
       const run = id ? service.running(id.threadId) : undefined;
       if (!run || run.turn !== id!.turn) return false;
-      run.cancel('cancelled');
-      return true;
+      return run.cancel('cancelled');
     },
   };
 }

@@ -24,4 +24,15 @@ describe('a run', () => {
     expect((run.signal.reason as StopReason).status).toBe('timeout');
     expect(run.step).toBe('timing out…');
   });
+
+  it('refuses a cancel once its outcome is settled, and settle() says which cancel came first', () => {
+    const cancelled = new Run('t', 1);
+    expect(cancelled.cancel()).toBe(true);
+    expect(cancelled.settle()).toBe('cancelled');
+    const settled = new Run('t', 2);
+    expect(settled.settle()).toBeUndefined();
+    expect(settled.cancel()).toBe(false);
+    expect(settled.signal.aborted).toBe(false);
+    expect(settled.step).toBe('starting');
+  });
 });
