@@ -2,6 +2,7 @@
 // delegate_cancel; the same run as an MCP task through the SDK client's task API; a background
 // run that outlives its HTTP session, and one cut off by a killed server, reported as
 // interrupted and continued. Real agentbox, real sandbox; only the model is scripted.
+import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CallToolResultSchema, ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Runtime } from '../../src/runtime.js';
@@ -240,12 +241,27 @@ describe('delegate as an MCP task', () => {
     await model.waitForRequests(1);
     const cancelled = await conn.client.experimental.tasks.cancelTask(taskId);
     expect(cancelled.status).toBe('cancelled');
-    for await (const m of stream) if (m.type === 'error') expect(String(m.error.message)).toContain('cancelled');
+    const rest: { type: string; error?: { message: string } }[] = [];
+    for await (const m of stream) rest.push(m);
+    // The stream ends with the cancelled task's error, once.
+    expect(rest.filter((m) => m.type === 'error')).toHaveLength(1);
+    expect(rest.at(-1)?.type).toBe('error');
+    expect(String(rest.at(-1)!.error!.message)).toContain('cancelled');
     await waitFor(() => model.requests[0]!.closed, 'the model stream to be closed');
     const threadId = taskId.split('.')[0]!;
     await waitFor(() => threadLines(home!, threadId).some((l) => l.type === 'turn_ended'), 'the thread to be saved');
     expect(threadLines(home!, threadId).at(-1)).toMatchObject({ type: 'turn_ended', status: 'cancelled' });
     expect(await conn.client.experimental.tasks.getTask(taskId)).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('refuses a task for a tool without taskSupport with -32602, before running it', async () => {
+    const conn = await connect();
+    const asked = conn.client.request(
+      { method: 'tools/call', params: { name: 'write_file', arguments: { path: 'made.txt', content: 'x\n' }, task: {} } },
+      CallToolResultSchema,
+    );
+    await expect(asked).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('cannot run as a task') });
+    expect(existsSync(ws.path('made.txt'))).toBe(false);
   });
 
   it('still runs delegate as a plain call (with progress) when no task is asked for', async () => {
