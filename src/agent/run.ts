@@ -95,19 +95,19 @@ export class Run {
    * when the run's outcome was already decided (it ends as it would have): a cancel racing the
    * run's end has one winner, so the status a caller was told is the one saved.
    */
-  cancel(status: 'cancelled' | 'timeout' = 'cancelled'): boolean {
+  cancel(status: 'cancelled' | 'timeout' = 'cancelled', note?: string): boolean {
     if (this.#controller.signal.aborted) return true;
     if (this.#settled) return false;
-    this.#controller.abort(new StopReason(status));
+    this.#controller.abort(new StopReason(status, note));
     this.update({ step: status === 'timeout' ? 'timing out…' : 'cancelling…' });
     this.#stopping = true;
     return true;
   }
 
-  /** The outcome is decided: a later cancel() changes nothing. The stop status, when a cancel came first. */
-  settle(): 'cancelled' | 'timeout' | undefined {
+  /** The outcome is decided: a later cancel() changes nothing. Why it stopped, when a cancel came first. */
+  settle(): StopReason | undefined {
     this.#settled = true;
-    return this.#controller.signal.aborted ? ((this.#controller.signal.reason as StopReason).status ?? 'cancelled') : undefined;
+    return this.#controller.signal.aborted ? (this.#controller.signal.reason as StopReason) : undefined;
   }
 
   /** Calls `fn` after every change of the live state; returns the unsubscribe function. */

@@ -113,6 +113,9 @@ export function agentService(runtime: Runtime, toolsFor: ToolsFor): AgentService
   return runtime.shared('agent.service', () => new AgentService(runtime, toolsFor));
 }
 
+/** The error saved for a turn the server's shutdown stopped (status cancelled). */
+export const SERVER_SHUTDOWN = 'interrupted: the agentbox server shut down during this turn; delegate_reply (or agentbox exec --resume) continues the thread';
+
 const MODE_RANK: Record<SandboxMode, number> = { 'read-only': 0, 'workspace-write': 1, 'danger-full-access': 2 };
 
 export class AgentService {
@@ -127,7 +130,7 @@ export class AgentService {
     this.threads = new ThreadStore(path.join(runtime.home, 'threads'));
     runtime.onShutdown(async () => {
       const running = [...this.#runs.values()];
-      for (const run of running) run.cancel('cancelled');
+      for (const run of running) run.cancel('cancelled', SERVER_SHUTDOWN);
       await Promise.allSettled(running.map((r) => r.done));
     });
   }
@@ -447,7 +450,7 @@ export class AgentService {
     const timeoutMs = meta.timeout_ms ?? config.agent.timeout_ms;
     const timer = setTimeout(() => run.cancel('timeout'), timeoutMs);
     timer.unref?.();
-    const onShutdown = () => run.cancel('cancelled');
+    const onShutdown = () => run.cancel('cancelled', SERVER_SHUTDOWN);
     this.runtime.signal.addEventListener('abort', onShutdown, { once: true });
 
     let outcome: TurnOutcome = { status: 'failed', content: '', error: 'the run did not start', usage: run.usage, turns: 0 };
@@ -572,7 +575,7 @@ export class AgentService {
     } finally {
       // A cancel accepted before this point wins even if the loop had just finished: the caller was told "cancelled".
       const stopped = run.settle();
-      if (stopped && outcome.status !== stopped) outcome = { ...outcome, status: stopped };
+      if (stopped) outcome = { ...outcome, status: stopped.status, ...(stopped.note ? { error: stopped.note } : {}) };
       clearTimeout(timer);
       this.runtime.signal.removeEventListener('abort', onShutdown);
       // Ends every process and session the run started, whatever state it stopped in.

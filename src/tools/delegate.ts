@@ -211,7 +211,7 @@ function createTaskSource(service: AgentService): TaskSource {
         case 'finished': {
           const r = s.value.result;
           const status = r.status === 'failed' ? 'failed' : r.status === 'cancelled' ? 'cancelled' : 'completed';
-          return { status, message: r.status };
+          return { status, message: r.error ? `${r.status}: ${r.error.split('\n')[0]}` : r.status };
         }
       }
     },

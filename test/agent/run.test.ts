@@ -28,7 +28,7 @@ describe('a run', () => {
   it('refuses a cancel once its outcome is settled, and settle() says which cancel came first', () => {
     const cancelled = new Run('t', 1);
     expect(cancelled.cancel()).toBe(true);
-    expect(cancelled.settle()).toBe('cancelled');
+    expect(cancelled.settle()?.status).toBe('cancelled');
     const settled = new Run('t', 2);
     expect(settled.settle()).toBeUndefined();
     expect(settled.cancel()).toBe(false);

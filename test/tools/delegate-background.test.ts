@@ -137,6 +137,22 @@ describe('delegate in the background', () => {
     }
   });
 
+  it('saves a run stopped by the server shutting down (stdin closed) as interrupted by the shutdown', async () => {
+    model.script({ hang: true });
+    const conn = await connect();
+    const { threadId } = sc(await conn.call('delegate', { prompt: 'never answers', background: true }));
+    await model.waitForRequests(1);
+    conns.splice(conns.indexOf(conn), 1);
+    await conn.close();
+    await waitFor(() => threadLines(home!, threadId).some((l) => l.type === 'turn_ended'), 'the thread to be saved');
+    const ended = threadLines(home!, threadId).at(-1)!;
+    expect(ended).toMatchObject({ type: 'turn_ended', status: 'cancelled' });
+    expect(String(ended.error)).toMatch(/interrupted: the agentbox server shut down.*continues the thread/);
+    const again = await connect();
+    const status = await again.call('delegate_status', { threadId });
+    expect(status.text).toContain('server shut down');
+  });
+
   it('reports a run cut off by a killed server as interrupted, and delegate_reply continues it', async () => {
     model.script({ output: [call('read_file', { path: 'a.txt' }, 'r1')] }, { hang: true });
     const first = await connect();
