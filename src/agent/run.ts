@@ -110,6 +110,30 @@ export class Run {
     return this.#controller.signal.aborted ? (this.#controller.signal.reason as StopReason) : undefined;
   }
 
+  /** Watchers subscribed now (tests: waits must not leave theirs behind). */
+  get watchers(): number {
+    return this.#listeners.size;
+  }
+
+  /**
+   * Resolves on the next change of the live state (the end included), after `ms`, or when
+   * `signal` aborts; leaves no listener behind on any of them.
+   */
+  nextChange(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        off();
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const off = this.onChange(done);
+      const timer = setTimeout(done, ms);
+      if (signal?.aborted) done();
+      else signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
   /** Calls `fn` after every change of the live state; returns the unsubscribe function. */
   onChange(fn: () => void): () => void {
     this.#listeners.add(fn);

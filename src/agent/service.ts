@@ -420,6 +420,7 @@ export class AgentService {
     run.done = this.#execute(setup, run, host).finally(() => {
       this.#runs.delete(run.threadId);
       setup.unlock();
+      run.update({}); // the end is a change too, even one that failed before the last update
     });
     return run;
   }

@@ -153,6 +153,25 @@ describe('delegate in the background', () => {
     expect(status.text).toContain('server shut down');
   });
 
+  it('delegate_status {wait_ms} on a thread another server runs waits for its end by re-reading the file', async () => {
+    model.script({ hang: true });
+    const owner = await connect();
+    const { threadId } = sc(await owner.call('delegate', { prompt: 'never answers', background: true }));
+    await model.waitForRequests(1);
+    const other = await connect();
+    const t0 = Date.now();
+    const quiet = await other.call('delegate_status', { threadId, wait_ms: 1000 });
+    expect(sc(quiet)).toEqual({ threadId, status: 'running', turn: 1 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    const waiting = other.call('delegate_status', { threadId, wait_ms: 30_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const t1 = Date.now();
+    await owner.call('delegate_cancel', { threadId });
+    const ended = await waiting;
+    expect(sc(ended)).toMatchObject({ threadId, status: 'cancelled' });
+    expect(Date.now() - t1).toBeLessThan(5000);
+  });
+
   it('reports a run cut off by a killed server as interrupted, and delegate_reply continues it', async () => {
     model.script({ output: [call('read_file', { path: 'a.txt' }, 'r1')] }, { hang: true });
     const first = await connect();
