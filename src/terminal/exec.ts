@@ -4,7 +4,7 @@
 // shaped like `codex exec --json`), approvals are asked on the terminal when there is one, and
 // Ctrl-C cancels the run (a second Ctrl-C exits at once).
 //
-// Exit status: 0 completed, 1 failed (or could not start), 3 max_turns, 124 timeout, 130 cancelled.
+// Exit status: 0 completed, 1 failed (or could not start), 2 usage error (cli.ts), 3 max_turns, 124 timeout, 130 cancelled.
 import { createInterface } from 'node:readline';
 import { agentService, type DelegateParams, type DelegateResult, type Run, type RunEvent, type RunHost } from '../agent/index.js';
 import type { ApprovalPolicy, ReasoningEffort } from '../config/index.js';

@@ -235,6 +235,24 @@ describe('agentbox exec with pipes', () => {
     expect(looping.stderr).toContain('max_turns');
   });
 
+  it('exits 2 on a usage error (bad flag, invalid --sandbox, no task), with one JSON error event under --json', async () => {
+    const bogus = await piped(['exec', '--bogus', 'hi']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toContain("unknown option '--bogus'");
+    expect(bogus.stdout).toBe('');
+    const sandbox = await piped(['exec', '--json', '--sandbox', 'wide-open', 'hi']);
+    expect(sandbox.code).toBe(2);
+    const events = sandbox.stdout.trim().split('\n').map((l) => JSON.parse(l) as Json);
+    expect(events).toEqual([{ type: 'error', message: expect.stringContaining('wide-open') }]);
+    const empty = await piped(['exec', '--json', '']);
+    expect(empty.code).toBe(2);
+    expect(JSON.parse(empty.stdout)).toEqual({ type: 'error', message: 'the task is empty.' });
+    const turns = await piped(['exec', '--max-turns', 'zero', 'hi']);
+    expect(turns.code).toBe(2);
+    expect(model.requests).toHaveLength(0);
+    expect((await piped(['exec', '--help'])).code).toBe(0);
+  });
+
   it('fails at once, exit 1, when the run cannot start', async () => {
     const r = await piped(['exec', '--provider', 'nope', 'hi']);
     expect(r.code).toBe(1);
