@@ -9,11 +9,11 @@
 // 2. runCodexTurn() spawns it, reads stdout line by line, and on cancel or timeout kills the whole
 //    process tree (Codex's sandboxed commands live in their own sessions: the tree is walked).
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ReasoningEffort, SandboxMode } from '../config/index.js';
+import { descendants } from '../exec/tree.js';
 import { fail, ok, type Result } from '../util/result.js';
 import type { ExecItem, ItemPhase } from './events.js';
 import { addUsage, zeroUsage, type Item, type Usage } from './items.js';
@@ -324,7 +324,7 @@ export function shortCommand(command: string): string {
  * SIGTERM to Codex's process group and every descendant (sandboxed commands run in sessions of
  * their own), SIGKILL to whatever is left after the grace period; resolves once Codex has exited.
  */
-async function killTree(pid: number, exited: Promise<unknown>): Promise<void> {
+export async function killTree(pid: number, exited: Promise<unknown>): Promise<void> {
   const targets = new Set([pid, ...descendants(pid)]);
   const signal = (sig: NodeJS.Signals) => {
     try {
@@ -347,35 +347,4 @@ async function killTree(pid: number, exited: Promise<unknown>): Promise<void> {
   for (const p of [...targets]) for (const d of descendants(p)) targets.add(d);
   signal('SIGKILL');
   await exited;
-}
-
-/** Every descendant of `pid`, from /proc (children of each thread). */
-function descendants(pid: number): number[] {
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const current = queue.shift()!;
-    let tids: string[] = [];
-    try {
-      tids = readdirSync(`/proc/${current}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tids) {
-      let text = '';
-      try {
-        text = readFileSync(`/proc/${current}/task/${tid}/children`, 'utf8');
-      } catch {
-        continue;
-      }
-      for (const s of text.split(' ')) {
-        const child = Number(s);
-        if (s && !out.includes(child)) {
-          out.push(child);
-          queue.push(child);
-        }
-      }
-    }
-  }
-  return out;
 }

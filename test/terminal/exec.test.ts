@@ -314,4 +314,16 @@ describe.skipIf(!existsSync(CODEX_BIN))('agentbox exec --backend codex', () => {
       cx.dir.cleanup();
     }
   });
+
+  it('exits 124 when the Codex CLI run times out', async () => {
+    const cx = codexEnv(model);
+    try {
+      model.script({ hang: true });
+      const { stdout, code } = await piped(['exec', '--json', '--backend', 'codex', '--timeout-ms', '1500', 'never answers'], '', { ...cx.env, AGENTBOX_CODEX_PATH: CODEX_BIN });
+      expect(code).toBe(124);
+      expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({ result: { status: 'timeout' } });
+    } finally {
+      cx.dir.cleanup();
+    }
+  });
 });

@@ -161,6 +161,18 @@ describe.skipIf(!installed)('delegate with backend "codex" (the real Codex CLI)'
     expect(processesMatching(codex)).toEqual([]);
   });
 
+  it('stops Codex at timeout_ms and reports status timeout', async () => {
+    model.script({ hang: true });
+    const conn = await connect();
+    const t0 = Date.now();
+    const r = await conn.call('delegate', { prompt: 'never answers', backend: 'codex', timeout_ms: 1500 });
+    const d = data(r);
+    expect(d.status).toBe('timeout');
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(threadLines(home, d.threadId as string).at(-1)).toMatchObject({ type: 'turn_ended', status: 'timeout' });
+    expect(processesMatching(`--skip-git-repo-check -C ${ws.dir}`)).toEqual([]);
+  });
+
   it('fails clearly when Codex reports an error (the model endpoint refuses)', async () => {
     model.otherwise({ error: 401, message: 'bad key' });
     const conn = await connect();
