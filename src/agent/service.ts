@@ -610,7 +610,10 @@ export class AgentService {
       turns: outcome.turns,
     };
     run.ending = true;
-    log.append({
+    // A turn the server's shutdown cut short is left open in the file, as a killed server leaves it:
+    // the next server reports it `interrupted`, and delegate_reply continues it.
+    const interrupted = outcome.error === SERVER_SHUTDOWN;
+    if (!interrupted) log.append({
       type: 'turn_ended',
       turn: setup.turn,
       status: result.status,
@@ -625,7 +628,7 @@ export class AgentService {
       model_turns: result.turns,
     });
     await log.close();
-    await this.threads.index(summaryOf(meta, setup.turn, result.status)).catch(() => undefined);
+    await this.threads.index(summaryOf(meta, setup.turn, interrupted ? 'interrupted' : result.status)).catch(() => undefined);
     report(`${result.status}${result.error ? `: ${result.error.split('\n')[0]}` : ''} after ${outcome.turns} model turn${outcome.turns === 1 ? '' : 's'}`, result.status === 'completed' ? 'info' : 'warning');
     run.update({ status: result.status, result });
     emit(turnEndEvent(result));
