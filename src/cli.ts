@@ -3,7 +3,7 @@
 // terminal), `threads` (the persisted threads) and `doctor`.
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import {
   agentboxHome,
   ALL_TOOL_GROUPS,
@@ -27,6 +27,7 @@ interface CommonFlags {
   sandbox?: string;
   approvalPolicy?: string;
   tools?: string;
+  agentTools?: string;
   network?: boolean;
   logLevel?: string;
 }
@@ -50,6 +51,7 @@ function addCommonOptions(cmd: Command): Command {
     .addOption(new Option('--sandbox <mode>', 'sandbox mode').choices(SandboxMode.options))
     .addOption(new Option('--approval-policy <policy>', 'when to ask the host\'s user').choices(ApprovalPolicy.options))
     .option('--tools <groups>', `tool groups to publish, comma-separated (${ALL_TOOL_GROUPS.join(',')})`)
+    .option('--agent-tools <groups>', 'tool groups a delegate\'s subagent may use (default: all; independent of --tools)')
     .option('--network', 'allow network access inside the sandbox')
     .addOption(new Option('--log-level <level>', 'stderr log level').choices(LogLevel.options));
 }
@@ -70,7 +72,8 @@ function flagsToLayer(flags: ServeFlags) {
   set('read_roots', '--read-root', flags.readRoot);
   set('sandbox.mode', '--sandbox', flags.sandbox);
   set('approval_policy', '--approval-policy', flags.approvalPolicy);
-  set('tools', '--tools', flags.tools?.split(',').map((s) => s.trim()).filter(Boolean));
+  set('tools', '--tools', groupList(flags.tools));
+  set('agent.tools', '--agent-tools', groupList(flags.agentTools));
   set('sandbox.network', '--network', flags.network);
   set('log_level', '--log-level', flags.logLevel);
   set('http.host', '--host', flags.host);
@@ -79,6 +82,8 @@ function flagsToLayer(flags: ServeFlags) {
   set('codex.compat', '--codex-compat', flags.codexCompat);
   return flagsLayer(values, names);
 }
+
+const groupList = (value: string | undefined) => value?.split(',').map((s) => s.trim()).filter(Boolean);
 
 function load(flags: ServeFlags): LoadedConfig {
   const loaded = loadConfig({ flags: flagsToLayer(flags) });
@@ -93,7 +98,9 @@ const program = new Command()
   .name('agentbox')
   .description('A sandboxed MCP server: files, shell, git and patches, plus a delegate tool that runs a whole agent loop.')
   .version(VERSION)
-  .showHelpAfterError('(run the command with --help for every option)');
+  .showHelpAfterError('(run the command with --help for every option)')
+  // Usage errors come to the catch below (exit 2, and a JSON event for exec --json) instead of exit 1.
+  .exitOverride();
 
 addCommonOptions(
   program
@@ -195,14 +202,20 @@ program
     }
     const values: ConfigInput & Record<string, unknown> = { roots: [cwd], log_level: (flags.logLevel ?? 'warn') as LogLevel };
     const names: Record<string, string> = { roots: '--cwd', log_level: '--log-level' };
-    if (flags.sandbox) ((values.sandbox = { mode: flags.sandbox as SandboxMode }), (names['sandbox.mode'] = '--sandbox'));
-    if (flags.network) ((values.sandbox = { ...(values.sandbox as object), network: true }), (names['sandbox.network'] = '--network'));
-    if (flags.approvalPolicy) ((values.approval_policy = flags.approvalPolicy as ApprovalPolicy), (names.approval_policy = '--approval-policy'));
+    if (flags.sandbox) {
+      values.sandbox = { mode: flags.sandbox as SandboxMode };
+      names['sandbox.mode'] = '--sandbox';
+    }
+    if (flags.network) {
+      values.sandbox = { ...(values.sandbox as object), network: true };
+      names['sandbox.network'] = '--network';
+    }
+    if (flags.approvalPolicy) {
+      values.approval_policy = flags.approvalPolicy as ApprovalPolicy;
+      names.approval_policy = '--approval-policy';
+    }
     const loaded = loadConfig({ flags: flagsLayer(values, names) });
     for (const warning of loaded.warnings) process.stderr.write(`agentbox: warning: ${warning}\n`);
-  if (loaded.config.codex.compat && !loaded.config.tools.includes('delegate')) {
-    process.stderr.write('agentbox: warning: codex.compat (--codex-compat) publishes `codex` and `codex-reply` in the delegate group, which --tools leaves out: add delegate to --tools\n');
-  }
     const { createLogger } = await import('./log.js');
     const { createRuntime } = await import('./runtime.js');
     const { runExec } = await import('./terminal/exec.js');
@@ -281,10 +294,24 @@ function parsePort(value: string): number {
 }
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    // --help and --version end here too (exit 0); commander has already printed the message.
+    if (err.exitCode === 0) process.exit(0);
+    usageError(err.message.replace(/^error: /, ''));
+  }
   if (err instanceof ConfigError) {
     process.stderr.write(`agentbox: ${err.message}\n`);
-    process.exit(2);
+    usageError(err.message);
   }
   process.stderr.write(`agentbox: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });
+
+/** Exit 2 for a usage error; `agentbox exec --json` also prints it as one JSON error event on stdout. */
+function usageError(message: string): never {
+  const args = process.argv.slice(2);
+  if (args.find((a) => !a.startsWith('-')) === 'exec' && args.includes('--json')) {
+    process.stdout.write(`${JSON.stringify({ type: 'error', message })}\n`);
+  }
+  process.exit(2);
+}

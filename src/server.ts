@@ -4,7 +4,7 @@
 // context, host roots, log level, tools/list, the task store).
 import type { CreateTaskRequestHandlerExtra, TaskRequestHandlerExtra } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolRequest, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolRequest, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { agentService } from './agent/index.js';
 import type { ToolGroup } from './config/index.js';
@@ -165,16 +165,20 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
       }
     });
   }
-  if (direct.size > 0) {
-    wrapRequestHandler(server, CallToolRequestSchema, (original) => async (request: CallToolRequest, extra) => {
-      const run = request.params.task ? undefined : direct.get(request.params.name);
-      return run ? run(request, extra) : original(request, extra);
-    });
-  }
   for (const resource of allResources(session)) {
     if (groups.has(resource.group)) registerResource(server, resource);
   }
   opts.extend?.(server, session);
+  // After extend, so its tools are covered: a task asked of a tool that cannot run as one is
+  // refused before it runs (the SDK would run it, then fail to create the task).
+  wrapRequestHandler(server, CallToolRequestSchema, (original) => async (request: CallToolRequest, extra) => {
+    const { name, task } = request.params;
+    if (task && !direct.has(name)) {
+      throw new McpError(ErrorCode.InvalidParams, `Tool ${name} cannot run as a task (it has no execution.taskSupport): call it without "task".`);
+    }
+    const run = task ? undefined : direct.get(name);
+    return run ? run(request, extra) : original(request, extra);
+  });
   if (published === 0 && !opts.extend) {
     // Every group named was empty: still answer tools/list (with nothing) rather than "method not found".
     server.server.registerCapabilities({ tools: {} });

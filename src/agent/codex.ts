@@ -9,14 +9,14 @@
 // 2. runCodexTurn() spawns it, reads stdout line by line, and on cancel or timeout kills the whole
 //    process tree (Codex's sandboxed commands live in their own sessions: the tree is walked).
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ReasoningEffort, SandboxMode } from '../config/index.js';
+import { descendants } from '../exec/tree.js';
 import { fail, ok, type Result } from '../util/result.js';
-import type { ExecItem, RunEvent } from './events.js';
-import { zeroUsage, type Item, type Usage } from './items.js';
+import type { ExecItem, ItemPhase } from './events.js';
+import { addUsage, zeroUsage, type Item, type Usage } from './items.js';
 import { StopReason, type AnswerCheck, type TurnOutcome } from './loop.js';
 
 export interface CodexRequest {
@@ -34,6 +34,8 @@ export interface CodexRequest {
   instructionsFile?: string;
   /** A file holding the output JSON Schema (`--output-schema`). */
   outputSchemaFile?: string;
+  /** `-c shell_environment_policy.*` arguments (codex-env.ts): the environment Codex's commands get. */
+  shellEnv?: readonly string[];
 }
 
 /** The codex argv for one turn (without the executable). */
@@ -46,6 +48,7 @@ export function codexArgs(r: CodexRequest): string[] {
   else args.push('-C', r.cwd, '-s', r.sandbox);
   // Headless: nobody could answer an approval request.
   args.push(...config('approval_policy', 'never'));
+  if (r.shellEnv) args.push(...r.shellEnv);
   if (r.model) args.push('-m', r.model);
   if (r.provider) args.push(...config('model_provider', r.provider));
   if (r.reasoningEffort) args.push(...config('model_reasoning_effort', r.reasoningEffort));
@@ -76,15 +79,24 @@ export interface CodexTurnOptions {
   request: Omit<CodexRequest, 'instructionsFile' | 'outputSchemaFile'>;
   baseInstructions?: string;
   answer?: AnswerCheck;
-  env: NodeJS.ProcessEnv;
+  /** Codex's own environment (codex-env.ts codexProcessEnv: no AGENTBOX_*, no secrets it does not need). */
+  env: Record<string, string>;
   signal: AbortSignal;
-  report(message: string, level?: 'info' | 'warning'): void;
-  emit?(e: RunEvent): void;
+  /** A progress step; `echo: false` for a warning about an item already passed through (no separate error item). */
+  report(message: string, level?: 'info' | 'warning', echo?: boolean): void;
+  /** The run's item events (agentbox exec): Codex's items pass through as they are. */
+  events?: { request(turn: number): void; item(phase: ItemPhase, item: ExecItem): void };
   /** Codex named its thread (the id to resume it with). */
   onThread(codexThreadId: string): void;
   /** An item for the thread's transcript. */
   record(item: Item): void;
-  onUsage?(usage: Usage): void;
+  /**
+   * Codex's token count for its whole session so far (a resumed thread's includes every earlier
+   * turn) when this turn starts: the thread's last `total` (see onUsage).
+   */
+  usageBefore?: Usage;
+  /** Tokens this turn used since the last report (`used`), and Codex's session total now (`total`, to store). */
+  onUsage?(used: Usage, total: Usage): void;
 }
 
 /** How long Codex has between SIGTERM and SIGKILL. */
@@ -117,6 +129,7 @@ async function drive(o: CodexTurnOptions, args: string[], usage: Usage): Promise
   let completed = false;
   let stderr = '';
   let turns = 0;
+  let sessionTotal = o.usageBefore ?? zeroUsage();
   const stopped = (): TurnOutcome => ({ status: (o.signal.reason as StopReason | undefined)?.status ?? 'cancelled', content: answer, usage, turns });
   if (o.signal.aborted) return stopped();
 
@@ -146,23 +159,28 @@ async function drive(o: CodexTurnOptions, args: string[], usage: Usage): Promise
         break;
       case 'turn.started':
         turns++;
-        o.emit?.({ type: 'model.request', turn: turns });
+        o.events?.request(turns);
         break;
       case 'item.started':
       case 'item.updated':
       case 'item.completed':
         if (e.item && typeof e.item === 'object') {
           const item = e.item as ExecItem;
-          o.emit?.({ type: e.type, item });
+          o.events?.item(e.type, item);
           if (e.type === 'item.completed' && item.type === 'agent_message') answer = item.text;
           describe(o, e.type, item);
         }
         break;
-      case 'turn.completed':
+      case 'turn.completed': {
         completed = true;
-        addCodexUsage(usage, e.usage);
-        o.onUsage?.(usage);
+        // Codex reports its session's total, not the turn's: this turn used the difference.
+        const total = codexUsage(e.usage);
+        const used = usageSince(total, sessionTotal);
+        sessionTotal = total;
+        addUsage(usage, used);
+        o.onUsage?.(used, total);
         break;
+      }
       case 'turn.failed':
         failure = messageOf(e.error) ?? 'Codex reported that the turn failed.';
         break;
@@ -228,12 +246,21 @@ function messageOf(v: unknown): string | undefined {
   return undefined;
 }
 
-function addCodexUsage(into: Usage, u: Record<string, unknown> | undefined): void {
+/** `turn.completed`'s usage (Codex's names) as agentbox's Usage. */
+function codexUsage(u: Record<string, unknown> | undefined): Usage {
   const n = (k: string) => (typeof u?.[k] === 'number' ? (u[k] as number) : 0);
-  into.input_tokens += n('input_tokens');
-  into.cached_input_tokens += n('cached_input_tokens');
-  into.output_tokens += n('output_tokens');
-  into.reasoning_tokens += n('reasoning_output_tokens');
+  return { input_tokens: n('input_tokens'), cached_input_tokens: n('cached_input_tokens'), output_tokens: n('output_tokens'), reasoning_tokens: n('reasoning_output_tokens') };
+}
+
+/**
+ * What was used between two of Codex's session totals. A total below the earlier one is not a
+ * running total of the same session (the stored one is stale, or Codex counted afresh): it is
+ * taken as this turn's own.
+ */
+export function usageSince(total: Usage, before: Usage): Usage {
+  const keys = ['input_tokens', 'cached_input_tokens', 'output_tokens', 'reasoning_tokens'] as const;
+  if (keys.some((k) => total[k] < before[k])) return { ...total };
+  return { input_tokens: total.input_tokens - before.input_tokens, cached_input_tokens: total.cached_input_tokens - before.cached_input_tokens, output_tokens: total.output_tokens - before.output_tokens, reasoning_tokens: total.reasoning_tokens - before.reasoning_tokens };
 }
 
 /** One progress line per meaningful step, worded like agentbox's own loop; items go to the transcript. */
@@ -255,7 +282,7 @@ function describe(o: CodexTurnOptions, phase: string, item: ExecItem): void {
       if (phase === 'item.completed') {
         const mark = { add: 'A', update: 'M', delete: 'D' } as const;
         const files = item.changes.map((c) => `${mark[c.kind] ?? 'M'} ${rel(c.path)}`).join(', ');
-        o.report(item.status === 'completed' ? `patch applied: ${files}` : `patch failed: ${files}`, item.status === 'completed' ? 'info' : 'warning');
+        o.report(item.status === 'completed' ? `patch applied: ${files}` : `patch failed: ${files}`, item.status === 'completed' ? 'info' : 'warning', false);
         const call = `codex_${item.id}`;
         o.record({ type: 'function_call', call_id: call, name: 'file_change', arguments: JSON.stringify({ changes: item.changes }) });
         o.record({ type: 'function_call_output', call_id: call, output: item.status });
@@ -274,7 +301,8 @@ function describe(o: CodexTurnOptions, phase: string, item: ExecItem): void {
       if (phase === 'item.completed') o.record({ type: 'reasoning', summary: [item.text] });
       break;
     case 'error':
-      o.report(`codex: ${item.message}`, 'warning');
+      // Codex's own error item went out as it is: no second one for the same warning.
+      o.report(`codex: ${item.message}`, 'warning', false);
       break;
     default: {
       const other = item as { type: string; server?: string; tool?: string; query?: string };
@@ -296,7 +324,7 @@ export function shortCommand(command: string): string {
  * SIGTERM to Codex's process group and every descendant (sandboxed commands run in sessions of
  * their own), SIGKILL to whatever is left after the grace period; resolves once Codex has exited.
  */
-async function killTree(pid: number, exited: Promise<unknown>): Promise<void> {
+export async function killTree(pid: number, exited: Promise<unknown>): Promise<void> {
   const targets = new Set([pid, ...descendants(pid)]);
   const signal = (sig: NodeJS.Signals) => {
     try {
@@ -319,35 +347,4 @@ async function killTree(pid: number, exited: Promise<unknown>): Promise<void> {
   for (const p of [...targets]) for (const d of descendants(p)) targets.add(d);
   signal('SIGKILL');
   await exited;
-}
-
-/** Every descendant of `pid`, from /proc (children of each thread). */
-function descendants(pid: number): number[] {
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const current = queue.shift()!;
-    let tids: string[] = [];
-    try {
-      tids = readdirSync(`/proc/${current}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tids) {
-      let text = '';
-      try {
-        text = readFileSync(`/proc/${current}/task/${tid}/children`, 'utf8');
-      } catch {
-        continue;
-      }
-      for (const s of text.split(' ')) {
-        const child = Number(s);
-        if (s && !out.includes(child)) {
-          out.push(child);
-          queue.push(child);
-        }
-      }
-    }
-  }
-  return out;
 }

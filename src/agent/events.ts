@@ -5,7 +5,9 @@
 // (its other tools: read_file, grep, git_status, …), and `result` on the final event.
 //
 // ItemEvents turns what the loop sees (a request sent, a response's items, a tool call starting
-// and ending) into these events. It decides nothing about the run.
+// and ending) into these events, or passes the Codex CLI's own items through (item()); at the end
+// of the turn it closes every item still open (a command still running is killed with the run)
+// as failed. It decides nothing about the run.
 import type { DelegateResult } from './run.js';
 import type { Item, ToolCallItem, Usage } from './items.js';
 
@@ -29,7 +31,8 @@ export interface ExecUsage {
 }
 
 export type RunEvent =
-  | { type: 'thread.started'; thread_id: string; turn: number; model: string; cwd: string; backend: 'agentbox' | 'codex' }
+  /** `model` is left out when Codex's own configuration chooses it. */
+  | { type: 'thread.started'; thread_id: string; turn: number; model?: string; cwd: string; backend: 'agentbox' | 'codex' }
   | { type: 'turn.started' }
   | { type: 'item.started' | 'item.updated' | 'item.completed'; item: ExecItem }
   | { type: 'turn.completed'; usage: ExecUsage; result: DelegateResult }
@@ -56,15 +59,33 @@ export function turnEndEvent(result: DelegateResult): RunEvent {
   return { type: 'turn.failed', error: { message: why[result.status] ?? result.status }, result };
 }
 
-/** Watches one turn of the agent loop and emits its items (see loop.ts `observe`). */
+export type ItemPhase = 'item.started' | 'item.updated' | 'item.completed';
+
+/** Watches one turn of the agent loop (see loop.ts `observe`) or of the Codex CLI, and emits its items. */
 export class ItemEvents {
   #next = 0;
   readonly #open = new Map<string, ExecItem>();
   /** Commands still running in a shell session, by session id (write_stdin finishes them). */
   readonly #sessions = new Map<number, Extract<ExecItem, { type: 'command_execution' }>>();
+  /** Items passed through (the Codex CLI's) that started and have not completed, by id. */
+  readonly #passed = new Map<string, ExecItem>();
   #plan: Extract<ExecItem, { type: 'todo_list' }> | undefined;
 
-  constructor(private readonly emit: (e: RunEvent) => void) {}
+  /**
+   * `idPrefix` names the items this class makes up (warnings, and the loop's items); the Codex
+   * backend gives its own (`agentbox_`), so they never share an id with Codex's `item_N`.
+   */
+  constructor(
+    private readonly emit: (e: RunEvent) => void,
+    private readonly idPrefix = 'item_',
+  ) {}
+
+  /** An item someone else made (the Codex CLI's), passed through as is and tracked until it completes. */
+  item(phase: ItemPhase, item: ExecItem): void {
+    if (phase === 'item.completed') this.#passed.delete(item.id);
+    else this.#passed.set(item.id, item);
+    this.emit({ type: phase, item });
+  }
 
   request(turn: number): void {
     this.emit({ type: 'model.request', turn });
@@ -141,14 +162,36 @@ export class ItemEvents {
     this.emit({ type: 'item.completed', item: { id: this.#id(), type: 'error', message } });
   }
 
-  /** The turn ended: the plan is final. */
+  /**
+   * The turn ended: the plan is final, and every item still open ends as failed (a call that never
+   * returned, a command still running in a session: the run's end killed it).
+   */
   finish(): void {
     if (this.#plan) this.emit({ type: 'item.completed', item: this.#plan });
     this.#plan = undefined;
+    const open = [...this.#open.values(), ...this.#sessions.values(), ...this.#passed.values()];
+    this.#open.clear();
+    this.#sessions.clear();
+    this.#passed.clear();
+    for (const item of open) this.emit({ type: 'item.completed', item: failed(item) });
   }
 
   #id(): string {
-    return `item_${this.#next++}`;
+    return `${this.idPrefix}${this.#next++}`;
+  }
+}
+
+/** An item that never completed, as completed with status failed (items without a status as they are). */
+function failed(item: ExecItem): ExecItem {
+  switch (item.type) {
+    case 'command_execution':
+      return { ...item, exit_code: item.exit_code ?? null, status: 'failed' };
+    case 'file_change':
+      return { ...item, status: 'failed' };
+    case 'tool_call':
+      return { ...item, status: 'failed', error: item.error ?? 'the run ended before this call finished' };
+    default:
+      return 'status' in item ? ({ ...(item as ExecItem), status: 'failed' } as ExecItem) : item;
   }
 }
 

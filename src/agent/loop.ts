@@ -24,7 +24,11 @@ import type { Toolbox } from './toolbox.js';
 
 /** Why a run's signal was aborted. */
 export class StopReason {
-  constructor(readonly status: 'cancelled' | 'timeout') {}
+  constructor(
+    readonly status: 'cancelled' | 'timeout',
+    /** Why, when it is not the caller's own cancel (saved as the turn's error). */
+    readonly note?: string,
+  ) {}
 }
 
 export interface AnswerCheck {

@@ -19,6 +19,10 @@
 //   untrusted:  only untrusted;
 //   never:      only never.
 //
+// The Codex backend always runs Codex with approval_policy never (headless, nobody could answer
+// it), so it may run only where never is within the run's policy (on-request or never), and its
+// thread records never.
+//
 // `delegate` refuses a wider request with a clear error (as for the sandbox mode). A thread
 // continued by `delegate_reply` keeps its own settings but is narrowed to the server's current
 // ones (the stricter of the two, for each of sandbox mode, network and approval policy); the
@@ -49,6 +53,16 @@ export function checkApproval(wanted: ApprovalPolicy | undefined, server: Approv
     'approval_too_permissive',
     `This server runs with approval_policy ${server}; a delegate cannot ask for ${wanted}: ${why}.`,
     `Use ${WITHIN[server].join(' or ')}, or leave approval_policy out (default: ${server}).`,
+  );
+}
+
+/** backend "codex" runs Codex with approval_policy never: allowed only when never is within the run's policy. */
+export function checkCodexApproval(policy: ApprovalPolicy, context: string): Result<void> {
+  if (approvalWithin('never', policy)) return ok(undefined);
+  return fail(
+    'approval_too_permissive',
+    `backend "codex" runs Codex with approval_policy never (Codex cannot ask anyone when it runs headless), and ${context}: never would run commands without asking that ${policy} asks the user about.`,
+    'Use backend "agentbox" (its own loop asks through the host), or a server started with --approval-policy on-request or never.',
   );
 }
 

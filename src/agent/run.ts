@@ -2,7 +2,7 @@
 // controller, so it can outlive the call that started it (background runs, issue 8), and keeps
 // live state (step, turns, usage, plan) that watchers can read or subscribe to. `done` resolves
 // with the result once everything the run started is stopped and the thread is saved.
-import type { ApprovalAnswer } from '../tools/define.js';
+import type { ApprovalAnswer } from '../types/call.js';
 import type { FileChange } from './changes.js';
 import type { RunEvent } from './events.js';
 import { zeroUsage, type Usage } from './items.js';
@@ -46,6 +46,11 @@ export interface RunHost {
    * subagent is told so up front.
    */
   detached?: boolean;
+  /**
+   * The host is this run's own terminal (`agentbox exec`): approval questions need no
+   * `[delegate <thread>]` tag saying which run asks.
+   */
+  ownTerminal?: boolean;
 }
 
 /** A host for a run nobody waits on: steps go to the run's live state and the server log only. */
@@ -73,6 +78,7 @@ export class Run {
   readonly #listeners = new Set<() => void>();
   /** Set by cancel(): the step stays "cancelling…" while the run winds down. */
   #stopping = false;
+  #settled = false;
 
   constructor(
     readonly threadId: string,
@@ -84,12 +90,48 @@ export class Run {
     return this.#controller.signal;
   }
 
-  /** Stops the model stream and every process of the run; the thread is saved as `status`. */
-  cancel(status: 'cancelled' | 'timeout' = 'cancelled'): void {
-    if (this.#controller.signal.aborted) return;
-    this.#controller.abort(new StopReason(status));
+  /**
+   * Stops the model stream and every process of the run; the thread is saved as `status`. False
+   * when the run's outcome was already decided (it ends as it would have): a cancel racing the
+   * run's end has one winner, so the status a caller was told is the one saved.
+   */
+  cancel(status: 'cancelled' | 'timeout' = 'cancelled', note?: string): boolean {
+    if (this.#controller.signal.aborted) return true;
+    if (this.#settled) return false;
+    this.#controller.abort(new StopReason(status, note));
     this.update({ step: status === 'timeout' ? 'timing out…' : 'cancelling…' });
     this.#stopping = true;
+    return true;
+  }
+
+  /** The outcome is decided: a later cancel() changes nothing. Why it stopped, when a cancel came first. */
+  settle(): StopReason | undefined {
+    this.#settled = true;
+    return this.#controller.signal.aborted ? (this.#controller.signal.reason as StopReason) : undefined;
+  }
+
+  /** Watchers subscribed now (tests: waits must not leave theirs behind). */
+  get watchers(): number {
+    return this.#listeners.size;
+  }
+
+  /**
+   * Resolves on the next change of the live state (the end included), after `ms`, or when
+   * `signal` aborts; leaves no listener behind on any of them.
+   */
+  nextChange(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        off();
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const off = this.onChange(done);
+      const timer = setTimeout(done, ms);
+      if (signal?.aborted) done();
+      else signal?.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** Calls `fn` after every change of the live state; returns the unsubscribe function. */

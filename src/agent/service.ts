@@ -26,16 +26,29 @@ import { fail, ok, type Result } from '../util/result.js';
 import { answerCheck } from './answer.js';
 import { trackChanges, type ChangeSet } from './changes.js';
 import { codexBinary, runCodexTurn } from './codex.js';
+import { CODEX_BUILTIN_CREDENTIALS, codexConfigCredentials, codexProcessEnv, codexShellEnvConfig, type CodexEnvPolicy } from './codex-env.js';
 import { openingItems, permissionsText } from './context.js';
 import { ItemEvents, turnEndEvent, type RunEvent } from './events.js';
-import { type Item } from './items.js';
+import { addUsage, type Item, type Usage } from './items.js';
 import { runTurn, type AnswerCheck, type TurnOutcome } from './loop.js';
 import { createModelClient, type ModelClient } from './model.js';
-import { checkApproval, narrowForReply } from './permissions.js';
+import { checkApproval, checkCodexApproval, narrowForReply } from './permissions.js';
 import { BASE_INSTRUCTIONS } from './prompts/base.js';
 import { resolveProvider, useFreeformApplyPatch, type ResolvedProvider } from './provider.js';
 import { Run, type DelegateResult, type RunHost } from './run.js';
-import { newThreadId, ThreadStore, turnLines, type Backend, type ThreadLog, type ThreadMeta, type ThreadStatus } from './threads.js';
+import {
+  CODEX_CONFIGURED_MODEL,
+  CODEX_CONFIGURED_PROVIDER,
+  isCodexConfiguredModel,
+  modelLabel,
+  newThreadId,
+  ThreadStore,
+  turnLines,
+  type Backend,
+  type ThreadLog,
+  type ThreadMeta,
+  type ThreadStatus,
+} from './threads.js';
 import { buildToolbox, SUBAGENT_TOOLS } from './toolbox.js';
 import { commitWorktree, createWorktree, mapIntoWorktree, mapOutOfWorktree } from './worktree.js';
 
@@ -88,6 +101,8 @@ interface TurnSetup {
   codexBin?: string;
   /** The Codex thread to resume (a codex thread's later turns). */
   codexThreadId?: string;
+  /** Codex's session total so far (codex-backend threads; see codex.ts usageBefore). */
+  codexUsage?: Usage;
   answer?: AnswerCheck;
   log: ThreadLog;
   unlock: () => void;
@@ -98,9 +113,8 @@ export function agentService(runtime: Runtime, toolsFor: ToolsFor): AgentService
   return runtime.shared('agent.service', () => new AgentService(runtime, toolsFor));
 }
 
-/** What a codex thread records as model and provider when Codex's own config chooses them. */
-const CODEX_DEFAULT_MODEL = 'codex default';
-const CODEX_DEFAULT_PROVIDER = 'codex';
+/** The error saved for a turn the server's shutdown stopped (status cancelled). */
+export const SERVER_SHUTDOWN = 'interrupted: the agentbox server shut down during this turn; delegate_reply (or agentbox exec --resume) continues the thread';
 
 const MODE_RANK: Record<SandboxMode, number> = { 'read-only': 0, 'workspace-write': 1, 'danger-full-access': 2 };
 
@@ -116,7 +130,7 @@ export class AgentService {
     this.threads = new ThreadStore(path.join(runtime.home, 'threads'));
     runtime.onShutdown(async () => {
       const running = [...this.#runs.values()];
-      for (const run of running) run.cancel('cancelled');
+      for (const run of running) run.cancel('cancelled', SERVER_SHUTDOWN);
       await Promise.allSettled(running.map((r) => r.done));
     });
   }
@@ -138,8 +152,15 @@ export class AgentService {
     const network = checkNetwork(params.network, parentPolicy);
     if (!network.ok) return network;
     const backend = params.backend ?? 'agentbox';
+    if (backend === 'codex') {
+      const codexApproval = checkCodexApproval(
+        approved.value,
+        params.approval_policy ? `the call asks for approval_policy ${approved.value}` : `this server runs with approval_policy ${approved.value}`,
+      );
+      if (!codexApproval.ok) return codexApproval;
+    }
     // The codex backend uses Codex's own config for what is not given (model, provider).
-    const providerId = params.provider ?? (backend === 'codex' ? CODEX_DEFAULT_PROVIDER : config.model_provider);
+    const providerId = params.provider ?? (backend === 'codex' ? CODEX_CONFIGURED_PROVIDER : config.model_provider);
     let provider: ResolvedProvider | undefined;
     let codexBin: string | undefined;
     if (backend === 'codex') {
@@ -172,7 +193,8 @@ export class AgentService {
       worktree = wt.value;
       workDir = mapIntoWorktree(wt.value, cwd.value);
     }
-    const approval = approved.value;
+    // Codex always runs with never (within the policy, checked above): the thread records what runs.
+    const approval = backend === 'codex' ? 'never' : approved.value;
     const readRoots = await this.#repoAbove(parentPolicy, workDir);
     const child = createSessionContext(this.runtime, { cwd: workDir, roots: [workDir], readRoots, mode, network: network.value, approvalPolicy: approval });
     const tools = this.#subagentTools(child);
@@ -191,7 +213,7 @@ export class AgentService {
       created: new Date().toISOString(),
       title: titleOf(params.prompt),
       cwd: workDir,
-      model: params.model ?? (backend === 'codex' ? CODEX_DEFAULT_MODEL : config.model),
+      model: params.model ?? (backend === 'codex' ? CODEX_CONFIGURED_MODEL : config.model),
       provider: providerId,
       sandbox: mode,
       approval_policy: approval,
@@ -259,6 +281,10 @@ export class AgentService {
     );
     if (!narrowed.ok) return narrowed;
     const limits = narrowed.value;
+    if (meta.backend === 'codex') {
+      const codexApproval = checkCodexApproval(limits.approval, `thread ${threadId} would continue under approval_policy ${limits.approval} (this server's)`);
+      if (!codexApproval.ok) return codexApproval;
+    }
     // A worktree thread is checked by the directory it was started from in the main checkout.
     const origin = meta.worktree ? mapOutOfWorktree(meta.worktree, meta.cwd) : meta.cwd;
     const inside = await checkCwd(parentPolicy, origin, limits.mode);
@@ -331,6 +357,8 @@ export class AgentService {
           ...(provider ? { provider } : {}),
           ...(codexBin ? { codexBin } : {}),
           ...(loaded.value.codexThreadId ? { codexThreadId: loaded.value.codexThreadId } : {}),
+          // Threads from before codex_usage lines: what the thread recorded is the best guess of Codex's total.
+          ...(meta.backend === 'codex' ? { codexUsage: loaded.value.codexUsage ?? loaded.value.usage } : {}),
           ...(answer ? { answer } : {}),
           log,
           unlock: lock.value,
@@ -340,9 +368,12 @@ export class AgentService {
     );
   }
 
-  /** The host tools a subagent gets: the child session's own, in the groups this server publishes. */
+  /**
+   * The host tools a subagent gets: the child session's own, in the groups `agent.tools` allows
+   * (whatever the host sees: `tools` only chooses the server's own list).
+   */
   #subagentTools(child: SessionContext): AnyToolSpec[] {
-    const groups = new Set(this.runtime.config.tools);
+    const groups = new Set(this.runtime.config.agent.tools);
     return this.toolsFor(child).filter((t) => groups.has(t.group) && (SUBAGENT_TOOLS as readonly string[]).includes(t.name));
   }
 
@@ -361,6 +392,18 @@ export class AgentService {
     return { policy, settings: gitSettings(this.runtime.config.git, this.runtime.bin.git) };
   }
 
+  /** Codex's own environment and its commands' (codex-env.ts), from the server's environment and config. */
+  #codexEnv(): { env: Record<string, string>; shellEnv: string[] } {
+    const { config } = this.runtime;
+    const policy: CodexEnvPolicy = {
+      include: config.shell.env.include,
+      set: config.shell.env.set,
+      credentials: [...CODEX_BUILTIN_CREDENTIALS, ...codexConfigCredentials(process.env), ...config.codex.env_keys],
+    };
+    const env = codexProcessEnv(process.env, policy);
+    return { env, shellEnv: codexShellEnvConfig(env, policy) };
+  }
+
   #client(provider: ResolvedProvider): ModelClient {
     const key = `${provider.id}\0${provider.baseUrl}\0${provider.wire}`;
     let client = this.#clients.get(key);
@@ -377,6 +420,7 @@ export class AgentService {
     run.done = this.#execute(setup, run, host).finally(() => {
       this.#runs.delete(run.threadId);
       setup.unlock();
+      run.update({}); // the end is a change too, even one that failed before the last update
     });
     return run;
   }
@@ -392,21 +436,22 @@ export class AgentService {
         rlog.debug({ err }, 'a run event watcher failed');
       }
     };
-    const events = host.event ? new ItemEvents(emit) : undefined;
+    // The Codex backend passes Codex's items (item_0, …) through: agentbox's own get ids of their own.
+    const events = host.event ? new ItemEvents(emit, meta.backend === 'codex' ? 'agentbox_' : 'item_') : undefined;
     // The subagent's tools send their own progress (a patch tool may report "patch applied: …"
     // itself); a step the loop reports with the same words is then only logged, not sent twice.
     let lastToolProgress: string | undefined;
-    const report = (message: string, level: 'info' | 'warning' = 'info') => {
+    const report = (message: string, level: 'info' | 'warning' = 'info', echo = true) => {
       run.update({ step: message });
       if (message !== lastToolProgress) host.progress(message);
       host.log(level, message);
-      if (level === 'warning') events?.warning(message);
+      if (level === 'warning' && echo) events?.warning(message);
       rlog.debug({ step: message }, 'delegate step');
     };
     const timeoutMs = meta.timeout_ms ?? config.agent.timeout_ms;
     const timer = setTimeout(() => run.cancel('timeout'), timeoutMs);
     timer.unref?.();
-    const onShutdown = () => run.cancel('cancelled');
+    const onShutdown = () => run.cancel('cancelled', SERVER_SHUTDOWN);
     this.runtime.signal.addEventListener('abort', onShutdown, { once: true });
 
     let outcome: TurnOutcome = { status: 'failed', content: '', error: 'the run did not start', usage: run.usage, turns: 0 };
@@ -415,7 +460,9 @@ export class AgentService {
       rlog.warn({ err: err.message }, 'cannot snapshot the files; the diff will be empty');
       return undefined;
     });
-    emit({ type: 'thread.started', thread_id: meta.id, turn: setup.turn, model: meta.model, cwd: meta.cwd, backend: meta.backend ?? 'agentbox' });
+    // A codex thread that names no model leaves it to Codex: the event then names none.
+    const named = meta.backend === 'codex' && isCodexConfiguredModel(meta.model) ? {} : { model: meta.model };
+    emit({ type: 'thread.started', thread_id: meta.id, turn: setup.turn, ...named, cwd: meta.cwd, backend: meta.backend ?? 'agentbox' });
     emit({ type: 'turn.started' });
     try {
       await this.threads.index(summaryOf(meta, setup.turn, 'running'));
@@ -431,31 +478,33 @@ export class AgentService {
       const short = meta.id.slice(-8);
       report(
         setup.turn === 1
-          ? `started thread ${meta.id} with ${meta.backend === 'codex' ? `the Codex CLI (model: ${meta.model})` : meta.model} in ${meta.cwd}`
+          ? `started thread ${meta.id} with ${meta.backend === 'codex' ? `the Codex CLI (${'model' in named ? `model ${meta.model}` : "Codex's configured model"})` : meta.model} in ${meta.cwd}`
           : `continuing thread ${meta.id} (turn ${setup.turn})`,
       );
       for (const note of setup.notes ?? []) report(note, 'warning');
 
       if (meta.backend === 'codex') {
+        const codexEnv = this.#codexEnv();
         outcome = await runCodexTurn({
           bin: setup.codexBin!,
           request: {
             prompt: setup.prompt,
             cwd: meta.cwd,
             ...(setup.codexThreadId ? { resumeId: setup.codexThreadId } : {}),
-            ...(meta.model !== CODEX_DEFAULT_MODEL ? { model: meta.model } : {}),
-            ...(meta.provider !== CODEX_DEFAULT_PROVIDER ? { provider: meta.provider } : {}),
+            ...(isCodexConfiguredModel(meta.model) ? {} : { model: meta.model }),
+            ...(meta.provider !== CODEX_CONFIGURED_PROVIDER ? { provider: meta.provider } : {}),
             sandbox: meta.sandbox,
             network: meta.network,
             ...(meta.reasoning_effort ? { reasoningEffort: meta.reasoning_effort } : {}),
             ...(meta.developer_instructions ? { developerInstructions: meta.developer_instructions } : {}),
+            shellEnv: codexEnv.shellEnv,
           },
           ...(meta.base_instructions ? { baseInstructions: meta.base_instructions } : {}),
           ...(setup.answer ? { answer: setup.answer } : {}),
-          env: process.env,
+          env: codexEnv.env,
           signal: run.signal,
           report,
-          emit,
+          ...(events ? { events } : {}),
           onThread: (id) => {
             if (id === setup.codexThreadId) return;
             setup.codexThreadId = id;
@@ -466,9 +515,11 @@ export class AgentService {
             log.append({ type: 'item', item });
             void log.flush().catch(() => undefined);
           },
-          onUsage: (usage) => {
-            log.append({ type: 'usage', usage: { ...usage } });
-            run.update({ usage: { ...usage } });
+          ...(setup.codexUsage ? { usageBefore: setup.codexUsage } : {}),
+          onUsage: (used, total) => {
+            log.append({ type: 'usage', usage: used });
+            log.append({ type: 'codex_usage', total });
+            run.update({ usage: addUsage({ ...run.usage }, used) });
           },
         });
         if (outcome.status === 'completed') report('answered');
@@ -496,7 +547,7 @@ export class AgentService {
                 return 'unavailable';
               }
             : // A run that stops (cancel, timeout) withdraws an open question at the host.
-              (m, o) => host.askApproval(`[delegate ${short}] ${m}`, { signal: o?.signal ? AbortSignal.any([o.signal, run.signal]) : run.signal }),
+              (m, o) => host.askApproval(host.ownTerminal ? m : `[delegate ${short}] ${m}`, { signal: o?.signal ? AbortSignal.any([o.signal, run.signal]) : run.signal }),
         };
         outcome = await runTurn({
           client: this.#client(setup.provider!),
@@ -523,6 +574,9 @@ export class AgentService {
       rlog.error({ err }, 'delegate run failed unexpectedly');
       outcome = { ...outcome, status: 'failed', error: `agentbox failed while running the thread: ${(err as Error)?.message ?? String(err)}` };
     } finally {
+      // A cancel accepted before this point wins even if the loop had just finished: the caller was told "cancelled".
+      const stopped = run.settle();
+      if (stopped) outcome = { ...outcome, status: stopped.status, ...(stopped.note ? { error: stopped.note } : {}) };
       clearTimeout(timer);
       this.runtime.signal.removeEventListener('abort', onShutdown);
       // Ends every process and session the run started, whatever state it stopped in.
@@ -556,7 +610,10 @@ export class AgentService {
       turns: outcome.turns,
     };
     run.ending = true;
-    log.append({
+    // A turn the server's shutdown cut short is left open in the file, as a killed server leaves it:
+    // the next server reports it `interrupted`, and delegate_reply continues it.
+    const interrupted = outcome.error === SERVER_SHUTDOWN;
+    if (!interrupted) log.append({
       type: 'turn_ended',
       turn: setup.turn,
       status: result.status,
@@ -571,7 +628,7 @@ export class AgentService {
       model_turns: result.turns,
     });
     await log.close();
-    await this.threads.index(summaryOf(meta, setup.turn, result.status)).catch(() => undefined);
+    await this.threads.index(summaryOf(meta, setup.turn, interrupted ? 'interrupted' : result.status)).catch(() => undefined);
     report(`${result.status}${result.error ? `: ${result.error.split('\n')[0]}` : ''} after ${outcome.turns} model turn${outcome.turns === 1 ? '' : 's'}`, result.status === 'completed' ? 'info' : 'warning');
     run.update({ status: result.status, result });
     emit(turnEndEvent(result));
@@ -667,7 +724,7 @@ function summaryOf(meta: ThreadMeta, turns: number, status: ThreadStatus) {
     updated: new Date().toISOString(),
     status,
     turns,
-    model: meta.model,
+    model: modelLabel(meta),
     ...(meta.worktree ? { branch: meta.worktree.branch } : {}),
   };
 }

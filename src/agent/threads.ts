@@ -41,6 +41,18 @@ export interface ThreadMeta {
 
 export type Backend = 'agentbox' | 'codex';
 
+/** What a codex thread records as its model when Codex's own configuration chooses it. */
+export const CODEX_CONFIGURED_MODEL = "(Codex's configured model)";
+/** What a codex thread records as its provider when Codex's own configuration chooses it. */
+export const CODEX_CONFIGURED_PROVIDER = 'codex';
+/** True for the model a codex thread records when it names none (earlier versions recorded "codex default"). */
+export const isCodexConfiguredModel = (model: string): boolean => model === CODEX_CONFIGURED_MODEL || model === 'codex default';
+
+/** The thread's model for people to read: a codex thread that names none says Codex chooses it. */
+export function modelLabel(meta: Pick<ThreadMeta, 'model' | 'backend'>): string {
+  return meta.backend === 'codex' && isCodexConfiguredModel(meta.model) ? CODEX_CONFIGURED_MODEL : meta.model;
+}
+
 export interface TurnEnd {
   turn: number;
   status: RunStatus;
@@ -66,6 +78,8 @@ export type ThreadLine =
   | { ts: string; type: 'compacted'; summary: string; history: Item[] }
   /** The Codex CLI's own id for a codex-backend thread (what `codex exec resume` takes). */
   | { ts: string; type: 'codex_thread'; id: string }
+  /** Codex's token count for its whole session so far, as it reported it (the next turn's usage is what it adds). */
+  | { ts: string; type: 'codex_usage'; total: Usage }
   | ({ ts: string; type: 'turn_ended' } & TurnEnd);
 
 /** A line before its timestamp is added. */
@@ -84,6 +98,8 @@ export interface LoadedThread {
   skipped: number;
   /** The Codex thread id of a codex-backend thread, once Codex named it. */
   codexThreadId?: string;
+  /** Codex's last reported session total (codex-backend threads). */
+  codexUsage?: Usage;
 }
 
 export interface ThreadSummary {
@@ -305,11 +321,15 @@ export function replay(meta: ThreadMeta, lines: ThreadLine[], skipped = 0): Load
   let status: ThreadStatus = 'completed';
   let open = false;
   let codexThreadId: string | undefined;
+  let codexUsage: Usage | undefined;
   const usage = zeroUsage();
   for (const line of lines) {
     switch (line.type) {
       case 'codex_thread':
         codexThreadId = line.id;
+        break;
+      case 'codex_usage':
+        codexUsage = line.total;
         break;
       case 'item':
         history.push(line.item);
@@ -332,7 +352,7 @@ export function replay(meta: ThreadMeta, lines: ThreadLine[], skipped = 0): Load
   }
   if (open) status = 'interrupted';
   history = closeDanglingCalls(history, 'aborted: the run stopped before this call returned a result');
-  return { meta, lines, history, turns, status, usage, skipped, ...(codexThreadId ? { codexThreadId } : {}) };
+  return { meta, lines, history, turns, status, usage, skipped, ...(codexThreadId ? { codexThreadId } : {}), ...(codexUsage ? { codexUsage } : {}) };
 }
 
 /** The start and (when it ended) the end of one turn; the last turn without `turn`. */

@@ -3,7 +3,7 @@
 // compactions and how the turn ended. The opening (sandbox rules, AGENTS.md, environment) is left
 // out; the JSONL file has everything.
 import type { Item } from './items.js';
-import type { LoadedThread } from './threads.js';
+import { CODEX_CONFIGURED_PROVIDER, modelLabel, type LoadedThread } from './threads.js';
 
 const EXCERPT = 1200;
 
@@ -14,7 +14,7 @@ export function renderTranscript(thread: LoadedThread): string {
     '',
     `- thread: ${meta.id}`,
     `- status: ${thread.status}, ${thread.turns} turn${thread.turns === 1 ? '' : 's'}`,
-    `- model: ${meta.model} (${meta.provider}), sandbox ${meta.sandbox}, approvals ${meta.approval_policy}`,
+    `- model: ${modelLabel(meta)} (${meta.backend === 'codex' ? `Codex CLI${meta.provider === CODEX_CONFIGURED_PROVIDER ? '' : `, provider ${meta.provider}`}` : meta.provider}), sandbox ${meta.sandbox}, approvals ${meta.approval_policy}`,
     `- cwd: ${meta.cwd}${meta.worktree ? ` (worktree of ${meta.worktree.repo}, branch ${meta.worktree.branch})` : ''}`,
     `- created: ${meta.created}`,
     `- tokens: ${thread.usage.input_tokens} in (${thread.usage.cached_input_tokens} cached), ${thread.usage.output_tokens} out (${thread.usage.reasoning_tokens} reasoning)`,

@@ -120,6 +120,10 @@ export type ModelProviderConfig = z.infer<typeof ModelProviderConfig>;
 
 const AgentConfig = z
   .object({
+    // The tool groups a delegate's subagent may use (of files, shell, git, patch; `delegate` has no
+    // subagent tools). Independent of `tools`, which chooses what the host sees: a server may
+    // publish only `delegate` and still give its subagent every group.
+    tools: z.array(ToolGroup).default([...ALL_TOOL_GROUPS]),
     max_turns: positiveInt().default(100),
     timeout_ms: timeoutMs().default(60 * 60_000),
     // Compact the history when a request's input tokens pass this share of the context window.
@@ -132,6 +136,9 @@ const CodexConfig = z
   .object({
     // The Codex CLI for delegate's backend "codex" (default: `codex` on PATH).
     path: z.string().optional(),
+    // Secret-looking variables Codex itself may read besides OPENAI_API_KEY, CODEX_API_KEY and the
+    // env_key of the providers in its config.toml (e.g. AWS_SECRET_ACCESS_KEY); its commands never get them.
+    env_keys: z.array(z.string()).default([]),
     // Also publish `codex` and `codex-reply`, the tools of the removed `codex mcp-server` (0.153.4).
     compat: z.boolean().default(false),
   })

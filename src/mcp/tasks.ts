@@ -19,7 +19,10 @@ export interface TaskSource {
   state(taskId: string): Promise<TaskState | undefined>;
   /** The tool result, once the work has ended (waits for it otherwise). */
   result(taskId: string): Promise<CallToolResult>;
-  /** Asks the work to stop (it stops shortly after); false when it is not running in this process. */
+  /**
+   * Asks the work to stop (it then ends cancelled); false when it is not running in this process
+   * or has already ended (or settled on its outcome).
+   */
   cancel(taskId: string): boolean;
 }
 
@@ -107,7 +110,14 @@ export class SourceTaskStore implements TaskStore {
     const found = entry?.source ? { source: entry.source } : await this.#state(taskId, undefined);
     if (!found) throw new Error(`Task ${taskId} not found.`);
     if (status !== 'cancelled') return; // the work's own state is the status; only a cancel comes from outside
-    if (!found.source.cancel(taskId)) throw new Error(`Task ${taskId} is not running in this server, so it cannot be cancelled here.`);
+    if (!found.source.cancel(taskId)) {
+      // The work ended (or settled its outcome) as the cancel came in: it keeps the status it ends
+      // with, which the SDK replies with. result() waits for a settled run to finish saving.
+      await found.source.result(taskId).catch(() => undefined);
+      const now = await found.source.state(taskId);
+      if (now && now.status !== 'working') return;
+      throw new Error(`Task ${taskId} is not running in this server, so it cannot be cancelled here.`);
+    }
     const known = entry ?? this.#remember(taskId, found.source);
     known.cancelled = true;
     known.lastUpdatedAt = new Date().toISOString();

@@ -4,16 +4,17 @@
 // shaped like `codex exec --json`), approvals are asked on the terminal when there is one, and
 // Ctrl-C cancels the run (a second Ctrl-C exits at once).
 //
-// Exit status: 0 completed, 1 failed (or could not start), 3 max_turns, 124 timeout, 130 cancelled.
+// Exit status: 0 completed, 1 failed (or could not start), 2 usage error (cli.ts), 3 max_turns, 124 timeout, 130 cancelled.
 import { createInterface } from 'node:readline';
 import { agentService, type DelegateParams, type DelegateResult, type Run, type RunEvent, type RunHost } from '../agent/index.js';
 import type { ApprovalPolicy, ReasoningEffort } from '../config/index.js';
 import type { Runtime } from '../runtime.js';
 import { allTools } from '../server.js';
 import { createSessionContext } from '../session.js';
-import type { ApprovalAnswer } from '../tools/define.js';
+import type { ApprovalAnswer } from '../types/call.js';
 import { formatFailure, type Result } from '../util/result.js';
 import { HumanRenderer } from './human.js';
+import { stripControls } from './sanitize.js';
 
 export interface ExecOptions {
   prompt: string;
@@ -40,10 +41,23 @@ export async function runExec(runtime: Runtime, o: ExecOptions): Promise<number>
   const service = agentService(runtime, allTools);
   const session = createSessionContext(runtime, { cwd: o.cwd });
 
+  // Ctrl-C cancels the run (its processes killed, the thread saved); a second one quits at once.
+  // While an approval question is on the terminal, readline reads Ctrl-C in raw mode: it comes
+  // here too, and declines the question.
+  let run: Run | undefined;
+  let interrupts = 0;
+  const interrupt = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    if (!o.json) err('\ncancelling (Ctrl-C again to quit at once)…\n');
+    run?.cancel('cancelled');
+  };
+
   const host: RunHost = {
+    ownTerminal: true,
     progress: () => undefined,
     log: () => undefined,
-    askApproval: (message) => askOnTerminal(message, runtime.config.approval_timeout_ms, () => human?.pause()),
+    askApproval: (message, opts) => askOnTerminal(message, { timeoutMs: runtime.config.approval_timeout_ms, pause: () => human?.pause(), interrupt, ...(opts?.signal ? { signal: opts.signal } : {}) }),
     event(e: RunEvent) {
       if (human) human.event(e);
       else if (e.type !== 'model.request') out(`${JSON.stringify(e)}\n`);
@@ -68,44 +82,54 @@ export async function runExec(runtime: Runtime, o: ExecOptions): Promise<number>
   }
   if (!started.ok) {
     if (o.json) out(`${JSON.stringify({ type: 'error', message: formatFailure(started.error) })}\n`);
-    else err(`agentbox: ${formatFailure(started.error)}\n`);
+    else err(`agentbox: ${stripControls(formatFailure(started.error))}\n`);
     return 1;
   }
 
-  const run = started.value;
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
-    if (!o.json) err('\ncancelling (Ctrl-C again to quit at once)…\n');
-    run.cancel('cancelled');
-  };
-  process.on('SIGINT', onSigint);
+  run = started.value;
+  process.on('SIGINT', interrupt);
   try {
     const result = await run.done;
     human?.finish(result);
     return EXIT[result.status];
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', interrupt);
   }
 }
 
-/** Asks on the terminal (stdin and stderr both TTYs); anything but y/yes declines. */
-async function askOnTerminal(message: string, timeoutMs: number, pause: () => void): Promise<ApprovalAnswer> {
+interface AskOptions {
+  timeoutMs: number;
+  /** Stops the spinner while the question is on the terminal. */
+  pause(): void;
+  /** Ctrl-C at the question: the run's own cancel. */
+  interrupt(): void;
+  /** The run stopped (cancel, timeout): the question is withdrawn. */
+  signal?: AbortSignal;
+}
+
+/** Asks on the terminal (stdin and stderr both TTYs); anything but y/yes declines, and so does Ctrl-C (which also cancels the run). */
+async function askOnTerminal(message: string, o: AskOptions): Promise<ApprovalAnswer> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) return 'unavailable';
-  pause();
+  if (o.signal?.aborted) return 'cancel';
+  o.pause();
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   try {
-    const answer = await new Promise<string | undefined>((resolve) => {
-      const timer = setTimeout(() => resolve(undefined), timeoutMs);
-      rl.question(`\n${message}\nAllow? [y/N] `, (a) => {
-        clearTimeout(timer);
-        resolve(a);
+    return await new Promise<ApprovalAnswer>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), o.timeoutMs);
+      onAbort = () => resolve('cancel');
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+      // In raw mode Ctrl-C reaches readline, not the process: without this it would do nothing.
+      rl.on('SIGINT', () => {
+        resolve('decline');
+        o.interrupt();
       });
+      rl.question(`\n${stripControls(message)}\nAllow? [y/N] `, (a) => resolve(/^\s*y(es)?\s*$/i.test(a) ? 'accept' : 'decline'));
     });
-    if (answer === undefined) return 'timeout';
-    return /^\s*y(es)?\s*$/i.test(answer) ? 'accept' : 'decline';
   } finally {
+    clearTimeout(timer);
+    if (onAbort) o.signal?.removeEventListener('abort', onAbort);
     rl.close();
   }
 }

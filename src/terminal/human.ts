@@ -4,6 +4,7 @@
 // and a summary on stderr (files changed with +/- counts, tokens, time, the thread id). stdout
 // carries nothing but the answer, so `agentbox exec "…" > answer.md` keeps just that.
 import type { DelegateResult, ExecItem, RunEvent } from '../agent/index.js';
+import { stripControlsDeep } from './sanitize.js';
 import { Spinner } from './spinner.js';
 
 export interface HumanOptions {
@@ -23,10 +24,12 @@ export class HumanRenderer {
     this.#spinner = o.tty ? new Spinner((frame) => o.err(frame)) : undefined;
   }
 
-  event(e: RunEvent): void {
+  event(raw: RunEvent): void {
+    // Model and command text must not drive the terminal (escape sequences); our colours come after.
+    const e = stripControlsDeep(raw);
     switch (e.type) {
       case 'thread.started':
-        this.#line(this.#dim(`agentbox exec · thread ${e.thread_id}${e.turn > 1 ? ` (turn ${e.turn})` : ''} · ${e.backend === 'codex' ? `codex (${e.model})` : e.model} · ${e.cwd}`));
+        this.#line(this.#dim(`agentbox exec · thread ${e.thread_id}${e.turn > 1 ? ` (turn ${e.turn})` : ''} · ${e.backend === 'codex' ? `codex${e.model ? ` (${e.model})` : ''}` : e.model} · ${e.cwd}`));
         break;
       case 'model.request':
         this.#flushNote();
@@ -50,7 +53,8 @@ export class HumanRenderer {
   }
 
   /** The answer on stdout, the summary on stderr. */
-  finish(result: DelegateResult): void {
+  finish(raw: DelegateResult): void {
+    const result = stripControlsDeep(raw);
     this.#spinner?.stop();
     const answer = result.content.trim();
     if (this.#pending !== undefined && this.#pending.trim() !== answer) this.#flushNote();

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { renderTranscript, ThreadStore } from '../agent/index.js';
 import { formatFailure } from '../util/result.js';
+import { stripControls } from './sanitize.js';
 
 const store = (home: string) => new ThreadStore(path.join(home, 'threads'));
 
@@ -17,7 +18,7 @@ export async function listThreads(home: string, json: boolean): Promise<number> 
     process.stderr.write(`no threads in ${path.join(home, 'threads')}\n`);
     return 0;
   }
-  const rows = threads.map((t) => [t.id, t.status, `${t.turns} turn${t.turns === 1 ? '' : 's'}`, t.updated.replace('T', ' ').slice(0, 19), t.title]);
+  const rows = threads.map((t) => [t.id, t.status, `${t.turns} turn${t.turns === 1 ? '' : 's'}`, t.updated.replace('T', ' ').slice(0, 19), oneLine(t.title)]);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) process.stdout.write(`${r.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c)).join('  ')}\n`);
   return 0;
@@ -35,6 +36,9 @@ export async function showThread(home: string, id: string, json: boolean): Promi
   if (json) {
     const { meta, status, turns, usage, lines } = thread;
     process.stdout.write(`${JSON.stringify({ meta, status, turns, usage, lines }, null, 2)}\n`);
-  } else process.stdout.write(renderTranscript(thread));
+  } else process.stdout.write(stripControls(renderTranscript(thread))); // model and command text must not drive the terminal
   return 0;
 }
+
+/** A title on one row, without anything that could drive the terminal. */
+const oneLine = (text: string) => stripControls(text).replace(/\s+/g, ' ');

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { agentService, type DelegateParams, type DelegateResult, type Run, type ToolsFor } from '../agent/index.js';
 import { ApprovalPolicy, ReasoningEffort, SandboxMode } from '../config/index.js';
 import type { SessionContext } from '../session.js';
-import type { Result } from '../util/result.js';
+import type { Failure, Result } from '../util/result.js';
 import { defineTool, type AnyToolSpec, type CallContext } from './define.js';
 import { errorResult } from './result.js';
 import { waitForRun } from './delegate.js';
@@ -76,7 +76,8 @@ export function codexCompatTools(ctx: SessionContext, toolsFor: ToolsFor): AnyTo
     description: CODEX_MCP_TOOLS.codex.description!,
     input: {
       prompt: z.string(),
-      'approval-policy': z.enum(['on-request', 'never']).optional(),
+      // on-failure: Codex deprecated it for on-request; older hosts still send it.
+      'approval-policy': z.enum(['on-request', 'never', 'on-failure']).optional(),
       sandbox: SandboxMode.optional(),
       cwd: z.string().optional(),
       model: z.string().optional(),
@@ -90,7 +91,7 @@ export function codexCompatTools(ctx: SessionContext, toolsFor: ToolsFor): AnyTo
     annotations: ANNOTATIONS,
     async run(args, call) {
       const mapped = codexParams(args, ctx.runtime.cwd);
-      if (!mapped.ok) return errorResult(mapped.error);
+      if (!mapped.ok) return compatError(mapped.error);
       const { params, ignored } = mapped.value;
       if (ignored.length > 0) call.log('warning', `codex: ignored config keys agentbox does not use: ${ignored.join(', ')}`);
       return compatResult(await service.start(params, ctx, call), call);
@@ -114,12 +115,12 @@ export function codexCompatTools(ctx: SessionContext, toolsFor: ToolsFor): AnyTo
     annotations: ANNOTATIONS,
     async run(args, call) {
       const id = args.threadId ?? args.conversationId;
-      if (!id) return errorResult({ code: 'missing_thread', message: 'codex-reply needs threadId (or the deprecated conversationId): the threadId a codex call returned.' });
+      if (!id) return compatError({ code: 'missing_thread', message: 'codex-reply needs threadId (or the deprecated conversationId): the threadId a codex call returned.' });
       const started = await service.reply(id, args.prompt, ctx, call);
       if (!started.ok && (started.error.code === 'thread_not_found' || started.error.code === 'invalid_thread_id')) {
-        return errorResult({ ...started.error, message: `Session not found for thread_id: ${id}. ${started.error.message}` });
+        return compatError({ ...started.error, message: `Session not found for thread_id: ${id}. ${started.error.message}` }, id);
       }
-      return compatResult(started, call);
+      return compatResult(started, call, id);
     },
   });
 
@@ -142,7 +143,7 @@ const CONFIG_KEYS = new Set([
 export function codexParams(
   args: {
     prompt: string;
-    'approval-policy'?: 'on-request' | 'never';
+    'approval-policy'?: 'on-request' | 'never' | 'on-failure';
     sandbox?: SandboxMode;
     cwd?: string;
     model?: string;
@@ -164,7 +165,7 @@ export function codexParams(
   if (effort !== undefined && !ReasoningEffort.safeParse(effort).success) return bad('model_reasoning_effort', ReasoningEffort.options);
   const sandboxMode = config.sandbox_mode;
   if (sandboxMode !== undefined && !SandboxMode.safeParse(sandboxMode).success) return bad('sandbox_mode', SandboxMode.options);
-  const approval = config.approval_policy;
+  const approval = onFailure(config.approval_policy);
   if (approval !== undefined && !ApprovalPolicy.safeParse(approval).success) return bad('approval_policy', ApprovalPolicy.options);
   const network = config['sandbox_workspace_write.network_access'];
   if (network !== undefined && typeof network !== 'boolean') return bad('sandbox_workspace_write.network_access', ['true', 'false']);
@@ -172,7 +173,7 @@ export function codexParams(
   const model = args.model ?? text('model');
   const provider = text('model_provider');
   const sandbox = args.sandbox ?? (sandboxMode as SandboxMode | undefined);
-  const approvalPolicy = args['approval-policy'] ?? (approval as ApprovalPolicy | undefined);
+  const approvalPolicy = onFailure(args['approval-policy']) ?? (approval as ApprovalPolicy | undefined);
   const developer = args['developer-instructions'] ?? text('developer_instructions');
   const base = args['base-instructions'] ?? text('base_instructions');
   const params: DelegateParams = {
@@ -202,9 +203,21 @@ function flatten(obj: Record<string, unknown>, prefix = ''): Record<string, unkn
   return out;
 }
 
+/** Codex deprecated on-failure, which now means on-request. */
+function onFailure<T>(policy: T): Exclude<T, 'on-failure'> | 'on-request' {
+  return (policy === 'on-failure' ? 'on-request' : policy) as Exclude<T, 'on-failure'> | 'on-request';
+}
+
+/** An error in Codex's result shape: `{threadId, content}` too (threadId empty when there is no thread). */
+function compatError(error: Failure, threadId = ''): CallToolResult {
+  const result = errorResult(error);
+  const first = result.content[0];
+  return { ...result, structuredContent: { threadId, content: first?.type === 'text' ? first.text : '' } };
+}
+
 /** Codex's result: the answer as text and `{threadId, content}`; a run that did not complete says so. */
-async function compatResult(started: Result<Run>, call: CallContext): Promise<CallToolResult> {
-  if (!started.ok) return errorResult(started.error);
+async function compatResult(started: Result<Run>, call: CallContext, threadId?: string): Promise<CallToolResult> {
+  if (!started.ok) return compatError(started.error, threadId);
   const result: DelegateResult = await waitForRun(started.value, call);
   let content = result.content;
   if (result.status !== 'completed') {

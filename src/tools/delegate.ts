@@ -129,9 +129,13 @@ export function delegateTools(ctx: SessionContext, toolsFor: ToolsFor): AnyToolS
       if (!first.ok) return errorResult(first.error);
       const wait = Math.min(args.wait_ms ?? 0, MAX_WAIT_MS);
       if (first.value.state === 'running' && wait > 0) {
-        await changeOf(first.value.run, wait, call.signal);
+        await first.value.run.nextChange(wait, call.signal);
         const now = await service.state(args.threadId, first.value.run.turn);
         if (now.ok) return stateResult(args.threadId, now.value);
+      }
+      if (first.value.state === 'running_elsewhere' && wait > 0) {
+        const now = await pollElsewhere(service, args.threadId, first.value.turn, wait, call.signal);
+        if (now) return stateResult(args.threadId, now);
       }
       return stateResult(args.threadId, first.value);
     },
@@ -211,7 +215,7 @@ function createTaskSource(service: AgentService): TaskSource {
         case 'finished': {
           const r = s.value.result;
           const status = r.status === 'failed' ? 'failed' : r.status === 'cancelled' ? 'cancelled' : 'completed';
-          return { status, message: r.status };
+          return { status, message: r.error ? `${r.status}: ${r.error.split('\n')[0]}` : r.status };
         }
       }
     },
@@ -227,25 +231,38 @@ function createTaskSource(service: AgentService): TaskSource {
       const id = parse(taskId);
       const run = id ? service.running(id.threadId) : undefined;
       if (!run || run.turn !== id!.turn) return false;
-      run.cancel('cancelled');
-      return true;
+      return run.cancel('cancelled');
     },
   };
 }
 
-/** Resolves on the run's next change (or its end), after `ms`, or when the call is cancelled. */
-function changeOf(run: Run, ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
+/** How often delegate_status re-reads the file of a thread another agentbox process runs. */
+export const ELSEWHERE_POLL_MS = 400;
+
+/** Re-reads a thread run elsewhere until its turn's state changes, `ms` pass or the call is cancelled. */
+async function pollElsewhere(service: AgentService, threadId: string, turn: number, ms: number, signal: AbortSignal): Promise<ThreadState | undefined> {
+  const until = Date.now() + ms;
+  let last: ThreadState | undefined;
+  while (!signal.aborted && Date.now() < until) {
+    await delay(Math.min(ELSEWHERE_POLL_MS, until - Date.now()), signal);
+    const now = await service.state(threadId, turn);
+    if (!now.ok) return last;
+    last = now.value;
+    if (last.state !== 'running_elsewhere') return last;
+  }
+  return last;
+}
+
+/** Sleeps `ms`, or less when `signal` aborts. */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
     const done = () => {
-      off();
       clearTimeout(timer);
       signal.removeEventListener('abort', done);
       resolve();
     };
-    const off = run.onChange(done);
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });
-    run.done.then(done, done);
   });
 }
 

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { codexArgs, codexBinary, shortCommand } from '../../src/agent/codex.js';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { codexArgs, codexBinary, killTree, shortCommand } from '../../src/agent/codex.js';
+import { descendants, isRunning } from '../../src/exec/tree.js';
 
 describe('codexArgs', () => {
   it('maps a new thread\'s parameters to codex exec flags, the prompt read from stdin', () => {
@@ -59,5 +62,26 @@ describe('shortCommand', () => {
     expect(shortCommand("/bin/bash -lc 'npm test'")).toBe('npm test');
     expect(shortCommand("/bin/bash -lc 'echo '\\''hi'\\'''")).toBe("echo 'hi'");
     expect(shortCommand('git status')).toBe('git status');
+  });
+});
+
+describe('killTree', () => {
+  it('kills the whole tree: a grandchild in a session of its own that ignores SIGTERM too', async () => {
+    const child = spawn('sh', ['-c', `setsid sh -c 'trap "" TERM; exec sleep 1000' & echo $!; wait`], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const grandchild = await new Promise<number>((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+    const isSleep = () => {
+      try {
+        return readFileSync(`/proc/${grandchild}/cmdline`, 'utf8').startsWith('sleep');
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 100 && !isSleep(); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(isSleep()).toBe(true);
+    expect(descendants(child.pid!)).toContain(grandchild);
+    await killTree(child.pid!, exited);
+    for (let i = 0; i < 50 && isRunning(grandchild); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(isRunning(grandchild)).toBe(false);
   });
 });

@@ -51,6 +51,29 @@ describe('ItemEvents', () => {
     expect(events[2]).toMatchObject({ item: { command: 'npm run build', exit_code: 0, status: 'completed', aggregated_output: 'building\ndone\n' } });
   });
 
+  it('closes what is still open when the turn ends as failed: a call that never returned, a command still running, a passed-through item', () => {
+    const events: RunEvent[] = [];
+    const e = new ItemEvents((ev) => events.push(ev), 'agentbox_');
+    const hung = fn('exec_command', { cmd: 'sleep 100' }, 'hung');
+    e.callStart(hung);
+    const dev = fn('exec_command', { cmd: 'npm run dev' }, 'dev');
+    e.callStart(dev);
+    e.callDone(dev, 'Process running with session ID 1002\nWall time: 1.000 seconds\nOutput:\nlistening\n', false);
+    e.item('item.started', { id: 'item_0', type: 'command_execution', command: 'make', aggregated_output: '', exit_code: null, status: 'in_progress' });
+    e.item('item.started', { id: 'item_1', type: 'command_execution', command: 'true', aggregated_output: '', exit_code: null, status: 'in_progress' });
+    e.item('item.completed', { id: 'item_1', type: 'command_execution', command: 'true', aggregated_output: '', exit_code: 0, status: 'completed' });
+    e.warning('something');
+    events.length = 0;
+    e.finish();
+    expect(events).toEqual([
+      { type: 'item.completed', item: expect.objectContaining({ id: 'agentbox_0', command: 'sleep 100', exit_code: null, status: 'failed' }) },
+      { type: 'item.completed', item: expect.objectContaining({ id: 'agentbox_1', command: 'npm run dev', aggregated_output: 'listening\n', status: 'failed' }) },
+      { type: 'item.completed', item: expect.objectContaining({ id: 'item_0', command: 'make', status: 'failed' }) },
+    ]);
+    e.finish();
+    expect(events).toHaveLength(3);
+  });
+
   it('reads the files a patch names', () => {
     expect(patchChanges('*** Begin Patch\n*** Delete File: old.txt\n*** End Patch')).toEqual([{ path: 'old.txt', kind: 'delete' }]);
   });

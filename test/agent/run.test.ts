@@ -24,4 +24,31 @@ describe('a run', () => {
     expect((run.signal.reason as StopReason).status).toBe('timeout');
     expect(run.step).toBe('timing out…');
   });
+
+  it('refuses a cancel once its outcome is settled, and settle() says which cancel came first', () => {
+    const cancelled = new Run('t', 1);
+    expect(cancelled.cancel()).toBe(true);
+    expect(cancelled.settle()?.status).toBe('cancelled');
+    const settled = new Run('t', 2);
+    expect(settled.settle()).toBeUndefined();
+    expect(settled.cancel()).toBe(false);
+    expect(settled.signal.aborted).toBe(false);
+    expect(settled.step).toBe('starting');
+  });
+
+  it('nextChange resolves on a change, a timeout or an abort, and repeated waits leave no watcher behind', async () => {
+    const run = new Run('t', 1);
+    for (let i = 0; i < 50; i++) await run.nextChange(1);
+    expect(run.watchers).toBe(0);
+    const changed = run.nextChange(60_000);
+    expect(run.watchers).toBe(1);
+    run.update({ step: 'next' });
+    await changed;
+    const stop = new AbortController();
+    const aborted = run.nextChange(60_000, stop.signal);
+    stop.abort();
+    await aborted;
+    await run.nextChange(60_000, stop.signal); // already aborted: at once
+    expect(run.watchers).toBe(0);
+  });
 });

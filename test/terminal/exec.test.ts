@@ -116,9 +116,36 @@ describe('agentbox exec in a terminal', () => {
       });
       expect(code).toBe(0);
       expect(plain(screen)).toContain('OUTSIDE the sandbox');
+      // The terminal is the run's own: no tag saying which delegate asks.
+      expect(plain(screen)).not.toContain('[delegate ');
       expect(answered).toBe(true);
       const { readFileSync } = await import('node:fs');
       expect(readFileSync(target, 'utf8')).toBe('hi\n');
+    } finally {
+      outside.cleanup();
+    }
+  });
+
+  it('declines and cancels the run on Ctrl-C at an approval question, and exits with 130', async () => {
+    const outside = tempDir('agentbox-outside-');
+    try {
+      const target = outside.path('marker.txt');
+      model.script({ output: [call('exec_command', { cmd: `echo hi > ${target}`, sandbox_permissions: 'require_escalated', justification: 'write the marker' }, 'e1')] });
+      let sent = false;
+      // approval_timeout_ms is 120 s: only the Ctrl-C can end this run within the test's bound.
+      const { screen, code } = await inTerminal(['exec', '--approval-policy', 'on-request', 'write the marker'], {
+        onData: (all, term) => {
+          if (!sent && all.includes('Allow? [y/N]')) {
+            sent = true;
+            term.write('\x03');
+          }
+        },
+      });
+      expect(sent).toBe(true);
+      expect(code).toBe(130);
+      expect(plain(screen)).toContain('cancelling');
+      expect(plain(screen)).toContain('cancelled · thread');
+      expect(existsSync(target)).toBe(false);
     } finally {
       outside.cleanup();
     }
@@ -208,6 +235,24 @@ describe('agentbox exec with pipes', () => {
     expect(looping.stderr).toContain('max_turns');
   });
 
+  it('exits 2 on a usage error (bad flag, invalid --sandbox, no task), with one JSON error event under --json', async () => {
+    const bogus = await piped(['exec', '--bogus', 'hi']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toContain("unknown option '--bogus'");
+    expect(bogus.stdout).toBe('');
+    const sandbox = await piped(['exec', '--json', '--sandbox', 'wide-open', 'hi']);
+    expect(sandbox.code).toBe(2);
+    const events = sandbox.stdout.trim().split('\n').map((l) => JSON.parse(l) as Json);
+    expect(events).toEqual([{ type: 'error', message: expect.stringContaining('wide-open') }]);
+    const empty = await piped(['exec', '--json', '']);
+    expect(empty.code).toBe(2);
+    expect(JSON.parse(empty.stdout)).toEqual({ type: 'error', message: 'the task is empty.' });
+    const turns = await piped(['exec', '--max-turns', 'zero', 'hi']);
+    expect(turns.code).toBe(2);
+    expect(model.requests).toHaveLength(0);
+    expect((await piped(['exec', '--help'])).code).toBe(0);
+  });
+
   it('fails at once, exit 1, when the run cannot start', async () => {
     const r = await piped(['exec', '--provider', 'nope', 'hi']);
     expect(r.code).toBe(1);
@@ -250,10 +295,33 @@ describe.skipIf(!existsSync(CODEX_BIN))('agentbox exec --backend codex', () => {
       expect(code).toBe(0);
       const events = stdout.trim().split('\n').map((l) => JSON.parse(l) as Json);
       expect(events[0]).toMatchObject({ type: 'thread.started', backend: 'codex' });
+      // No model was named: Codex's config chooses it, and nothing pretends it has a name.
+      expect(events[0]).not.toHaveProperty('model');
+      expect(stdout).not.toContain('codex default');
+      const listed = JSON.parse((await piped(['threads', 'list', '--json'])).stdout) as Json[];
+      expect(listed[0]).toMatchObject({ id: events[0].thread_id, model: "(Codex's configured model)" });
       const command = events.find((e) => e.type === 'item.completed' && e.item.type === 'command_execution');
       expect(command.item).toMatchObject({ exit_code: 1 });
       expect(command.item.aggregated_output).toContain('add(2, 3) = -1');
       expect(events.at(-1)).toMatchObject({ type: 'turn.completed', result: { status: 'completed', content: 'the test fails: add subtracts' } });
+      // Codex's items keep their ids (item_0, …); nothing agentbox adds reuses one, and Codex's own
+      // error items (here: no metadata for test-model) are not repeated as warnings.
+      const completed = events.filter((e) => e.type === 'item.completed').map((e) => e.item);
+      expect(completed.some((i) => i.type === 'error' && i.id.startsWith('item_'))).toBe(true);
+      expect(new Set(completed.map((i) => i.id)).size).toBe(completed.length);
+      expect(completed.filter((i) => i.type === 'error' && String(i.message).startsWith('codex: '))).toEqual([]);
+    } finally {
+      cx.dir.cleanup();
+    }
+  });
+
+  it('exits 124 when the Codex CLI run times out', async () => {
+    const cx = codexEnv(model);
+    try {
+      model.script({ hang: true });
+      const { stdout, code } = await piped(['exec', '--json', '--backend', 'codex', '--timeout-ms', '1500', 'never answers'], '', { ...cx.env, AGENTBOX_CODEX_PATH: CODEX_BIN });
+      expect(code).toBe(124);
+      expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({ result: { status: 'timeout' } });
     } finally {
       cx.dir.cleanup();
     }

@@ -50,4 +50,18 @@ describe('HumanRenderer', () => {
     expect(err).toContain('no files changed');
     expect(err).toContain('completed · thread t');
   });
+
+  it('prints no escape sequence or control character from the model or a command', () => {
+    let out = '';
+    let err = '';
+    const r = new HumanRenderer({ out: (t) => (out += t), err: (t) => (err += t), tty: false, color: false });
+    r.event({ type: 'item.started', item: { id: 'i0', type: 'command_execution', command: 'printf \x1b]0;pwned\x07', aggregated_output: '', exit_code: null, status: 'in_progress' } });
+    r.event({ type: 'item.completed', item: { id: 'i0', type: 'command_execution', command: 'x', aggregated_output: 'ok\x1b[2J\x1b]52;c;ZXZpbA==\x07\r', exit_code: 0, status: 'completed' } });
+    r.finish({ threadId: 't', status: 'failed', error: 'boom\x1b[8m', content: 'Done.\x1b[1A\x1b[K\x07', diff: '', files_changed: [], usage: { input_tokens: 1, cached_input_tokens: 0, output_tokens: 2, reasoning_tokens: 0 }, duration_ms: 1500, turns: 1 });
+    expect(out).toBe('Done.\n');
+    expect(err).toContain('$ printf\n');
+    expect(err).toContain('· ok\n');
+    expect(err).toContain('failed: boom ·');
+    expect(err + out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+  });
 });

@@ -9,6 +9,7 @@ import type { Connected } from '../support/client.js';
 import { PROJECT_ROOT } from '../support/paths.js';
 import { call, say, startModelServer, type ModelServer } from '../support/model-server.mjs';
 import { tempDir, type TempDir } from '../support/workspace.js';
+import { codexParams } from '../../src/tools/codex-compat.js';
 
 const ARTIFACT = JSON.parse(readFileSync(`${PROJECT_ROOT}/test/fixtures/codex/mcp-server-tools-list-0.153.4.json`, 'utf8')) as Json[];
 const tools = await availableTools();
@@ -49,6 +50,18 @@ describe('agentbox serve --codex-compat', () => {
     expect(listed.map((t) => t.name)).toContain('delegate');
     const plain = await connect([]);
     expect((await plain.client.listTools()).tools.map((t) => t.name)).not.toContain('codex');
+  });
+
+  it('gives the subagent its full tool set with the README\'s `--codex-compat --tools delegate`', async () => {
+    model.script({ output: [say('ok')] });
+    const conn = await connect(['--codex-compat', '--tools', 'delegate']);
+    const listed = (await conn.client.listTools()).tools.map((t) => t.name);
+    expect(listed).toEqual(expect.arrayContaining(['codex', 'codex-reply', 'delegate']));
+    expect(listed).not.toContain('exec_command');
+    const r = await conn.call('codex', { prompt: 'hi' });
+    expect(r.isError, r.text).toBeFalsy();
+    const names = (model.requests[0]!.body as Json).tools.map((t: Json) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['exec_command', 'write_stdin', 'apply_patch', 'read_file', 'list_dir', 'glob', 'grep', 'git_status', 'git_diff', 'update_plan']));
   });
 
   it('runs `codex` with the argument shapes hosts sent, returning {threadId, content} with progress and no hang', async () => {
@@ -120,6 +133,7 @@ describe('agentbox serve --codex-compat', () => {
     const unknown = await second.call('codex-reply', { threadId: '0190a0b0-0000-7000-8000-000000000000', prompt: 'x' });
     expect(unknown.isError).toBe(true);
     expect(unknown.text).toContain('Session not found for thread_id: 0190a0b0-0000-7000-8000-000000000000');
+    expect(unknown.structuredContent).toEqual({ threadId: '0190a0b0-0000-7000-8000-000000000000', content: unknown.text });
   });
 
   it.skipIf(!tools.has('exec_command'))('never hangs on an approval: a host without elicitation gets a declined escalation and an answer', async () => {
@@ -139,6 +153,7 @@ describe('agentbox serve --codex-compat', () => {
     const net = await conn.call('codex', { prompt: 'x', config: { sandbox_workspace_write: { network_access: true } } });
     expect(net.isError).toBe(true);
     expect(net.text).toContain('without network access');
+    expect(net.structuredContent).toEqual({ threadId: '', content: net.text });
     const effort = await conn.call('codex', { prompt: 'x', config: { model_reasoning_effort: 'extreme' } });
     expect(effort.isError).toBe(true);
     expect(effort.text).toContain('config.model_reasoning_effort = "extreme"');
@@ -153,5 +168,15 @@ describe('agentbox serve --codex-compat', () => {
     const r = await conn.call('codex', { prompt: 'hi', 'approval-policy': 'never' });
     expect(r.isError).toBe(true);
     expect((r.structuredContent as Json).content).toContain('[agentbox: the run ended with status failed');
+  });
+});
+
+describe('codexParams', () => {
+  it('maps the deprecated approval policy on-failure to on-request, as an argument and in config', () => {
+    const arg = codexParams({ prompt: 'x', 'approval-policy': 'on-failure' }, '/');
+    expect(arg.ok && arg.value.params.approval_policy).toBe('on-request');
+    const cfg = codexParams({ prompt: 'x', config: { approval_policy: 'on-failure' } }, '/');
+    expect(cfg.ok && cfg.value.params.approval_policy).toBe('on-request');
+    expect(codexParams({ prompt: 'x', config: { approval_policy: 'sometimes' } }, '/').ok).toBe(false);
   });
 });

@@ -2,6 +2,7 @@
 // delegate_cancel; the same run as an MCP task through the SDK client's task API; a background
 // run that outlives its HTTP session, and one cut off by a killed server, reported as
 // interrupted and continued. Real agentbox, real sandbox; only the model is scripted.
+import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CallToolResultSchema, ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Runtime } from '../../src/runtime.js';
@@ -136,6 +137,39 @@ describe('delegate in the background', () => {
     }
   });
 
+  it('leaves a run stopped by the server shutting down (stdin closed) interrupted, as a killed server does', async () => {
+    model.script({ hang: true });
+    const conn = await connect();
+    const { threadId } = sc(await conn.call('delegate', { prompt: 'never answers', background: true }));
+    await model.waitForRequests(1);
+    conns.splice(conns.indexOf(conn), 1);
+    await conn.close();
+    await waitFor(() => !existsSync(home!.path('threads', `${threadId}.lock`)), 'the run to release its thread');
+    expect(threadLines(home!, threadId).some((l) => l.type === 'turn_ended')).toBe(false);
+    const again = await connect();
+    const status = await again.call('delegate_status', { threadId });
+    expect(sc(status)).toEqual({ threadId, status: 'interrupted', turn: 1 });
+  });
+
+  it('delegate_status {wait_ms} on a thread another server runs waits for its end by re-reading the file', async () => {
+    model.script({ hang: true });
+    const owner = await connect();
+    const { threadId } = sc(await owner.call('delegate', { prompt: 'never answers', background: true }));
+    await model.waitForRequests(1);
+    const other = await connect();
+    const t0 = Date.now();
+    const quiet = await other.call('delegate_status', { threadId, wait_ms: 1000 });
+    expect(sc(quiet)).toEqual({ threadId, status: 'running', turn: 1 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    const waiting = other.call('delegate_status', { threadId, wait_ms: 30_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const t1 = Date.now();
+    await owner.call('delegate_cancel', { threadId });
+    const ended = await waiting;
+    expect(sc(ended)).toMatchObject({ threadId, status: 'cancelled' });
+    expect(Date.now() - t1).toBeLessThan(5000);
+  });
+
   it('reports a run cut off by a killed server as interrupted, and delegate_reply continues it', async () => {
     model.script({ output: [call('read_file', { path: 'a.txt' }, 'r1')] }, { hang: true });
     const first = await connect();
@@ -240,12 +274,27 @@ describe('delegate as an MCP task', () => {
     await model.waitForRequests(1);
     const cancelled = await conn.client.experimental.tasks.cancelTask(taskId);
     expect(cancelled.status).toBe('cancelled');
-    for await (const m of stream) if (m.type === 'error') expect(String(m.error.message)).toContain('cancelled');
+    const rest: { type: string; error?: { message: string } }[] = [];
+    for await (const m of stream) rest.push(m);
+    // The stream ends with the cancelled task's error, once.
+    expect(rest.filter((m) => m.type === 'error')).toHaveLength(1);
+    expect(rest.at(-1)?.type).toBe('error');
+    expect(String(rest.at(-1)!.error!.message)).toContain('cancelled');
     await waitFor(() => model.requests[0]!.closed, 'the model stream to be closed');
     const threadId = taskId.split('.')[0]!;
     await waitFor(() => threadLines(home!, threadId).some((l) => l.type === 'turn_ended'), 'the thread to be saved');
     expect(threadLines(home!, threadId).at(-1)).toMatchObject({ type: 'turn_ended', status: 'cancelled' });
     expect(await conn.client.experimental.tasks.getTask(taskId)).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('refuses a task for a tool without taskSupport with -32602, before running it', async () => {
+    const conn = await connect();
+    const asked = conn.client.request(
+      { method: 'tools/call', params: { name: 'write_file', arguments: { path: 'made.txt', content: 'x\n' }, task: {} } },
+      CallToolResultSchema,
+    );
+    await expect(asked).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('cannot run as a task') });
+    expect(existsSync(ws.path('made.txt'))).toBe(false);
   });
 
   it('still runs delegate as a plain call (with progress) when no task is asked for', async () => {

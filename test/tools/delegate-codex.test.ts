@@ -9,6 +9,7 @@ import { agentHome, connectAgent, data, processesMatching, threadLines, waitFor,
 import type { Connected } from '../support/client.js';
 import { CODEX_BIN, codexEnv, type CodexEnv } from '../support/codex.js';
 import { call, say, startModelServer, type ModelServer } from '../support/model-server.mjs';
+import { newThreadId } from '../../src/agent/threads.js';
 import { tempRepo, type TempDir } from '../support/workspace.js';
 
 const installed = existsSync(CODEX_BIN);
@@ -86,24 +87,64 @@ describe.skipIf(!installed)('delegate with backend "codex" (the real Codex CLI)'
   });
 
   it('continues the Codex thread with delegate_reply (codex exec resume), also after agentbox restarts', async () => {
-    model.script({ output: [say('first answer')] });
+    model.script({ output: [say('first answer')], usage: { input_tokens: 100, cached_input_tokens: 10, output_tokens: 10, reasoning_tokens: 1 } });
     const first = await connect();
     const d1 = data(await first.call('delegate', { prompt: 'first question', backend: 'codex' }));
     expect(d1.status, JSON.stringify(d1)).toBe('completed');
+    expect(d1.usage).toEqual({ input_tokens: 100, cached_input_tokens: 10, output_tokens: 10, reasoning_tokens: 1 });
     await first.close();
     conns.splice(conns.indexOf(first), 1);
 
-    model.script({ output: [say('second answer')] });
+    model.script(
+      { output: [call('exec_command', { cmd: 'true' }, 't1')], usage: { input_tokens: 200, cached_input_tokens: 50, output_tokens: 20, reasoning_tokens: 3 } },
+      { output: [say('second answer')], usage: { input_tokens: 300, output_tokens: 30 } },
+    );
     const second = await connect();
     const d2 = data(await second.call('delegate_reply', { threadId: d1.threadId, prompt: 'second question' }));
     expect(d2.status, JSON.stringify(d2)).toBe('completed');
     expect(d2.threadId).toBe(d1.threadId);
     expect(d2.content).toBe('second answer');
-    const body = model.requests[1]!.body as Json;
+    // Codex reports its session's running total (600 in by now); the reply used only its own.
+    expect(d2.usage).toEqual({ input_tokens: 500, cached_input_tokens: 50, output_tokens: 50, reasoning_tokens: 3 });
+    expect(data(await second.call('delegate_status', { threadId: d1.threadId })).usage).toEqual(d2.usage);
+    const body = model.requests[2]!.body as Json;
     const users = texts(body, 'user');
     expect(users).toContain('first question');
     expect(users.at(-1)).toBe('second question');
     expect(texts(body, 'assistant')).toContain('first answer');
+  });
+
+  it('keeps secrets and agentbox\'s own variables from the commands Codex runs (and from Codex, unless it needs them)', async () => {
+    home.write(
+      'config.toml',
+      readFileSync(home.path('config.toml'), 'utf8').replace(
+        `[codex]\npath = "${CODEX_BIN}"`,
+        `[codex]\npath = "${CODEX_BIN}"\n[shell.env]\ninclude = ["MY_TOKEN", "INCLUDED_*", "FOO_*"]\nset = { SET_VAR = "set-value", SET_TOKEN = "set-secret" }`,
+      ),
+    );
+    model.script({ output: [call('exec_command', { cmd: 'env' }, 'env1')] }, { output: [say('listed')] });
+    const conn = await connect({
+      ...cx.env,
+      FOO_API_KEY: 'foo-secret-value',
+      MY_TOKEN: 'my-token-value',
+      AWS_SECRET_ACCESS_KEY: 'aws-secret-value',
+      AGENTBOX_AUTH_TOKEN: 'agentbox-auth-token-value',
+      INCLUDED_VAR: 'included-value',
+      PLAIN_VAR: 'plain-value',
+    });
+    const d = data(await conn.call('delegate', { prompt: 'list the environment', backend: 'codex' }));
+    expect(d.status, JSON.stringify(d)).toBe('completed');
+    // Codex itself still reached its model with the key its config names.
+    expect(model.requests[0]!.headers.authorization).toBe('Bearer mock-key');
+    const env = ((model.requests[1]!.body as Json).input as Json[]).find((i) => i.type === 'function_call_output' && i.call_id === 'env1').output as string;
+    for (const hidden of ['foo-secret-value', 'aws-secret-value', 'agentbox-auth-token-value', 'mock-key', 'plain-value', 'AGENTBOX_', home.dir]) {
+      expect(env, hidden).not.toContain(hidden);
+    }
+    expect(env).toContain('PATH=');
+    expect(env).toContain('MY_TOKEN=my-token-value'); // named exactly in shell.env.include
+    expect(env).toContain('INCLUDED_VAR=included-value'); // a glob in include
+    expect(env).toContain('SET_VAR=set-value');
+    expect(env).toContain('SET_TOKEN=set-secret');
   });
 
   it('kills Codex and the command it runs when the run is cancelled', async () => {
@@ -120,6 +161,18 @@ describe.skipIf(!installed)('delegate with backend "codex" (the real Codex CLI)'
     expect(processesMatching(codex)).toEqual([]);
   });
 
+  it('stops Codex at timeout_ms and reports status timeout', async () => {
+    model.script({ hang: true });
+    const conn = await connect();
+    const t0 = Date.now();
+    const r = await conn.call('delegate', { prompt: 'never answers', backend: 'codex', timeout_ms: 1500 });
+    const d = data(r);
+    expect(d.status).toBe('timeout');
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(threadLines(home, d.threadId as string).at(-1)).toMatchObject({ type: 'turn_ended', status: 'timeout' });
+    expect(processesMatching(`--skip-git-repo-check -C ${ws.dir}`)).toEqual([]);
+  });
+
   it('fails clearly when Codex reports an error (the model endpoint refuses)', async () => {
     model.otherwise({ error: 401, message: 'bad key' });
     const conn = await connect();
@@ -129,6 +182,56 @@ describe.skipIf(!installed)('delegate with backend "codex" (the real Codex CLI)'
     expect(d.status).toBe('failed');
     expect(d.error).toMatch(/^Codex: /);
     expect(d.error).toContain('401');
+  });
+});
+
+describe('delegate with backend "codex" under an approval policy that asks', () => {
+  it('refuses to start Codex (always approval_policy never) where never is not within the policy', async () => {
+    const server = await connectAgent(home, ws.dir, { env: cx.env, args: ['--approval-policy', 'untrusted'] });
+    conns.push(server);
+    const r = await server.call('delegate', { prompt: 'hi', backend: 'codex' });
+    expect(r.isError).toBe(true);
+    expect(r.text).toContain('backend "codex" runs Codex with approval_policy never');
+    expect(r.text).toContain('this server runs with approval_policy untrusted');
+    const onRequest = await connectAgent(home, ws.dir, { env: cx.env, args: ['--approval-policy', 'on-request'] });
+    conns.push(onRequest);
+    const asked = await onRequest.call('delegate', { prompt: 'hi', backend: 'codex', approval_policy: 'untrusted' });
+    expect(asked.isError).toBe(true);
+    expect(asked.text).toContain('the call asks for approval_policy untrusted');
+    expect(model.requests).toHaveLength(0);
+    expect(processesMatching(`--skip-git-repo-check -C ${ws.dir}`)).toEqual([]);
+  });
+
+  it('refuses a reply to a codex thread that the server now narrows to untrusted', async () => {
+    // A codex thread recorded with on-request (as threads were before codex threads recorded never).
+    const id = newThreadId();
+    const meta = { id, created: new Date().toISOString(), title: 'old', cwd: ws.dir, model: 'codex default', provider: 'codex', sandbox: 'workspace-write', approval_policy: 'on-request', network: false, opening_items: 0, backend: 'codex' };
+    const ts = new Date().toISOString();
+    const usage = { input_tokens: 0, cached_input_tokens: 0, output_tokens: 0, reasoning_tokens: 0 };
+    home.write(
+      `threads/${id}.jsonl`,
+      [
+        { ts, type: 'thread', meta },
+        { ts, type: 'codex_thread', id: '01a212a3-0000-7000-8000-000000000000' },
+        { ts, type: 'turn_started', turn: 1, prompt: 'p' },
+        { ts, type: 'turn_ended', turn: 1, status: 'completed', content: 'a', usage, duration_ms: 1, files_changed: 0 },
+      ].map((l) => `${JSON.stringify(l)}\n`).join(''),
+    );
+    const conn = await connectAgent(home, ws.dir, { env: cx.env, args: ['--approval-policy', 'untrusted'] });
+    conns.push(conn);
+    const r = await conn.call('delegate_reply', { threadId: id, prompt: 'more' });
+    expect(r.isError).toBe(true);
+    expect(r.text).toContain(`thread ${id} would continue under approval_policy untrusted`);
+    expect(model.requests).toHaveLength(0);
+  });
+
+  it.skipIf(!installed)('records never, the policy Codex runs with, for a codex thread under on-request', async () => {
+    model.script({ output: [say('fine')] });
+    const conn = await connectAgent(home, ws.dir, { env: cx.env, args: ['--approval-policy', 'on-request'] });
+    conns.push(conn);
+    const d = data(await conn.call('delegate', { prompt: 'hi', backend: 'codex' }));
+    expect(d.status, JSON.stringify(d)).toBe('completed');
+    expect(threadLines(home, d.threadId)[0]).toMatchObject({ type: 'thread', meta: { backend: 'codex', approval_policy: 'never' } });
   });
 });
 

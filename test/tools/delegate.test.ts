@@ -160,17 +160,30 @@ describe('delegate limits', () => {
     expect(data(await onRequest.call('delegate', { prompt: 'x', approval_policy: 'never' })).status).toBe('completed');
   });
 
-  it('gives the subagent only tools of the groups the server publishes', async () => {
+  it('gives the subagent only tools of the groups agent.tools allows, whatever the host sees', async () => {
     ws = tempDir();
-    home = agentHome(model, { extra: 'tools = ["files", "delegate"]' });
+    // The host sees every group; the operator keeps the subagent to the file tools.
+    home = agentHome(model, { extra: '[agent]\ntools = ["files"]' });
     model.script({ output: [say('ok')] });
     const conn = await connect();
+    expect((await conn.client.listTools()).tools.map((t) => t.name)).toContain('exec_command');
     expect(data(await conn.call('delegate', { prompt: 'x' })).status).toBe('completed');
     const first = model.requests[0]!.body as Json;
     const names = first.tools.map((t: Json) => t.name);
     expect(names).toEqual(['read_file', 'list_dir', 'glob', 'grep', 'update_plan']);
     // The rules mention no tool it does not have.
     expect(first.input[0].content).not.toContain('Approval policy');
+  });
+
+  it('gives the subagent every group when --tools keeps the host to the delegate tools', async () => {
+    ws = tempDir();
+    home = agentHome(model);
+    model.script({ output: [say('ok')] });
+    const conn = await connect({ args: ['--tools', 'delegate'] });
+    expect((await conn.client.listTools()).tools.map((t) => t.name)).toEqual(['delegate', 'delegate_reply', 'delegate_status', 'delegate_cancel']);
+    expect(data(await conn.call('delegate', { prompt: 'x' })).status).toBe('completed');
+    const names = (model.requests[0]!.body as Json).tools.map((t: Json) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['exec_command', 'write_stdin', 'apply_patch', 'read_file', 'list_dir', 'glob', 'grep', 'git_status', 'git_diff', 'update_plan']));
   });
 });
 
