@@ -109,6 +109,8 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
   };
   /** Task-capable tools called without `task`: run as any tool (progress, cancellation), not by the SDK's polling. */
   const direct = new Map<string, (request: CallToolRequest, extra: Extra) => Promise<CallToolResult>>();
+  /** Tools published without task support. */
+  const plain = new Set<string>();
 
   let published = 0;
   for (const tool of tools) {
@@ -125,6 +127,7 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
     const startTask = tool.task;
     if (!startTask || !taskStore) {
       server.registerTool(tool.name, config, (args: Record<string, unknown>, extra: Extra) => handle(tool, args, extra));
+      plain.add(tool.name);
       continue;
     }
     server.experimental.tasks.registerToolTask(
@@ -169,11 +172,11 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
     if (groups.has(resource.group)) registerResource(server, resource);
   }
   opts.extend?.(server, session);
-  // After extend, so its tools are covered: a task asked of a tool that cannot run as one is
-  // refused before it runs (the SDK would run it, then fail to create the task).
+  // A task asked of one of our tools that cannot run as one is refused before it runs (the SDK would
+  // run it, then fail to create the task); unknown names and extend's tools get the SDK's own answer.
   wrapRequestHandler(server, CallToolRequestSchema, (original) => async (request: CallToolRequest, extra) => {
     const { name, task } = request.params;
-    if (task && !direct.has(name)) {
+    if (task && plain.has(name)) {
       throw new McpError(ErrorCode.InvalidParams, `Tool ${name} cannot run as a task (it has no execution.taskSupport): call it without "task".`);
     }
     const run = task ? undefined : direct.get(name);

@@ -96,7 +96,8 @@ export class Run {
    * run's end has one winner, so the status a caller was told is the one saved.
    */
   cancel(status: 'cancelled' | 'timeout' = 'cancelled', note?: string): boolean {
-    if (this.#controller.signal.aborted) return true;
+    // Already stopping: accepted only if for the same reason (a cancel during a timeout is not a cancel).
+    if (this.#controller.signal.aborted) return (this.#controller.signal.reason as StopReason).status === status;
     if (this.#settled) return false;
     this.#controller.abort(new StopReason(status, note));
     this.update({ step: status === 'timeout' ? 'timing out…' : 'cancelling…' });

@@ -5,7 +5,7 @@
 // reported. `index.jsonl` beside them lists threads (one line per change, the last line per id
 // wins). A lock file per thread keeps one turn at a time, across server processes too.
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { appendFile, mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -194,6 +194,18 @@ export class ThreadStore {
     return [...byId.values()]
       .map((t) => (t.status === 'running' && !this.isLocked(t.id) ? { ...t, status: 'interrupted' as const } : t))
       .sort((a, b) => b.updated.localeCompare(a.updated));
+  }
+
+  /** A cheap token that changes when the thread's file grows or its lock changes hands (no parse). */
+  fingerprint(id: string): string {
+    let file = 'missing';
+    try {
+      const st = statSync(this.file(id));
+      file = `${st.size}:${st.mtimeMs}`;
+    } catch {
+      // A missing file is a state of its own.
+    }
+    return `${file}:${this.isLocked(id)}`;
   }
 
   /** True when a live process holds the thread's turn lock (a turn is running somewhere). */

@@ -10,7 +10,7 @@ const EXCERPT = 1200;
 export function renderTranscript(thread: LoadedThread): string {
   const { meta } = thread;
   const out: string[] = [
-    `# ${meta.title || 'Thread'}`,
+    `# ${meta.title.replace(/\s+/g, ' ').trim() || 'Thread'}`,
     '',
     `- thread: ${meta.id}`,
     `- status: ${thread.status}, ${thread.turns} turn${thread.turns === 1 ? '' : 's'}`,

@@ -6,7 +6,8 @@
 // or intermediates and a final byte (ESC c, ESC ( B). C1 controls likewise (0x9b is CSI).
 const SEQUENCE =
   /(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[ -/]*[0-~]?/g;
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+// Bidirectional overrides and isolates too: they reorder how the rest of a line is displayed.
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
 
 /** `text` without terminal control sequences or control characters other than \n and \t. */
 export function stripControls(text: string): string {

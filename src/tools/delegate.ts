@@ -239,12 +239,20 @@ function createTaskSource(service: AgentService): TaskSource {
 /** How often delegate_status re-reads the file of a thread another agentbox process runs. */
 export const ELSEWHERE_POLL_MS = 400;
 
-/** Re-reads a thread run elsewhere until its turn's state changes, `ms` pass or the call is cancelled. */
+/**
+ * Re-reads a thread run elsewhere until its turn's state changes, `ms` pass or the call is
+ * cancelled. The file is parsed only when its size, time or lock changed (a stat a poll), so a long
+ * wait on a long thread costs little.
+ */
 async function pollElsewhere(service: AgentService, threadId: string, turn: number, ms: number, signal: AbortSignal): Promise<ThreadState | undefined> {
   const until = Date.now() + ms;
   let last: ThreadState | undefined;
+  let seen = service.threads.fingerprint(threadId);
   while (!signal.aborted && Date.now() < until) {
     await delay(Math.min(ELSEWHERE_POLL_MS, until - Date.now()), signal);
+    const now0 = service.threads.fingerprint(threadId);
+    if (now0 === seen) continue;
+    seen = now0;
     const now = await service.state(threadId, turn);
     if (!now.ok) return last;
     last = now.value;

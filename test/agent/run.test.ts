@@ -19,8 +19,10 @@ describe('a run', () => {
 
   it('says "timing out…" when the timeout stopped it, and a second cancel changes nothing', () => {
     const run = new Run('t', 1);
-    run.cancel('timeout');
-    run.cancel('cancelled');
+    expect(run.cancel('timeout')).toBe(true);
+    // A cancel during the timeout is not accepted: the caller must not be told "cancelled".
+    expect(run.cancel('cancelled')).toBe(false);
+    expect(run.cancel('timeout')).toBe(true);
     expect((run.signal.reason as StopReason).status).toBe('timeout');
     expect(run.step).toBe('timing out…');
   });

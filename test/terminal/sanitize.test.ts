@@ -27,6 +27,10 @@ describe('stripControls', () => {
     expect(stripControls('a\rb\r\nc\x07d\x08e\x00f\x7fg\x85h\x0bi')).toBe('ab\ncdefghi');
   });
 
+  it('removes bidirectional overrides and isolates, which reorder what is displayed', () => {
+    expect(stripControls('x\u202ey\u2066z\u2069')).toBe('xyz');
+  });
+
   it('strips every string of a value, leaving other values alone', () => {
     expect(stripControlsDeep({ a: '\x1b[1mx', b: ['y\x07', 3, null], c: { d: true } })).toEqual({ a: 'x', b: ['y', 3, null], c: { d: true } });
   });

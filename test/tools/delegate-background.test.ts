@@ -295,6 +295,8 @@ describe('delegate as an MCP task', () => {
     );
     await expect(asked).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('cannot run as a task') });
     expect(existsSync(ws.path('made.txt'))).toBe(false);
+    const unknown = conn.client.request({ method: 'tools/call', params: { name: 'no_such_tool', arguments: {}, task: {} } }, CallToolResultSchema);
+    await expect(unknown).rejects.toMatchObject({ message: expect.not.stringContaining('cannot run as a task') });
   });
 
   it('still runs delegate as a plain call (with progress) when no task is asked for', async () => {
