@@ -14,6 +14,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { connectHttpServer, peakRssMiB, resetPeakRss, runProgram, stats } from './lib.mjs';
+import { agentboxSandbox } from './sandbox.mjs';
 import { benchEnv, canUnshareNet, SERVERS, startAgentboxHttp, startServer } from './servers.mjs';
 import { GLOB_PATTERN, GREP_WORD, LIST_DIR, PATCH_HUNKS, createWorkspace } from './workspace.mjs';
 
@@ -52,15 +53,8 @@ async function dcSearch(dc, args, expectCount) {
   }
 }
 
-/** The bwrap argv agentbox itself uses for the workspace, from its own (built) sandbox module. */
-async function sandboxArgs(ws, tmp) {
-  const { buildBwrapArgs, buildPolicy, findProtectedPaths } = await import('../dist/sandbox/index.js');
-  const policy = buildPolicy({ mode: 'workspace-write', roots: [ws], tmpDir: tmp });
-  return buildBwrapArgs({ policy, protectedMounts: findProtectedPaths(policy), cwd: ws, newSession: true });
-}
-
 /** The cases, each with its contenders: server calls (by server key) and raw baselines. */
-function defineCases(w, env, bwrapArgs) {
+function defineCases(w, env, sandbox) {
   const rel = (p) => path.relative(w.ws, p);
   const raw = (file, args, opts = {}) => async () => void (await runProgram(file, args, { cwd: w.ws, env, ...opts }));
   const nodeBin = process.execPath;
@@ -141,7 +135,7 @@ function defineCases(w, env, bwrapArgs) {
         dc: (s) => s.call('start_process', { command: 'true', timeout_ms: 10_000 }).then((r) => expectOk('dc', r, /Process started/)),
       },
       raw: [
-        { name: 'raw `bwrap … true` (agentbox\'s sandbox args)', fn: raw('bwrap', [...bwrapArgs, 'true']) },
+        { name: 'raw `bwrap … true` (agentbox\'s sandbox args)', fn: async () => void (await sandbox.run(['true'])) },
         { name: 'plain spawn `true`', fn: raw('true', []) },
       ],
     },
@@ -155,7 +149,7 @@ function defineCases(w, env, bwrapArgs) {
         dc: (s) => s.call('start_process', { command: BIG_CMD, timeout_ms: 120_000 }).then((r) => expectOk('dc', r, /Process started/)),
       },
       raw: [
-        { name: 'raw `bwrap … bash -c` (output drained)', fn: raw('bwrap', [...bwrapArgs, 'bash', '-c', BIG_CMD]) },
+        { name: 'raw `bwrap … bash -c` (output drained)', fn: async () => void (await sandbox.run([sandbox.bash, '-c', BIG_CMD])) },
         { name: 'plain spawn `bash -c` (output drained)', fn: raw('bash', ['-c', BIG_CMD]) },
       ],
     },
@@ -364,8 +358,8 @@ export async function runComparison({ only, log = (m) => process.stderr.write(`$
   const results = { rows: [], skipped: keys.includes('dc') ? [] : ['dc'], workspace: { files: w.files, typescript: w.tsVersion } };
   try {
     for (const k of keys) servers[k] = await startServer(k, w.ws, home);
-    const bwrapArgs = await sandboxArgs(w.ws, tmp);
-    const cases = defineCases(w, env, bwrapArgs).filter((c) => !only || only.some((o) => c.id.includes(o)));
+    const sandbox = await agentboxSandbox({ ws: w.ws, tmp, env, home });
+    const cases = defineCases(w, env, sandbox).filter((c) => !only || only.some((o) => c.id.includes(o)));
     for (const c of cases) {
       log(`bench: ${c.id}`);
       const contenders = [];
@@ -408,7 +402,7 @@ export async function runComparison({ only, log = (m) => process.stderr.write(`$
     for (const k of keys) await servers[k]?.close().catch(() => undefined);
     w.remove();
   }
-  results.caseTitles = Object.fromEntries(defineCases(w, env, []).map((c) => [c.id, c.title]));
+  results.caseTitles = Object.fromEntries(defineCases(w, env, undefined).map((c) => [c.id, c.title]));
   results.caseTitles['http-16'] = `${HTTP_CLIENTS} concurrent clients over HTTP, read_file 4 KB`;
   return results;
 }

@@ -8,44 +8,34 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connectAgentbox, fmt, stats, table } from './lib.mjs';
-import { buildBwrapArgs, buildPolicy, findHostPaths, findProtectedPaths, keyringSeccompFilter } from '../dist/sandbox/index.js';
-import { which } from '../dist/util/which.js';
+import { agentboxSandbox } from './sandbox.mjs';
+import { benchEnv } from './servers.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
 const WARMUP = 20;
 
-const bwrap = which('bwrap');
-const bash = which('bash');
-if (!bwrap || !bash) {
-  console.log('## exec_command latency\n\nskipped: bwrap or bash not found\n');
-  process.exit(0);
-}
-
 const ws = mkdtempSync(path.join(os.tmpdir(), 'agentbox-bench-ws-'));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'agentbox-bench-tmp-'));
-const policy = buildPolicy({ mode: 'workspace-write', roots: [ws], tmpDir: tmp });
-// The same options a command gets: mounts, hidden paths, /dev/shm size, and the seccomp program on fd 3.
-const sandboxArgs = buildBwrapArgs({
-  policy,
-  protectedMounts: await findProtectedPaths(policy),
-  host: await findHostPaths(policy, process.env),
-  shmBytes: 8192 * 1024 * 1024,
-  seccompFd: 3,
-  cwd: ws,
-  newSession: true,
-});
-const seccomp = keyringSeccompFilter();
+const cleanup = () => {
+  rmSync(ws, { recursive: true, force: true });
+  rmSync(tmp, { recursive: true, force: true });
+};
+process.once('SIGINT', () => (cleanup(), process.exit(130)));
+const env = benchEnv(tmp);
+const sandbox = await agentboxSandbox({ ws, tmp, env, home: tmp });
+const { bwrap, bash } = sandbox;
 
 const run = (file, args) =>
-  new Promise((resolve, reject) => {
-    const sandboxed = file === bwrap;
-    const child = spawn(file, args, { cwd: ws, stdio: sandboxed ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'], detached: true });
-    if (sandboxed) child.stdio[3].end(seccomp);
-    child.stdout.resume();
-    child.stderr.resume();
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited ${code}`))));
-  });
+  file === bwrap
+    ? sandbox.run(args.slice(sandbox.args.length))
+    : new Promise((resolve, reject) => {
+        const child = spawn(file, args, { cwd: ws, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+        child.stdout.resume();
+        child.stderr.resume();
+        child.on('error', reject);
+        child.on('close', (code) => (code === 0 ? resolve(0) : reject(new Error(`${file} exited ${code}`))));
+      });
+const sandboxArgs = sandbox.args;
 
 const agentbox = await connectAgentbox(['--root', ws]);
 const variants = [
@@ -73,8 +63,7 @@ for (let i = 0; i < ROUNDS; i++) {
   }
 }
 await agentbox.close();
-rmSync(ws, { recursive: true, force: true });
-rmSync(tmp, { recursive: true, force: true });
+cleanup();
 
 const results = variants.map((v, i) => ({ ...v, s: stats(samples[i]) }));
 const base = results.find((r) => r.baseline).s.p50;

@@ -4,13 +4,23 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+/**
+ * Imports a module of the build (dist/, which `npm run bench` builds first). The path is computed,
+ * so the type checker does not follow it into dist/'s JavaScript: callers state the module's type
+ * from its source with a JSDoc cast, `/** @type {typeof import('../src/x.js')} *\/`, so that
+ * `npm run typecheck` checks every use against src/.
+ * @param {string} rel path under dist/
+ * @returns {Promise<any>}
+ */
+export const fromDist = (rel) => import(pathToFileURL(path.join(ROOT, 'dist', rel)).href);
 
 /** Runs `fn` `warmup` times untimed, then `rounds` times timed; returns latency stats in ms. */
 export async function measure(fn, { rounds = 50, warmup = 5 } = {}) {
