@@ -131,7 +131,7 @@ describe('agentbox serve --codex-compat', () => {
     const r = await conn.call('codex', { prompt: 'touch the marker', 'approval-policy': 'on-request' });
     expect(r.structuredContent).toMatchObject({ content: 'I could not do it without approval.' });
     const output = ((model.requests[1]!.body as Json).input as Json[]).find((i) => i.call_id === 'e1' && i.type === 'function_call_output').output;
-    expect(output).toContain('cannot ask its user for approval');
+    expect(output).toContain('Nobody can answer an approval request');
   });
 
   it('refuses what the server does not allow, and bad config values, as tool errors', async () => {

@@ -108,7 +108,7 @@ describe('escalation (sandbox_permissions: require_escalated)', () => {
     const { outside, conn } = await setup({});
     const r = await conn.call('exec_command', escalated(outside.dir));
     expect(r.isError).toBe(true);
-    expect(r.text).toMatch(/cannot ask its user.*elicitation.*declined/);
+    expect(r.text).toMatch(/Nobody can answer an approval.*elicitation.*declined/);
     expect(existsSync(outside.path('proof'))).toBe(false);
   });
 
