@@ -53,6 +53,31 @@ function expectOk(who, r, test) {
   return text;
 }
 
+/**
+ * Desktop Commander running a command to completion: start_process returns when the command ends
+ * or when it decides the output has settled, so under load it may answer before the command
+ * printed anything; then read_process_output follows until the expected output is there.
+ * Returns the number of MCP calls made.
+ * @param {any} dc
+ * @param {string} command
+ * @param {RegExp} want
+ */
+async function dcRun(dc, command, want) {
+  const started = await dc.call('start_process', { command, timeout_ms: 30_000 });
+  let text = expectOk('DC start_process', started, /PID \d+/);
+  const pid = Number(/PID (\d+)/.exec(text)?.[1]);
+  let calls = 1;
+  let seen = text;
+  while (!want.test(seen)) {
+    if (calls > 50) throw new Error(`DC: ${command}: no expected output after ${calls} calls: ${seen.slice(0, 300)}`);
+    const more = await dc.call('read_process_output', { pid, timeout_ms: 5_000 });
+    calls++;
+    text = expectOk('DC read_process_output', more);
+    seen += text;
+  }
+  return calls;
+}
+
 /** Desktop Commander's search: start_search, then get_more_search_results until COMPLETED. */
 async function dcSearch(/** @type {any} */ dc, /** @type {Record<string, unknown>} */ args, /** @type {number | undefined} */ expectCount) {
   const started = await dc.call('start_search', args);
@@ -223,10 +248,9 @@ function defineCases(w, env, sandbox, bigSpawner) {
       batch: 6,
       servers: {
         agentbox: (/** @type {any} */ s) => s.call('git_status', {}).then((r) => expectOk('agentbox', r, /new_a\.ts/)),
-        dc: (/** @type {any} */ s) =>
-          s.call('start_process', { command: 'git status --porcelain=v2 --branch', timeout_ms: 30_000 }).then((r) => expectOk('dc', r, /new_a\.ts/)),
+        dc: (/** @type {any} */ s) => dcRun(s, 'git status --porcelain=v2 --branch', /new_a\.ts/),
       },
-      notes: { dc: '`start_process "git status --porcelain=v2 --branch"` (no git tool)' },
+      notes: { dc: '`start_process "git status --porcelain=v2 --branch"` (no git tool), then read_process_output if it returned early' },
       raw: [{ name: '`git status --porcelain=v2 --branch`', fn: raw('git', ['status', '--porcelain=v2', '--branch']) }],
     },
     {
