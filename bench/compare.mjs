@@ -25,14 +25,20 @@ const SCALE = Number(process.env.BENCH_SCALE ?? 1); // multiplies the number of 
  * case runs and yields rows, never how fast.
  */
 const SMOKE = process.env.BENCH_SMOKE === '1';
-/** Current resident set size of a process in MiB (VmRSS), or undefined. */
-const rssNowMiB = (/** @type {number | string} */ pid) => {
+/**
+ * A process's current memory in MiB from /proc/PID/status: VmRSS (all resident) or RssAnon (its
+ * anonymous memory: heap, stacks; the part whose page tables fork copies), or undefined.
+ */
+const statusMiB = (/** @type {number | string} */ pid, field = 'VmRSS') => {
   try {
-    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+    const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
   } catch {
     return undefined;
   }
 };
+const rssNowMiB = (/** @type {number | string} */ pid) => statusMiB(pid, 'VmRSS');
+const anonMiB = (/** @type {number | string} */ pid) => statusMiB(pid, 'RssAnon');
 const BIG_OUTPUT = 50_000_000;
 const BIG_CMD = `yes 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ | head -c ${BIG_OUTPUT}`;
 const HTTP_CLIENTS = 16;
@@ -103,7 +109,7 @@ async function dcSearch(/** @type {any} */ dc, /** @type {Record<string, unknown
  * @param {ReturnType<typeof createWorkspace>} w
  * @param {Record<string, string>} env
  * @param {import('./sandbox.mjs').Sandbox | undefined} sandbox
- * @param {{ current?: { run: (command: string[]) => Promise<void>, mib: number } } | undefined} bigSpawner set
+ * @param {{ current?: { run: (command: string[]) => Promise<void>, mib: number, anon: number } } | undefined} bigSpawner set
  *   (bench/spawner.mjs) just before the exec case runs, when the server has its size of that time
  * @returns {any[]}
  */
@@ -196,10 +202,10 @@ function defineCases(w, env, sandbox, bigSpawner) {
               {
                 id: 'bwrap-rss',
                 get name() {
-                  return `raw \`bwrap … true\` from a process of agentbox's RSS (${bigSpawner.current?.mib.toFixed(0)} MiB)`;
+                  return `raw \`bwrap … true\` from a process of agentbox's size (${bigSpawner.current?.anon.toFixed(0)} MiB anonymous, ${bigSpawner.current?.mib.toFixed(0)} MiB RSS)`;
                 },
                 fn: () => /** @type {NonNullable<typeof bigSpawner.current>} */ (bigSpawner.current).run(['true']),
-                note: 'bench/spawner.mjs: the same spawn, from a child process grown to the server\'s resident size',
+                note: "bench/spawner.mjs: the same spawn from a child grown to the server's anonymous memory; timed from the bench, pipe round trip included",
               },
             ]
           : []),
@@ -288,6 +294,9 @@ async function runCase(c, contenders) {
       c.after?.(k.name);
     }
   }
+  // A server's RSS after the warm-up and after the timed calls: whether it grows call after call.
+  /** @type {Map<string, number | undefined>} */
+  const rssAfterWarmup = new Map(contenders.map((k) => [k.name, k.pid ? rssNowMiB(k.pid) : undefined]));
   const rounds = SMOKE ? 1 : Math.max(2, Math.round(c.rounds * SCALE));
   for (let round = 0; round < rounds; round++) {
     for (let j = 0; j < contenders.length; j++) {
@@ -317,6 +326,7 @@ async function runCase(c, contenders) {
       ...s,
       callsPerSec: (s.n / (busy.get(k.name) ?? 1)) * 1000,
       rssMiB: k.pid ? peakRssMiB(k.pid) : k.rss?.(),
+      rssGrowthMiB: k.pid && rssAfterWarmup.get(k.name) !== undefined ? (rssNowMiB(k.pid) ?? NaN) - (rssAfterWarmup.get(k.name) ?? NaN) : undefined,
       ...(calls.length ? { mcpCalls: calls[calls.length >> 1] } : {}),
     };
   });
@@ -348,11 +358,12 @@ async function startSpawner(sandbox, mib, { cwd, env }) {
       waiting.push((line) => resolve(JSON.parse(line)));
       child.stdin.write(`${JSON.stringify(msg)}\n`);
     });
-  const ready = /** @type {{ ready: number }} */ (
+  const ready = /** @type {{ ready: number, anon: number }} */ (
     await ask({ mib, bwrap: sandbox.bwrap, args: sandbox.args, seccomp: sandbox.seccomp.toString('base64'), cwd, env })
   );
   return {
     mib: ready.ready,
+    anon: ready.anon,
     pid: /** @type {number} */ (child.pid),
     run: async (/** @type {string[]} */ command) => {
       const r = /** @type {{ error?: string }} */ (await ask(command));
@@ -543,12 +554,19 @@ export async function runComparison({ only, log = (m) => process.stderr.write(`$
     for (const c of cases) {
       log(`bench: ${c.id}`);
       if (c.id === 'exec-true' && results.rss) {
-        // The fair raw baseline: a parent as big as the server is now, after the earlier cases.
-        const serverRss = rssNowMiB(servers.agentbox.pid) ?? 100;
-        spawner = bigSpawner.current = await startSpawner(sandbox, serverRss, { cwd: w.ws, env });
-        results.rss.agentboxAtExec = serverRss;
-        results.rss.spawner = spawner.mib;
-        results.rss.bench = rssNowMiB(process.pid);
+        // The fair raw baseline: a parent with as much anonymous memory as the server has now, after
+        // the earlier cases (fork copies the page tables of that memory; file-backed pages such as
+        // Node's own code are shared without copying).
+        const serverAnon = anonMiB(servers.agentbox.pid) ?? 60;
+        spawner = bigSpawner.current = await startSpawner(sandbox, serverAnon, { cwd: w.ws, env });
+        Object.assign(results.rss, {
+          agentboxAtExec: rssNowMiB(servers.agentbox.pid),
+          agentboxAnon: serverAnon,
+          spawner: spawner.mib,
+          spawnerAnon: spawner.anon,
+          bench: rssNowMiB(process.pid),
+          benchAnon: anonMiB(process.pid),
+        });
       }
       const contenders = [];
       if (c.fresh) {
