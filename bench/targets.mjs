@@ -75,7 +75,7 @@ export const TARGETS = [
         figures:
           `agentbox ${ms(f?.ab?.p50)} in one call, raw \`rg -n\` ${ms(rg?.p50)} (limit ${ms(limit)})` +
           (dc ? `; Desktop Commander ${ms(dc.p50)} over ${dc.mcpCalls ?? '–'} calls (start_search, then get_more_search_results until COMPLETED)` : ''),
-        reason: 'agentbox runs one rg with --json and parses, groups and caps its output in the server; beyond that the difference is noise.',
+        reason: 'agentbox runs one rg (headings, line numbers, a column cap) and parses, groups and caps its output in the server.',
       };
     },
   },
@@ -150,7 +150,9 @@ export const TARGETS = [
  * @type {Record<string, (f: Facts, run: Run) => string>}
  */
 export const CASE_NOTES = {
-  'head-9mb': () => 'agentbox reads the file only up to the 100th line and numbers the lines; the floor spawns `head`.',
+  'head-9mb': () =>
+    'both servers stop reading after the 100th line; agentbox also checks the path through the sandbox policy and numbers the lines ' +
+    '(see the read_file target). The floor spawns `head`.',
   'read-4k': () => 'the raw floor spawns `cat`, so agentbox is below it; see the read_file target for server-filesystem.',
   'list-dir': (f) => {
     const sizes = row(f, (r) => r.name.includes('(sizes)'));
