@@ -116,7 +116,7 @@ const cpu = os.cpus();
 const machine = [
   `- ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${os.release()}`,
   `- load average (1 min) ${loadBefore[0].toFixed(2)} at the start, ${loadAfter[0].toFixed(2)} at the end: the machine is shared, so figures are noisy`,
-  `- Node ${process.version}; agentbox ${agentboxVersion} (${commit}${dirty}); ${SERVERS.filesystem.label} ${peerVersions.filesystem}; Desktop Commander ${peerVersions.desktopCommander}${results.skipped.includes('dc') ? ' (skipped: no `unshare -rn`)' : ''}`,
+  `- Node ${process.version}; agentbox ${agentboxVersion} (${commit}${dirty}); ${SERVERS.filesystem.label} ${peerVersions.filesystem}; Desktop Commander ${peerVersions.desktopCommander}${SMOKE ? ' (peers not run in the smoke mode)' : results.skipped.includes('dc') ? ' (skipped: no `unshare -rn`)' : ''}`,
   `- ${sh('rg', ['--version'])}; ${sh('git', ['--version'])}; bubblewrap ${sh('bwrap', ['--version']).replace('bubblewrap ', '')}`,
   `- workspace generated from typescript ${results.workspace.typescript}'s lib/typescript.js: ${results.workspace.files.toLocaleString('en')} files in a git repository`,
 ];

@@ -34,7 +34,7 @@ describe('npm run bench (smoke mode)', () => {
     }
     expect(stdout).toMatch(/^\| read a 4 KB file \| \*raw:\* `cat small\.txt` \| \d/m);
     expect(stdout).toMatch(/^\| exec `true` \| \*raw:\* raw `bwrap … true` \(agentbox's sandbox args\) \| \d/m);
-    expect(stdout).toMatch(/^\| exec `true` \| \*raw:\* raw `bwrap … true` from a process of agentbox's RSS/m);
+    expect(stdout).toMatch(/^\| exec `true` \| \*raw:\* raw `bwrap … true` from a process of agentbox's size/m);
     expect(stdout).toMatch(/^\| 16 concurrent clients over HTTP, read_file 4 KB \| \*raw:\* bare MCP SDK server/m);
     // One verdict line per target, whatever the verdict.
     const targets = stdout.slice(stdout.indexOf('## Targets'), stdout.indexOf('## Slower'));
