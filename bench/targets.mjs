@@ -111,9 +111,9 @@ export const TARGETS = [
           (growth !== undefined ? `; its RSS changed by ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB over the ${bigRow?.n} timed 50 MB commands after the warm-up ones` : '') +
           (dc !== undefined ? `; Desktop Commander peak ${mib(dc)} (it keeps the whole output)` : ''),
         reason:
-          'the peak rises once, during the first commands that print tens of MB (the warm-up ones): reading 50 MB in 64 KiB chunks ' +
-          'allocates faster than the garbage is collected, the heap grows, and Node keeps that memory. The RSS change over the timed ' +
-          'commands above shows whether it grows with the output after that; the output itself is kept as a bounded head and tail.',
+          'the peak comes from the heap growing while 50 MB is read in 64 KiB chunks (garbage made faster than it is collected), memory ' +
+          'Node keeps once it has it; the output itself is kept only as a bounded head and tail. The RSS change over the timed commands ' +
+          `above is the check that memory does not follow the output: compare it with the ${bigRow ? `${((bigRow.n * 50) / 1000).toFixed(1)} GB` : '–'} they printed.`,
       };
     },
   },
