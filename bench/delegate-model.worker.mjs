@@ -23,8 +23,9 @@ model.otherwise((req) => {
   const step = concurrent ? concurrentSteps[done] : plan;
   return { output: [{ type: 'function_call', name: step.name, arguments: step.args }], usage };
 });
-parentPort.postMessage(model.url);
-parentPort.on('message', async (m) => {
+const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
+port.postMessage(model.url);
+port.on('message', async (m) => {
   if (m === 'close') {
     await model.close();
     process.exit(0);

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import OpenAI from 'openai';
-import { connectAgentbox, fmt, measure, peakRssMiB, ROOT, stats, table } from './lib.mjs';
+import { atExit, connectAgentbox, fmt, measure, peakRssMiB, ROOT, stats, table } from './lib.mjs';
 
 const dist = (p) => import(path.join(ROOT, 'dist', p));
 const { loadConfig } = await dist('config/index.js');
@@ -31,6 +31,10 @@ const worker = new Worker(new URL('./delegate-model.worker.mjs', import.meta.url
 const model = { url: await new Promise((resolve) => worker.once('message', resolve)) };
 const home = mkdtempSync(path.join(os.tmpdir(), 'agentbox-bench-home-'));
 const ws = mkdtempSync(path.join(os.tmpdir(), 'agentbox-bench-ws-'));
+atExit(() => {
+  rmSync(home, { recursive: true, force: true });
+  rmSync(ws, { recursive: true, force: true });
+});
 writeFileSync(path.join(ws, 'notes.txt'), 'benchmark notes\n'.repeat(20));
 writeFileSync(
   path.join(home, 'config.toml'),
@@ -67,12 +71,14 @@ const overhead = perTurn - roundTrip.p50;
 // ---- 2 and 3. over stdio -----------------------------------------------------------------------
 const conn = await connectAgentbox(['--root', ws], { env: { AGENTBOX_HOME: home, AGENTBOX_LOG_LEVEL: 'silent' } });
 const call = async (prompt) => {
+  /** @type {any} */
   const r = await conn.client.callTool({ name: 'delegate', arguments: { prompt } }, undefined, { timeout: 120_000 });
   if (r.isError || r.structuredContent?.status !== 'completed') throw new Error(JSON.stringify(r.content).slice(0, 300));
   if (prompt.startsWith('concurrent') && !r.structuredContent.content.endsWith('exec ok')) throw new Error(`the command failed: ${r.structuredContent.content}`);
 };
 const overStdio = await measure(() => call('turns'), { rounds: 5, warmup: 1 });
 
+/** @type {number[]} */
 const latencies = [];
 let errors = 0;
 const t0 = performance.now();
@@ -84,7 +90,7 @@ await Promise.all(
       latencies.push(performance.now() - s);
     } catch (err) {
       errors++;
-      process.stderr.write(`delegate ${i} failed: ${err.message}\n`);
+      process.stderr.write(`delegate ${i} failed: ${err instanceof Error ? err.message : String(err)}\n`);
     }
   }),
 );

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { connectAgentbox, fmt, peakRssMiB, stats, table, ROOT } from './lib.mjs';
+import { atExit, connectAgentbox, fmt, peakRssMiB, stats, table, ROOT } from './lib.mjs';
 
 const LINES = 20_000;
 const CHUNKS = 500;
@@ -15,6 +15,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const WARMUP = 3;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'agentbox-bench-patch-'));
+atExit(() => rmSync(dir, { recursive: true, force: true }));
 const file = path.join(dir, 'big.txt');
 
 // A file of distinct lines, and every 40th line changed.
@@ -64,6 +65,7 @@ async function time(name, run) {
   return stats(samples, performance.now() - start - wallExcluded);
 }
 
+/** @type {Array<[string, ReturnType<typeof import('./lib.mjs').stats>, number | undefined]>} */
 const rows = [];
 try {
   // 1. agentbox over stdio: the full tool call a host makes.

@@ -14,7 +14,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CLI, connectStdioServer } from './lib.mjs';
+import { atExit, CLI, connectStdioServer, killPid, ROOT } from './lib.mjs';
 import { PEERS } from './peers.mjs';
 
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -64,14 +64,32 @@ export function startServer(key, ws, home) {
 }
 
 /** agentbox over Streamable HTTP on 127.0.0.1, port chosen by the OS. Resolves { url, pid, stop }. */
-export function startAgentboxHttp(ws, home) {
-  const child = spawn(process.execPath, [CLI, 'serve', '--http', '--host', '127.0.0.1', '--port', '0', '--root', ws], {
-    env: { ...benchEnv(home), AGENTBOX_HOME: path.join(home, '.agentbox') },
-    stdio: ['ignore', 'ignore', 'pipe'],
+export function startAgentboxHttp(/** @type {string} */ ws, /** @type {string} */ home) {
+  return startHttpChild('agentbox --http', [CLI, 'serve', '--http', '--host', '127.0.0.1', '--port', '0', '--root', ws], {
+    ...benchEnv(home),
+    AGENTBOX_HOME: path.join(home, '.agentbox'),
   });
+}
+
+/** The bare MCP SDK server (bench/sdk-http-server.mjs), the floor of the HTTP case. Resolves { url, pid, stop }. */
+export function startSdkHttp(/** @type {string} */ home) {
+  return startHttpChild('bare SDK server', [path.join(ROOT, 'bench', 'sdk-http-server.mjs')], benchEnv(home));
+}
+
+/**
+ * Starts `node ARGS` and waits for `listening on http://…` on its stderr; killed if the bench is
+ * interrupted.
+ * @param {string} label
+ * @param {string[]} args
+ * @param {Record<string, string>} env
+ * @returns {Promise<{ url: string, pid: number, stop: () => Promise<void> }>}
+ */
+function startHttpChild(label, args, env) {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const unregister = atExit(() => killPid(child.pid));
   return new Promise((resolve, reject) => {
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`agentbox --http did not start: ${err}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${label} did not start: ${err}`)), 20_000);
     child.stderr.on('data', (b) => {
       err += b.toString();
       const m = /listening on (http:\S+)/.exec(err);
@@ -79,11 +97,17 @@ export function startAgentboxHttp(ws, home) {
         clearTimeout(timer);
         resolve({
           url: m[1],
-          pid: child.pid,
-          stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM')))),
+          pid: /** @type {number} */ (child.pid),
+          stop: () =>
+            new Promise((r) => {
+              unregister();
+              if (child.exitCode !== null) return r();
+              child.once('exit', () => r());
+              child.kill('SIGTERM');
+            }),
         });
       }
     });
-    child.on('exit', (code) => reject(new Error(`agentbox --http exited ${code}: ${err}`)));
+    child.on('exit', (code) => reject(new Error(`${label} exited ${code}: ${err}`)));
   });
 }

@@ -3,7 +3,8 @@
 //   small.txt                 4 KB of text
 //   big.js                    a copy of typescript/lib/typescript.js (~9 MB, ~200k lines)
 //   tree/pkg_00 … pkg_99/     10,000 files file_0000.ts … file_9999.ts, 100 per directory, each
-//                             20 consecutive lines of typescript.js (real code to grep)
+//                             20 consecutive lines of typescript.js (real code to grep); fewer with
+//                             createWorkspace({ files }) (the smoke test's tiny run)
 //   patch/target.txt          2,000 distinct lines, the file the 50-hunk patch changes
 // The whole workspace is a git repository with one commit, then 2 files modified and 3 added
 // (so git_status has something to report). `resetPatchTarget()` restores target.txt.
@@ -16,7 +17,7 @@ import { ROOT } from './lib.mjs';
 export const TREE_FILES = 10_000;
 export const GREP_WORD = 'resolvedModule'; // ~116 lines of typescript.js: under every tool's default cap
 export const GLOB_PATTERN = '**/file_*77.ts'; // 100 of the 10,000 files
-export const LIST_DIR = 'tree/pkg_42';
+export const LIST_DIR = 'tree/pkg_42'; // tree/pkg_00 in a tree of fewer than 4,300 files
 export const PATCH_HUNKS = 50;
 const PATCH_LINES = 2_000;
 
@@ -30,7 +31,11 @@ const gitEnv = {
   GIT_CONFIG_NOSYSTEM: '1',
 };
 
-export function createWorkspace() {
+/**
+ * @param {{ files?: number }} [opts] files: how many files the tree holds (a multiple of 100)
+ */
+export function createWorkspace({ files = TREE_FILES } = {}) {
+  if (files % 100 !== 0 || files < 100) throw new Error(`createWorkspace: files must be a multiple of 100, got ${files}`);
   const base = mkdtempSync(path.join(os.tmpdir(), 'agentbox-bench-'));
   const ws = path.join(base, 'ws');
   mkdirSync(ws);
@@ -47,11 +52,18 @@ export function createWorkspace() {
 
   // 3. The 10k-file tree.
   const lines = readFileSync(tsLib, 'utf8').split('\n');
+  // Always 20 lines per file (as in the full tree), so the smoke run's files look the same.
   const per = Math.floor(lines.length / TREE_FILES);
-  for (let d = 0; d < 100; d++) mkdirSync(path.join(ws, 'tree', `pkg_${String(d).padStart(2, '0')}`), { recursive: true });
-  for (let n = 0; n < TREE_FILES; n++) {
+  const dirs = files / 100;
+  let grepLines = 0;
+  for (let d = 0; d < dirs; d++) mkdirSync(path.join(ws, 'tree', `pkg_${String(d).padStart(2, '0')}`), { recursive: true });
+  // A smaller tree samples chunks from all over typescript.js (the full one takes them all, in order).
+  const stride = Math.floor(TREE_FILES / files);
+  for (let n = 0; n < files; n++) {
     const dir = `pkg_${String(Math.floor(n / 100)).padStart(2, '0')}`;
-    const chunk = lines.slice(n * per, (n + 1) * per).join('\n');
+    const part = lines.slice(n * stride * per, (n * stride + 1) * per);
+    grepLines += part.filter((l) => l.includes(GREP_WORD)).length;
+    const chunk = part.join('\n');
     writeFileSync(path.join(ws, 'tree', dir, `file_${String(n).padStart(4, '0')}.ts`), `${chunk}\n`);
   }
 
@@ -88,18 +100,24 @@ export function createWorkspace() {
   git('add', '-A');
   git('commit', '-q', '-m', 'bench workspace');
   writeFileSync(path.join(ws, 'tree', 'pkg_00', 'file_0001.ts'), '// modified\n', { flag: 'a' });
-  writeFileSync(path.join(ws, 'tree', 'pkg_50', 'file_5001.ts'), '// modified\n', { flag: 'a' });
-  for (const n of ['new_a.ts', 'new_b.ts', 'new_c.ts']) writeFileSync(path.join(ws, 'tree', 'pkg_99', n), '// new\n');
+  writeFileSync(path.join(ws, 'tree', `pkg_${String(Math.floor(dirs / 2)).padStart(2, '0')}`, `file_${String(Math.floor(dirs / 2) * 100 + 1).padStart(4, '0')}.ts`), '// modified\n', { flag: 'a' });
+  for (const n of ['new_a.ts', 'new_b.ts', 'new_c.ts']) writeFileSync(path.join(ws, 'tree', `pkg_${String(dirs - 1).padStart(2, '0')}`, n), '// new\n');
 
   return {
     base,
     ws,
     tsVersion,
-    files: TREE_FILES + 5,
+    files: files + 5,
+    /** Lines of the tree holding GREP_WORD (144 in the full tree), files GLOB_PATTERN matches (100). */
+    grepLines,
+    globHits: dirs,
+    /** The directory the list case lists: relative, absolute, and the last file in it. */
+    listDirRel: dirs > 42 ? LIST_DIR : 'tree/pkg_00',
+    listDir: path.join(ws, dirs > 42 ? LIST_DIR : 'tree/pkg_00'),
+    listLast: dirs > 42 ? 'file_4299' : 'file_0099',
     small: path.join(ws, 'small.txt'),
     big: path.join(ws, 'big.js'),
     tree: path.join(ws, 'tree'),
-    listDir: path.join(ws, LIST_DIR),
     patch: { target: targetPath, original, expected, codex: `${codex.join('\n')}\n`, unifiedPath, edits },
     resetPatchTarget: () => writeFileSync(targetPath, original),
     checkPatched: (who) => {

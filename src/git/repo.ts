@@ -5,6 +5,8 @@
 // 2. One `git rev-parse` finds the work tree, the git dir and the common dir. The real top level
 //    must lie inside the workspace (for changes: a writable root); this also catches core.worktree
 //    pointing elsewhere and a directory that is only inside a repository outside the workspace.
+//    Its answer is remembered per directory (locateCache below) and reused while a few stat calls
+//    show that nothing it depends on changed, so repeated tool calls start no probe process.
 // 3. confine.ts checks the layout (the `.git` that led there, a worktree's back-link) and, in
 //    workspace-write mode, that sandboxed commands cannot write the git dir or anything git reads
 //    through it. In the other modes the git dir must lie in the workspace too, unless it is the
@@ -13,7 +15,7 @@
 //    is listed only when its files mention filters, signing or includes: most never do.
 // 5. Every later command gets GIT_DIR and GIT_WORK_TREE, so git never searches again: a `.git`
 //    a command swaps in after the check is not read.
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { containingRoot, isInside, resolveForRead, type Policy, type SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
@@ -62,6 +64,9 @@ export async function openRepo(ctx: GitContext, repoPath: string | undefined, ac
   if (!info) return fail('not_found', `${requested} does not exist.`);
   if (!info.isDirectory()) return fail('not_a_directory', `${requested} is not a directory.`, 'repo_path names the repository directory.');
 
+  const cacheKey = `${settings.bin}\0${dir.value}`;
+  const cached = await cachedLocation(cacheKey);
+  if (cached) return openLocated(ctx, cached, access, requested);
   const found = await runGit(baseCommand(ctx, dir.value, [], {}), ['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir']);
   if (!found.ok) {
     if (found.error.code === 'not_a_repository') {
@@ -79,7 +84,74 @@ export async function openRepo(ctx: GitContext, repoPath: string | undefined, ac
     gitDir: await realpath(gitDirRaw),
     commonDir: await realpath(path.resolve(dir.value, commonRaw)),
   };
+  await rememberLocation(cacheKey, dir.value, located);
   return openLocated(ctx, located, access, requested);
+}
+
+// ---- the location cache ------------------------------------------------------------------------
+// `git rev-parse` is a process per tool call (fork and exec of git, ~5–30 ms on a small machine)
+// that almost always answers the same. Its answer depends on: the `.git` entries git meets walking
+// up from the directory (none below the top level, the top level's own), a `.git` file's content,
+// and core.worktree / core.bare in the repository's config files. The cache keeps, per git binary
+// and real directory, the answer with a fingerprint of exactly those: for each directory from the
+// requested one up to (not including) the top level, that it has no `.git`; the top level's `.git`
+// (device and inode; for a file also size, mtime and ctime); and the config, config.worktree and
+// commondir files of the git dir and common dir (absent, or device, inode, size, mtime, ctime).
+// A `.git` directory's own mtime is not part of it: git status renames index.lock in it.
+// Only the plain layouts are cached (the top level holds the requested directory and a `.git`
+// that is the git dir or a file); anything else asks git every time. The checks of openLocated
+// (containment, layout, protection, config) still run on every call.
+
+interface CachedLocation {
+  located: Located;
+  /** Paths and their fingerprint when the answer was cached (stat, in order). */
+  probes: Array<[path: string, fingerprint: string, follow: boolean]>;
+}
+
+const LOCATE_CACHE_MAX = 64;
+const locateCache = new Map<string, CachedLocation>();
+
+async function fingerprint(file: string, follow: boolean, withTimes: boolean): Promise<string> {
+  const info = await (follow ? stat(file) : lstat(file)).catch((e: NodeJS.ErrnoException) => e.code ?? 'error');
+  if (typeof info === 'string') return info === 'ENOENT' ? 'absent' : `error:${info}`;
+  const kind = info.isDirectory() ? 'd' : info.isFile() ? 'f' : info.isSymbolicLink() ? 'l' : 'o';
+  const base = `${kind}:${info.dev}:${info.ino}`;
+  return withTimes && kind !== 'd' ? `${base}:${info.size}:${info.mtimeMs}:${info.ctimeMs}` : base;
+}
+
+/** The paths whose state the answer of `git rev-parse` in `dir` depends on, or undefined if it is not cached. */
+function probePaths(dir: string, { top, gitDir, commonDir }: Located): Array<[string, boolean]> | undefined {
+  if (!isInside(top, dir)) return undefined;
+  const out: Array<[string, boolean]> = [];
+  for (let d = dir; d !== top; d = path.dirname(d)) {
+    if (d === path.dirname(d)) return undefined;
+    out.push([path.join(d, '.git'), false]);
+  }
+  out.push([path.join(top, '.git'), false]);
+  for (const f of new Set([path.join(gitDir, 'config'), path.join(gitDir, 'config.worktree'), path.join(gitDir, 'commondir'), path.join(commonDir, 'config'), path.join(commonDir, 'config.worktree')])) {
+    out.push([f, true]);
+  }
+  return out;
+}
+
+async function rememberLocation(key: string, dir: string, located: Located): Promise<void> {
+  const paths = probePaths(dir, located);
+  if (!paths) return;
+  const dotGit = await lstat(path.join(located.top, '.git')).catch(() => undefined);
+  if (!dotGit || !(dotGit.isFile() || (dotGit.isDirectory() && located.gitDir === path.join(located.top, '.git')))) return;
+  const probes = await Promise.all(paths.map(async ([p, follow]) => [p, await fingerprint(p, follow, true), follow] as [string, string, boolean]));
+  locateCache.delete(key);
+  locateCache.set(key, { located, probes });
+  while (locateCache.size > LOCATE_CACHE_MAX) locateCache.delete(locateCache.keys().next().value!);
+}
+
+async function cachedLocation(key: string): Promise<Located | undefined> {
+  const entry = locateCache.get(key);
+  if (!entry) return undefined;
+  const now = await Promise.all(entry.probes.map(([p, , follow]) => fingerprint(p, follow, true)));
+  if (now.every((f, i) => f === entry.probes[i]![1])) return entry.located;
+  locateCache.delete(key);
+  return undefined;
 }
 
 /** Opens the linked worktree at `top` (a real path) of `repo` without asking git to search. */

@@ -23,6 +23,9 @@ type Json = Record<string, unknown>;
 const NS = 'mcp__agentbox';
 const MARKER = `codex-e2e-${process.pid}`;
 const isolated = networkIsolated();
+if (!isolated) {
+  console.warn('WARN e2e: SKIPPING the Codex CLI tests: this process has a network route (not a private network namespace). Run them with `npm run e2e`, which starts them under `unshare -rn`.');
+}
 
 /** The items of a recorded request's `input` (the conversation Codex sends). */
 const inputOf = (r: RecordedRequest | undefined): Json[] => ((r?.body as Json | undefined)?.input as Json[] | undefined) ?? [];

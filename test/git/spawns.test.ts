@@ -1,7 +1,7 @@
 // How many git processes each operation starts, counted through a wrapper around the real git.
 // Every git tool call pays for each process it spawns (fork, exec, config and index reads), and
 // the machines agentbox runs on are often small: these bounds keep the counts from creeping up.
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   addPaths,
@@ -36,7 +36,7 @@ function track<T extends { cleanup(): void }>(t: T): T {
 }
 
 /** A git that logs one line per start to `log`, then runs the real git. */
-function countingGit(): { bin: string; count(): number; reset(): void } {
+function countingGit(): { bin: string; log: string; count(): number; reset(): void } {
   const dir = track(tempDir('agentbox-gitcount-'));
   const log = dir.path('log');
   const bin = dir.path('git');
@@ -44,7 +44,7 @@ function countingGit(): { bin: string; count(): number; reset(): void } {
   writeFileSync(bin, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${which('git')}' "$@"\n`);
   chmodSync(bin, 0o755);
   const lines = () => readFileSync(log, 'utf8').split('\n').filter(Boolean);
-  return { bin, count: () => lines().length, reset: () => writeFileSync(log, '') };
+  return { bin, log, count: () => lines().length, reset: () => writeFileSync(log, '') };
 }
 
 /** Opens the repository and runs `op`, returning how many git processes both started. */
@@ -80,20 +80,52 @@ describe('git processes per tool call', () => {
     counts.worktree_remove = await spawns(ctx, counter, 'write', (r) => removeWorktree(r, '.agentbox/worktrees/wt').then(must));
     // Before rule 1 and the rework: status 3, diff 4, log 3, show 3, branch_list 3, add 4, reset 5,
     // commit 6 (two full work tree scans), branch_create 4, checkout 5, worktree list 3, add 6, remove 4.
+    // Only the first call asks `git rev-parse` where the repository is; later ones reuse its
+    // answer (repo.ts, the location cache), so no tool call pays for a probe process.
     expect(counts).toEqual({
-      status: 2, // rev-parse, status
-      diff: 3, // rev-parse, diff, ls-files (the untracked note)
-      log: 2,
-      show: 2,
-      branch_list: 2,
-      add: 3, // rev-parse, add, diff --cached
-      reset: 4, // rev-parse, diff --cached, reset, diff --cached
-      commit: 4, // rev-parse, diff --cached, commit, diff-tree
-      branch_create: 3, // rev-parse, rev-parse start, branch
-      checkout: 4, // rev-parse, rev-parse branch, switch, status
-      worktree_list: 2,
-      worktree_add: 4, // rev-parse, rev-parse branch, rev-parse HEAD, worktree add
-      worktree_remove: 4, // rev-parse, worktree list, status in the worktree, worktree remove
+      status: 2, // rev-parse (first call only), status
+      diff: 2, // diff, ls-files (the untracked note)
+      log: 1,
+      show: 1,
+      branch_list: 1,
+      add: 2, // add, diff --cached
+      reset: 3, // diff --cached, reset, diff --cached
+      commit: 3, // diff --cached, commit, diff-tree
+      branch_create: 2, // rev-parse start, branch
+      checkout: 3, // rev-parse branch, switch, status
+      worktree_list: 1,
+      worktree_add: 3, // rev-parse branch, rev-parse HEAD, worktree add
+      worktree_remove: 3, // worktree list, status in the worktree, worktree remove
     });
+  });
+
+  it('asks git again when what its answer depends on changed', async () => {
+    const repo = track(tempRepo({ 'a.txt': 'a\n', 'sub/b.txt': 'b\n' }));
+    const counter = countingGit();
+    const ctx = track(gitContext([repo.dir], { mode: 'danger-full-access', git: { bin: counter.bin } }));
+    const probes = () => readFileSync(counter.log, 'utf8').split('\n').filter((l) => l.includes('rev-parse --show-toplevel')).length;
+    const top = async (dir?: string) => {
+      const r = await openRepo(ctx, dir, 'read');
+      return r.ok ? r.value.top : r.error.code;
+    };
+    expect(await top('sub')).toBe(repo.dir);
+    expect(await top('sub')).toBe(repo.dir);
+    expect(probes()).toBe(1);
+    // A repository made in the subdirectory: git now stops there.
+    git(repo.path('sub'), 'init', '-q');
+    expect(await top('sub')).toBe(repo.path('sub'));
+    expect(probes()).toBe(2);
+    // core.worktree set in the config: git's answer changes (and the layout check refuses it).
+    expect(await top()).toBe(repo.dir);
+    expect(await top()).toBe(repo.dir);
+    expect(probes()).toBe(3);
+    git(repo.dir, 'config', 'core.worktree', repo.path('sub'));
+    expect(await top()).toBe('unusual_repository');
+    git(repo.dir, 'config', '--unset', 'core.worktree');
+    expect(await top()).toBe(repo.dir);
+    expect(probes()).toBe(5);
+    // The .git removed: no repository any more.
+    rmSync(repo.path('.git'), { recursive: true, force: true });
+    expect(await top()).toBe('not_a_repository');
   });
 });

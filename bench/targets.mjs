@@ -1,0 +1,190 @@
+// The targets of issue 9 and the notes per case, evaluated on the figures of one run: bench/run.mjs
+// writes exactly one verdict line per target into BENCHMARKS.md from what that run measured, and
+// the reason a target is missed (what stands in the way), next to the figures it rests on. The
+// reasons are written here, once; the figures in them always come from the run.
+import { fmt } from './lib.mjs';
+
+/**
+ * @typedef {{ case: string, name: string, kind: 'agentbox' | 'peer' | 'raw', server?: string, rawId?: string, n: number, p50: number, rssMiB?: number, rssGrowthMiB?: number, mcpCalls?: number }} Row
+ * @typedef {{ ab?: Row, best?: Row, floor?: Row, list: Row[] }} Facts one case: agentbox's row, the fastest peer, the raw floor, all rows
+ * @typedef {{ facts: Record<string, Facts>, execs?: Record<string, Record<string, { perCall: number, programs: Record<string, number> }>>, rss?: Record<string, number | undefined> }} Run
+ * @typedef {{ ok: boolean | undefined, figures: string, reason?: string }} Verdict ok undefined: not measured in this run
+ */
+
+const ratio = (/** @type {number | undefined} */ a, /** @type {number | undefined} */ b) => (a === undefined || b === undefined ? '–' : `${(a / b).toFixed(2)}x`);
+const ms = (/** @type {number | undefined} */ v) => `${fmt(v)} ms`;
+const mib = (/** @type {number | undefined} */ v) => (v === undefined ? '– MiB' : `${v.toFixed(0)} MiB`);
+/** @param {Facts | undefined} f @param {(r: Row) => boolean} pred */
+const row = (f, pred) => f?.list.find(pred);
+
+/** @type {Array<{ title: string, evaluate: (run: Run) => Verdict }>} */
+export const TARGETS = [
+  {
+    title: "read_file p50 at most server-filesystem's",
+    evaluate: ({ facts }) => {
+      const f = facts['read-4k'];
+      const fs = row(f, (r) => r.server === 'filesystem' && r.kind === 'peer');
+      const ok = f?.ab && fs ? f.ab.p50 <= fs.p50 : undefined;
+      return {
+        ok,
+        figures: `agentbox ${ms(f?.ab?.p50)}, server-filesystem ${ms(fs?.p50)} (${ratio(f?.ab?.p50, fs?.p50)})`,
+        reason:
+          'agentbox resolves the path through the sandbox policy (realpath, protected-path check) and returns numbered lines with a ' +
+          'header; server-filesystem returns the raw text. Both answer in under a millisecond, where the run-to-run noise of a shared ' +
+          '2-core machine is of the same size as the difference.',
+      };
+    },
+  },
+  {
+    title: 'sandboxed exec `true` within 1.3x of a raw bwrap spawn',
+    evaluate: ({ facts, rss }) => {
+      const f = facts['exec-true'];
+      const plain = row(f, (r) => r.rawId === 'bwrap');
+      const big = row(f, (r) => r.rawId === 'bwrap-rss');
+      const ab = f?.ab?.p50;
+      const ok = ab !== undefined && plain ? ab <= 1.3 * plain.p50 : undefined;
+      const fair = ab !== undefined && big ? ab / big.p50 : undefined;
+      return {
+        ok,
+        figures:
+          `agentbox ${ms(ab)}; raw bwrap spawned from the bench process (${mib(rss?.benchAnon)} anonymous memory) ${ms(plain?.p50)} (agentbox ${ratio(ab, plain?.p50)})` +
+          (big
+            ? `; the same raw spawn from a process with as much anonymous memory as the server had then (${mib(rss?.spawnerAnon)} vs the server's ${mib(rss?.agentboxAnon)}) ` +
+              `${ms(big.p50)} (agentbox ${ratio(ab, big.p50)}${fair !== undefined ? `: ${fair <= 1.3 ? 'within' : 'beyond'} 1.3x of that` : ''})`
+            : ''),
+        reason:
+          (fair !== undefined && fair <= 1.3
+            ? 'measured against a parent of the server\'s size, agentbox is within the target: the raw baseline spawned from the bench ' +
+              'process starts from a parent with different memory (fork copies the page tables of the parent\'s anonymous memory, so the ' +
+              'cost of a spawn depends on the parent). '
+            : `even from a parent of the server's size the raw spawn takes ${ms(big?.p50)}, so the parent's size does not explain the gap. `) +
+          'What agentbox adds per command, on purpose: a pids and a memory cgroup for every command (created, limited, removed), the ' +
+          'seccomp program on fd 3, output capture and shaping, and the MCP round trip over stdio.',
+      };
+    },
+  },
+  {
+    title: 'grep within 1.1x of raw rg + 5 ms, complete in one call',
+    evaluate: ({ facts }) => {
+      const f = facts.grep;
+      const rg = row(f, (r) => r.kind === 'raw');
+      const limit = rg ? 1.1 * rg.p50 + 5 : undefined;
+      const dc = row(f, (r) => r.server === 'dc');
+      return {
+        ok: f?.ab && limit !== undefined ? f.ab.p50 <= limit : undefined,
+        figures:
+          `agentbox ${ms(f?.ab?.p50)} in one call, raw \`rg -n\` ${ms(rg?.p50)} (limit ${ms(limit)})` +
+          (dc ? `; Desktop Commander ${ms(dc.p50)} over ${dc.mcpCalls ?? '–'} calls (start_search, then get_more_search_results until COMPLETED)` : ''),
+        reason: 'agentbox runs one rg (headings, line numbers, a column cap) and parses, groups and caps its output in the server.',
+      };
+    },
+  },
+  {
+    title: 'server start to initialize under 200 ms',
+    evaluate: ({ facts }) => {
+      const f = facts.start;
+      const fs = row(f, (r) => r.server === 'filesystem');
+      const node = f?.floor;
+      return {
+        ok: f?.ab ? f.ab.p50 < 200 : undefined,
+        figures: `agentbox ${ms(f?.ab?.p50)}, server-filesystem ${ms(fs?.p50)}, \`node -e 0\` ${ms(node?.p50)} (p50, spawn to the initialize answer)`,
+        reason:
+          `Node ${process.version} itself needs the \`node -e 0\` time above to start; the rest is reading and compiling the bundle (the MCP SDK, zod, ` +
+          'ajv, pino, simple-git: esbuild chunks keep the HTTP, doctor and terminal code out of a stdio start) and building the tool ' +
+          'list. module.enableCompileCache, which dist/cli.js turns on, exists from Node 22.1; on Node 20 every start compiles again. ' +
+          'On a shared 2-core machine under load the figure also moves by tens of ms between runs.',
+      };
+    },
+  },
+  {
+    title: 'server memory flat under large output (peak RSS while a command prints 50 MB within 32 MiB of the peak while it runs `true`)',
+    evaluate: ({ facts }) => {
+      const bigRow = facts['exec-50mb']?.ab;
+      const big = bigRow?.rssMiB;
+      const small = facts['exec-true']?.ab?.rssMiB;
+      const growth = bigRow?.rssGrowthMiB;
+      const dc = row(facts['exec-50mb'], (r) => r.server === 'dc')?.rssMiB;
+      return {
+        ok: big !== undefined && small !== undefined ? big - small < 32 : undefined,
+        figures:
+          `agentbox peak ${mib(big)} vs ${mib(small)}` +
+          (growth !== undefined ? `; its RSS changed by ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MiB over the ${bigRow?.n} timed 50 MB commands after the warm-up ones` : '') +
+          (dc !== undefined ? `; Desktop Commander peak ${mib(dc)} (it keeps the whole output)` : ''),
+        reason:
+          'the peak comes from the heap growing while 50 MB is read in 64 KiB chunks (garbage made faster than it is collected), memory ' +
+          'Node keeps once it has it; the output itself is kept only as a bounded head and tail. The RSS change over the timed commands ' +
+          `above is the check that memory does not follow the output: compare it with the ${bigRow ? `${((bigRow.n * 50) / 1000).toFixed(1)} GB` : '–'} they printed.`,
+      };
+    },
+  },
+  {
+    title: 'no per-call subprocess probes',
+    evaluate: ({ execs }) => {
+      if (!execs) return { ok: undefined, figures: 'programs per call not counted in this run (no strace, or BENCH_STRACE=0)' };
+      const of = (/** @type {string} */ id) => execs[id]?.agentbox;
+      const names = (/** @type {string} */ id) => Object.keys(of(id)?.programs ?? {}).sort().join(', ') || 'none';
+      const plain = ['read-4k', 'head-9mb', 'list-dir', 'patch'].every((id) => of(id)?.perCall === 0);
+      const search = ['glob', 'grep'].every((id) => names(id) === 'rg' && of(id)?.perCall === 1);
+      const git = of('git-status');
+      const exec = of('exec-true');
+      const all = ['read-4k', 'head-9mb', 'list-dir', 'patch', 'glob', 'grep', 'git-status', 'exec-true'].every((id) => of(id));
+      return {
+        ok: all ? plain && search && git?.perCall === 1 && names('exec-true') === 'bash, bwrap' : undefined,
+        figures:
+          `counted with strace over 3 calls each: read, list and patch run ${plain ? 'no program' : `${names('read-4k')} / ${names('list-dir')} / ${names('patch')}`}; ` +
+          `glob and grep ${search ? 'exactly one `rg`' : `${names('glob')} / ${names('grep')}`}; git_status ${git ? `${Number(git.perCall.toFixed(1))} program(s) per call (${names('git-status')})` : '–'}; ` +
+          `exec \`true\` ${exec ? `${names('exec-true')} (the sandbox and the command itself)` : '–'}`,
+        reason:
+          'a program other than the work itself ran per call: see the "programs run per call" column. (git tools remember where git found ' +
+          'the repository and re-check it with stat calls; the repository config is listed with `git config` only when its files mention ' +
+          'filters, signing or includes.)',
+      };
+    },
+  },
+];
+
+/**
+ * Notes per case, shown under "Slower than a peer or far from the floor" when agentbox's p50 is
+ * over 1.1x the best peer's or over 2x the raw floor's: what the comparison means and what stands
+ * in the way, with this run's figures.
+ * @type {Record<string, (f: Facts, run: Run) => string>}
+ */
+export const CASE_NOTES = {
+  'head-9mb': () =>
+    'both servers stop reading after the 100th line; agentbox also checks the path through the sandbox policy and numbers the lines ' +
+    '(see the read_file target). The floor spawns `head`.',
+  'read-4k': () => 'the raw floor spawns `cat`, so agentbox is below it; see the read_file target for server-filesystem.',
+  'list-dir': (f) => {
+    const sizes = row(f, (r) => r.name.includes('(sizes)'));
+    return (
+      "server-filesystem's `list_directory` returns names and types only, without a stat per entry. Its `list_directory_with_sizes`, " +
+      `which like agentbox's list_dir stats every entry, takes ${ms(sizes?.p50)}: agentbox ${ms(f.ab?.p50)} is ${ratio(f.ab?.p50, sizes?.p50)} of that.`
+    );
+  },
+  glob: (f) => `agentbox runs one \`rg --files\` (the floor, ${ms(f.floor?.p50)}), then filters, sorts by modification time and caps the list; no other program.`,
+  grep: () => 'see the grep target.',
+  'exec-true': () => 'see the exec target: the raw floor is a bwrap spawn from the bench process, without cgroups.',
+  'exec-50mb': () => 'the time is the command writing 50 MB through a pipe; agentbox keeps only a head and a tail of it.',
+  'git-status': (f, run) => {
+    const dc = row(f, (r) => r.server === 'dc');
+    const git = run.execs?.['git-status']?.agentbox;
+    return (
+      `agentbox runs ${git ? `${Number(git.perCall.toFixed(1))} git per call` : 'one git per call'} (\`git status --porcelain=v2 --branch -z\`, raw: ${ms(f.floor?.p50)}) ` +
+      'with its safe settings (hooks, fsmonitor and filters off, optional index locks only for protected repositories), after checking the ' +
+      `repository (lstat and realpath of .git, its config files read); Desktop Commander (${ms(dc?.p50)}) runs the same git through a shell, ` +
+      'with no check and no parsing.'
+    );
+  },
+  patch: () => 'the floor is `git apply`, a process per run; agentbox applies the patch in the server.',
+  start: (f) => `the floor is Node starting and exiting (\`node -e 0\`, ${ms(f.floor?.p50)}); see the start target.`,
+  'http-16': (f) => {
+    const sdk = row(f, (r) => r.rawId === 'sdk-http');
+    const node = row(f, (r) => r.rawId === 'node-http');
+    return (
+      `a bare MCP SDK server with one trivial read_file tool over the same Streamable HTTP transport takes ${ms(sdk?.p50)} ` +
+      `(agentbox ${ratio(f.ab?.p50, sdk?.p50)} of that); a bare node:http server with no MCP at all ${ms(node?.p50)}. ` +
+      "The gap to the SDK floor is agentbox's own per-call work (path policy, line numbering, result shaping, per-session state); " +
+      'the gap from the SDK floor to node:http is the MCP transport itself (JSON-RPC, session handling, zod validation).'
+    );
+  },
+};
