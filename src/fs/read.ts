@@ -1,6 +1,6 @@
 // Reads a file for a model: numbered lines within line and byte caps, images as image content,
 // other binary files refused. A huge file is read chunk by chunk, never loaded whole.
-import { close, constants, fstat, open as openFd, read, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -28,6 +28,8 @@ const IMAGE_TYPES: Record<string, string> = {
 };
 /** Images above this are refused: base64 grows them by a third and hosts cap message sizes. */
 const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
+/** Files up to this size are read synchronously (see readChecked). */
+const SYNC_READ_BYTES = 256 * 1024;
 /** Files up to this size are read in one call; larger ones are streamed line by line. */
 const WHOLE_READ_BYTES = 1024 * 1024;
 const SNIFF_BYTES = 8192;
@@ -61,16 +63,15 @@ async function readChecked(
   const offset = Math.max(1, Math.floor(opts.offset ?? 1));
   const limit = Math.max(1, Math.min(Math.floor(opts.limit ?? limits.maxLines), limits.maxLines));
   const maxLineChars = limits.maxLineChars ?? 2000;
-  // One descriptor for the checks and the read: open (non-blocking, so a FIFO cannot hang the
-  // thread pool), fstat, read, close. Each fs call is a thread-pool round trip, the bulk of a
-  // small read's cost; the callback API is used because fs/promises adds more per call.
-  const fd = await new Promise<number>((resolve, reject) =>
-    openFd(file, constants.O_RDONLY | constants.O_NONBLOCK, (err, n) => (err ? reject(err) : resolve(n))),
-  );
+  // One descriptor for the checks and the read. open, fstat and close are synchronous, and so is
+  // the read of a small file: each is a few microseconds of local work, where a thread-pool round
+  // trip costs 20 to 50 µs (most of a small read's cost, measured in bench/). O_NONBLOCK keeps a
+  // FIFO from blocking the open; a large or size-less file is read asynchronously.
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   let info: Stats;
   let collected: Collected;
   try {
-    info = await new Promise<Stats>((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st))));
+    info = fstatSync(fd);
     if (info.isDirectory()) return fail('is_directory', `${shownPath} is a directory.`, 'Use list_dir to see its entries.');
     if (!info.isFile()) return fail('not_a_file', `${shownPath} is not a regular file.`);
     const mimeType = IMAGE_TYPES[path.extname(file).toLowerCase()];
@@ -78,7 +79,7 @@ async function readChecked(
     // Small files are read once and sniffed from memory; a size of 0 may be a lie (procfs), so it
     // counts as small. Larger files are sniffed from their first chunk, then read on chunk by
     // chunk only as far as the window needs.
-    const whole = info.size <= WHOLE_READ_BYTES ? await readAll(fd, info.size) : undefined;
+    const whole = info.size > 0 && info.size <= SYNC_READ_BYTES ? readAllSync(fd, info.size) : info.size <= WHOLE_READ_BYTES ? await readAll(fd, info.size) : undefined;
     const first = whole ?? (await readAt(fd, Buffer.allocUnsafe(CHUNK_BYTES), 0));
     if (looksBinary(first.subarray(0, SNIFF_BYTES))) {
       return fail(
@@ -91,7 +92,7 @@ async function readChecked(
       ? collectFromText(whole.toString('utf8'), offset, limit, limits.maxBytes, maxLineChars)
       : await collectFromChunks(fd, first, offset, limit, limits.maxBytes, maxLineChars);
   } finally {
-    close(fd, () => undefined);
+    closeSync(fd);
   }
   const { lines, totalLines, stoppedBy, cutLines } = collected;
   const first = offset;
@@ -225,6 +226,18 @@ function readAt(fd: number, buf: Buffer, position: number): Promise<Buffer> {
   return new Promise((resolve, reject) =>
     read(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(buf.subarray(0, n)))),
   );
+}
+
+/** `size` bytes from the start of a small file, read synchronously (fewer if it shrank). */
+function readAllSync(fd: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  let got = 0;
+  while (got < size) {
+    const n = readSync(fd, buf, got, size - got, got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
 }
 
 /** The whole file: `size` bytes in one read when the size is known, else (size 0) until EOF. */
