@@ -6,7 +6,8 @@
 // Streams are read with the `openai` package. Its own retries are off (they would not cover a
 // stream that breaks after the headers); this module retries whole requests instead, which is
 // safe because nothing of a response is acted on until it has completed.
-import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import type OpenAI from 'openai';
+import type { APIError } from 'openai';
 import type { ReasoningEffort } from '../config/index.js';
 import { fail, ok, type Failure, type Result } from '../util/result.js';
 import { zeroUsage, type Item, type Usage } from './items.js';
@@ -69,16 +70,31 @@ class StreamError extends Error {
   }
 }
 
+/**
+ * The openai package, loaded on the first model request: it is a large part of what a server would
+ * otherwise parse at start-up, and a server that never delegates never needs it.
+ */
+let openaiModule: typeof import('openai') | undefined;
+async function loadOpenAI(): Promise<typeof import('openai')> {
+  openaiModule ??= await import('openai');
+  return openaiModule;
+}
+
 export function createModelClient(provider: ResolvedProvider, opts: ModelClientOptions = {}): ModelClient {
-  const client = new OpenAI({
-    apiKey: provider.apiKey ?? 'none',
-    baseURL: provider.baseUrl,
-    maxRetries: 0,
-    timeout: provider.requestTimeoutMs,
-    defaultHeaders: provider.headers,
-    // Failures are reported as results (and logged by the caller), not printed by the library.
-    logLevel: 'off',
-  });
+  let client: OpenAI | undefined;
+  const clientFor = async (): Promise<OpenAI> => {
+    const { default: OpenAIClient } = await loadOpenAI();
+    client ??= new OpenAIClient({
+      apiKey: provider.apiKey ?? 'none',
+      baseURL: provider.baseUrl,
+      maxRetries: 0,
+      timeout: provider.requestTimeoutMs,
+      defaultHeaders: provider.headers,
+      // Failures are reported as results (and logged by the caller), not printed by the library.
+      logLevel: 'off',
+    });
+    return client;
+  };
   const stream = provider.wire === 'chat' ? streamChat : streamResponses;
   const retryBase = opts.retryBaseMs ?? 500;
 
@@ -93,7 +109,7 @@ export function createModelClient(provider: ResolvedProvider, opts: ModelClientO
         signal.addEventListener('abort', forward, { once: true });
         const idle = idleTimer(provider.requestTimeoutMs, () => controller.abort(new Error('idle')));
         try {
-          return ok(await stream(client, provider, req, controller.signal, idle.touch));
+          return ok(await stream(await clientFor(), provider, req, controller.signal, idle.touch));
         } catch (err) {
           if (signal.aborted) return aborted();
           const problem = classify(err, idle.fired(), provider);
@@ -399,6 +415,8 @@ interface Problem {
 function classify(err: unknown, idleFired: boolean, provider: ResolvedProvider): Problem {
   if (idleFired) return { message: `no data from the model for ${provider.requestTimeoutMs} ms (model_providers.${provider.id}.request_timeout_ms)`, retryable: true };
   if (err instanceof StreamError) return { message: err.message, retryable: err.retryable };
+  if (!openaiModule) return { message: `cannot load the openai package: ${(err as Error)?.message ?? String(err)}`, retryable: false };
+  const { APIUserAbortError, APIConnectionError, APIError } = openaiModule;
   if (err instanceof APIUserAbortError) return { message: 'the request was aborted', retryable: true };
   if (err instanceof APIConnectionError) {
     const cause = (err.cause as Error | undefined)?.message;

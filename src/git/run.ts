@@ -2,7 +2,7 @@
 // returns its output or a classified failure. Every non-zero exit is a failure unless the caller
 // lists the exit code as expected. With `maxBytes`, git is killed once it has printed that much,
 // and the result says the output was cut (a huge diff is never held whole in memory).
-import { GitError, GitPluginError, simpleGit, type SimpleGitOptions } from 'simple-git';
+import type { SimpleGitOptions } from 'simple-git';
 import { fail, ok, type Result } from '../util/result.js';
 import { classifyGitError } from './errors.js';
 import { configArgs } from './settings.js';
@@ -50,16 +50,26 @@ const ALLOWED_UNSAFE: SimpleGitOptions['unsafe'] = {
   allowUnsafeConfigPaths: true,
 };
 
-/** A non-zero exit, carried out of simple-git's error hook with what git printed (a GitError, which simple-git passes on as is). */
-class GitExit extends GitError {
-  constructor(
-    readonly exitCode: number | null,
-    readonly stdout: string,
-    readonly stderr: string,
-  ) {
-    super(undefined, `git exited with ${exitCode}`);
+/**
+ * simple-git and the error class built on it, loaded on the first git command: a server that is
+ * never asked for git does not parse them at start-up.
+ */
+async function importSimpleGit() {
+  const { simpleGit, GitError, GitPluginError } = await import('simple-git');
+  /** A non-zero exit, carried out of simple-git's error hook with what git printed (a GitError, which simple-git passes on as is). */
+  class GitExit extends GitError {
+    constructor(
+      readonly exitCode: number | null,
+      readonly stdout: string,
+      readonly stderr: string,
+    ) {
+      super(undefined, `git exited with ${exitCode}`);
+    }
   }
+  return { simpleGit, GitPluginError, GitExit };
 }
+let simpleGitLib: ReturnType<typeof importSimpleGit> | undefined;
+const loadSimpleGit = () => (simpleGitLib ??= importSimpleGit());
 
 export async function runGit(cmd: GitCommand, args: readonly string[], opts: RunOptions = {}): Promise<Result<RunOutput>> {
   if (cmd.signal?.aborted) return fail('cancelled', 'The git command was cancelled.');
@@ -71,6 +81,7 @@ export async function runGit(cmd: GitCommand, args: readonly string[], opts: Run
   let seen = 0;
   let truncated = false;
 
+  const { simpleGit, GitPluginError, GitExit } = await loadSimpleGit();
   let git;
   try {
     git = simpleGit({
