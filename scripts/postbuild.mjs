@@ -24,10 +24,12 @@ import path from 'node:path';
 import { build } from 'esbuild';
 
 const DIST = 'dist';
-for (const f of readdirSync(DIST)) if (/^(chunk-[\w-]+|agentbox)\.js(\.map)?$/.test(f)) rmSync(path.join(DIST, f));
+// Old chunks go, and tsc's map of cli.js, which the entry written below replaces.
+for (const f of readdirSync(DIST)) if (/^(chunk-[\w-]+|agentbox)\.js(\.map)?$|^cli\.js\.map$/.test(f)) rmSync(path.join(DIST, f));
 
 await build({
-  entryPoints: { agentbox: `${DIST}/cli.js` },
+  // From the TypeScript source (not tsc's dist/cli.js, which the entry replaces): running this twice gives the same result.
+  entryPoints: { agentbox: 'src/cli.ts' },
   outdir: DIST,
   chunkNames: 'chunk-[hash]',
   bundle: true,
