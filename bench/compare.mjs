@@ -40,6 +40,8 @@ const statusMiB = (/** @type {number | string} */ pid, field = 'VmRSS') => {
 const rssNowMiB = (/** @type {number | string} */ pid) => statusMiB(pid, 'VmRSS');
 const anonMiB = (/** @type {number | string} */ pid) => statusMiB(pid, 'RssAnon');
 const BIG_OUTPUT = 50_000_000;
+/** Ten times the large-output case, printed once after it: memory that followed the output would show here. */
+const HUGE_OUTPUT = 500_000_000;
 const BIG_CMD = `yes 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ | head -c ${BIG_OUTPUT}`;
 const HTTP_CLIENTS = 16;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -117,6 +119,8 @@ function defineCases(w, env, sandbox, bigSpawner) {
   const rel = (/** @type {string} */ p) => path.relative(w.ws, p);
   const raw = (/** @type {string} */ file, /** @type {string[]} */ args, opts = {}) => async () => void (await runProgram(file, args, { cwd: w.ws, env, ...opts }));
   const sb = /** @type {import('./sandbox.mjs').Sandbox} */ (sandbox);
+  /** The tree's size as titles give it: "10k-file" (the smoke run's is smaller). */
+  const tree = `${w.files >= 1000 ? `${(w.files / 1000).toFixed(0)}k` : w.files}-file`;
   const nodeBin = process.execPath;
   return [
     {
@@ -164,7 +168,7 @@ function defineCases(w, env, sandbox, bigSpawner) {
     },
     {
       id: 'glob',
-      title: `glob \`${GLOB_PATTERN}\` over the 10k-file tree (${w.globHits} hits)`,
+      title: `glob \`${GLOB_PATTERN}\` over the ${tree} tree (${w.globHits} hits)`,
       rounds: 5,
       batch: 3,
       servers: {
@@ -177,7 +181,7 @@ function defineCases(w, env, sandbox, bigSpawner) {
     },
     {
       id: 'grep',
-      title: `grep \`${GREP_WORD}\` over the 10k-file tree, to completion`,
+      title: `grep \`${GREP_WORD}\` over the ${tree} tree, to completion`,
       rounds: 15, // 45 calls per contender: a stable p50 (the target compares it with rg's within 10%)
       batch: 3,
       servers: {
@@ -249,7 +253,7 @@ function defineCases(w, env, sandbox, bigSpawner) {
     },
     {
       id: 'git-status',
-      title: `git_status on a ${w.files >= 1000 ? `${(w.files / 1000).toFixed(0)}k` : w.files}-file repository`,
+      title: `git_status on a ${tree} repository`,
       rounds: 5,
       batch: 6,
       servers: {
@@ -597,6 +601,13 @@ export async function runComparison({ only, log = (m) => process.stderr.write(`$
       }
       for (const r of c.raw ?? []) contenders.push({ name: r.name, kind: 'raw', rawId: r.id, note: r.note, pid: r.id === 'bwrap-rss' ? spawner?.pid : undefined, fn: r.fn });
       results.rows.push(...(await runCase(c, contenders)));
+      if (c.id === 'exec-50mb' && servers.agentbox?.pid && results.rss && !SMOKE) {
+        const s = servers.agentbox;
+        resetPeakRss(s.pid);
+        const cmd = `yes 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ | head -c ${HUGE_OUTPUT}`;
+        expectOk('agentbox', await s.call('exec_command', { cmd, yield_time_ms: 30_000, timeout_ms: 120_000 }), /^Process exited with code 0/);
+        results.rss.agentboxHugePeak = peakRssMiB(s.pid);
+      }
     }
     spawner?.close();
     spawner = undefined;

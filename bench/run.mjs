@@ -166,7 +166,8 @@ ${table(['case', 'contender', 'p50', 'p90', 'p99', 'calls/s', 'peak RSS MiB', 'p
   \`python3 --version\` synchronously (twice when a call logs two events): the "sh, python3" in its programs column,
   a few ms to ~100 ms per call depending on how python3 is installed. Its \`start_process\` runs commands unsandboxed, and it
   keeps a command's whole output in memory (the peak RSS of the 50 MB case).
-- **server-filesystem** has no search, exec or git tool and no HTTP transport; \`search_files\` walks the tree in JS.
+- **server-filesystem** has no search, exec or git tool and no HTTP transport; \`search_files\` walks the tree in JS. Desktop Commander
+  serves stdio only too (its package has no Streamable HTTP transport), so the 16-client HTTP case compares agentbox with the HTTP floors.
 - **Raw baselines** are spawned from the bench process (when the exec case started: ${results.rss.bench?.toFixed(0) ?? '–'} MiB RSS, ${results.rss.benchAnon?.toFixed(0) ?? '–'} MiB of it anonymous),
   except the one "from a process of agentbox's RSS" (bench/spawner.mjs), and the HTTP floors, which are servers of their own.
 - The detailed benchmarks below are separate measurements (their own server, their own rounds); the verdicts above use only

@@ -28,7 +28,11 @@ describe('npm run bench (smoke mode)', () => {
   it('runs every case and reports agentbox beside a raw baseline', { timeout: 90_000 }, async () => {
     const { code, stdout, stderr } = await runSmoke();
     expect(code, stderr.slice(-3000)).toBe(0);
-    for (const title of ['read a 4 KB file', 'exec `true`', 'git_status on a', 'server start to initialize', '16 concurrent clients over HTTP']) {
+    const cases = [
+      'read a 4 KB file', 'first 100 lines of a 9 MB file', 'list a directory', 'glob `', 'grep `', 'exec `true`', 'exec a command printing 50 MB',
+      'apply a 50-hunk patch', 'git_status on a', 'server start to initialize', '16 concurrent clients over HTTP',
+    ];
+    for (const title of cases) {
       const rows = stdout.split('\n').filter((l) => l.startsWith(`| ${title}`));
       expect(rows.some((l) => l.includes('| **agentbox** |')), `agentbox row for ${title}`).toBe(true);
     }
