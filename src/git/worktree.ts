@@ -9,6 +9,7 @@ import { constants, existsSync } from 'node:fs';
 import { lstat, mkdir, open, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { containingRoot, isInside, protectedPart, resolveForRead } from '../sandbox/index.js';
+import { FileLocks } from '../fs/lock.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { resolveCommit } from './branch.js';
 import { checkRevision, openWorktree, type Repo } from './repo.js';
@@ -85,6 +86,13 @@ export interface AddedWorktree {
   createdBranch: boolean;
 }
 
+/**
+ * git does not guard its worktree bookkeeping (.git/worktrees/) against itself: two `git worktree
+ * add` at once in one repository can fail ("failed to read …/commondir"; seen with git 2.39 in a
+ * few rounds in a hundred). Adds and removes in this server take turns per repository.
+ */
+const worktreeTurns = new FileLocks();
+
 /** Creates a worktree on a branch (a new one unless `branch` names an existing one). */
 export async function addWorktree(repo: Repo, opts: AddWorktreeOptions = {}): Promise<Result<AddedWorktree>> {
   if (repo.access !== 'write') return fail('read_only', 'Adding a worktree changes the repository; open it for writing.');
@@ -119,7 +127,7 @@ export async function addWorktree(repo: Repo, opts: AddWorktreeOptions = {}): Pr
   const args = exists
     ? ['worktree', 'add', '--end-of-options', dest, branch]
     : ['worktree', 'add', '--no-track', '-b', branch, '--end-of-options', dest, start];
-  const out = await repo.run(args);
+  const out = await worktreeTurns.run([repo.commonDir], () => repo.run(args));
   if (!out.ok) return out;
   return ok({ path: await realpath(dest), branch, head: start, createdBranch: !exists });
 }
@@ -167,7 +175,7 @@ export async function removeWorktree(repo: Repo, where: string, opts: RemoveWork
     }
   }
   // One --force never removes a locked worktree.
-  const out = await repo.run(['worktree', 'remove', '--force', '--end-of-options', real]);
+  const out = await worktreeTurns.run([repo.commonDir], () => repo.run(['worktree', 'remove', '--force', '--end-of-options', real]));
   if (!out.ok) return out;
   let branchDeleted = false;
   if (opts.deleteBranch && found.branch) {

@@ -52,6 +52,14 @@ export async function runExec(runtime: Runtime, o: ExecOptions): Promise<number>
     if (!o.json) err('\ncancelling (Ctrl-C again to quit at once)…\n');
     run?.cancel('cancelled');
   };
+  // Asked to stop by something else (kill, timeout(1), a closed terminal): cancel the run the same
+  // way, so its processes (a Codex CLI, the commands) are killed and the thread is saved, not orphaned.
+  const terminate = (signal: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) process.exit(signal === 'SIGHUP' ? 129 : 143);
+    if (!o.json) err(`\n${signal}: cancelling…\n`);
+    run?.cancel('cancelled');
+  };
 
   const host: RunHost = {
     ownTerminal: true,
@@ -88,12 +96,16 @@ export async function runExec(runtime: Runtime, o: ExecOptions): Promise<number>
 
   run = started.value;
   process.on('SIGINT', interrupt);
+  process.on('SIGTERM', terminate);
+  process.on('SIGHUP', terminate);
   try {
     const result = await run.done;
     human?.finish(result);
     return EXIT[result.status];
   } finally {
     process.off('SIGINT', interrupt);
+    process.off('SIGTERM', terminate);
+    process.off('SIGHUP', terminate);
   }
 }
 

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type * as Pty from '@lydell/node-pty';
 import { existsSync } from 'node:fs';
-import { agentHome, type Json } from '../support/agent.js';
+import { agentHome, processesMatching, waitFor, type Json } from '../support/agent.js';
 import { CODEX_BIN, codexEnv } from '../support/codex.js';
 import { call, patch, say, startModelServer, type ModelServer } from '../support/model-server.mjs';
 import { CLI } from '../support/paths.js';
@@ -219,6 +219,20 @@ describe('agentbox exec with pipes', () => {
     const users = ((model.requests[1]!.body as Json).input as Json[]).filter((i) => i.role === 'user').map((i) => i.content);
     expect(users.slice(-2)).toEqual(['the first question\n', 'the second question']);
     expect(JSON.parse(second.stdout.trim().split('\n').at(-1)!).result.threadId).toBe(id);
+  });
+
+  it('cancels the run on SIGTERM: the command it runs is killed, the thread saved, exit 130', async () => {
+    const marker = `sleep ${300 + Math.floor(Math.random() * 1000)}.5`;
+    model.script({ output: [call('exec_command', { cmd: marker, yield_time_ms: 30000 }, 'c1')] }, { hang: true });
+    const child = spawn(process.execPath, [CLI, 'exec', '--json', 'wait on a command'], { cwd: ws.dir, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const code = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await waitFor(() => processesMatching(marker).length > 0, 'the command to start');
+    child.kill('SIGTERM');
+    expect(await code).toBe(130);
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({ result: { status: 'cancelled' } });
+    expect(processesMatching(marker)).toEqual([]);
   });
 
   it('exits non-zero when the run does not complete: 1 failed, 3 max_turns', async () => {
