@@ -64,9 +64,15 @@ export async function openRepo(ctx: GitContext, repoPath: string | undefined, ac
   if (!info) return fail('not_found', `${requested} does not exist.`);
   if (!info.isDirectory()) return fail('not_a_directory', `${requested} is not a directory.`, 'repo_path names the repository directory.');
 
-  const cacheKey = `${settings.bin}\0${dir.value}`;
+  const cacheKey = locationKey(settings, dir.value);
   const cached = await cachedLocation(cacheKey);
-  if (cached) return openLocated(ctx, cached, access, requested);
+  if (cached) {
+    const opened = await openLocated(ctx, cached, access, requested);
+    if (opened.ok || ctx.signal?.aborted) return opened;
+    // A remembered answer the checks refuse may be stale in a way the fingerprints missed: forget
+    // it and ask git once (a refusal costs one probe process; the next call may be refused again).
+    if (locateCache.get(cacheKey)?.located === cached) locateCache.delete(cacheKey);
+  }
   const found = await runGit(baseCommand(ctx, dir.value, [], {}), ['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir']);
   if (!found.ok) {
     if (found.error.code === 'not_a_repository') {
@@ -96,11 +102,15 @@ export async function openRepo(ctx: GitContext, repoPath: string | undefined, ac
 // and real directory, the answer with a fingerprint of exactly those: for each directory from the
 // requested one up to (not including) the top level, that it has no `.git`; the top level's `.git`
 // (device and inode; for a file also size, mtime and ctime); and the config, config.worktree and
-// commondir files of the git dir and common dir (absent, or device, inode, size, mtime, ctime).
+// commondir files of the git dir and common dir (absent, or device, inode, size, mtime, ctime);
+// and what the paths named in a `.git` file and a commondir file lead to, links followed (a
+// retargeted symlink on the way changes git's answer though neither file changed).
 // A `.git` directory's own mtime is not part of it: git status renames index.lock in it.
 // Only the plain layouts are cached (the top level holds the requested directory and a `.git`
 // that is the git dir or a file); anything else asks git every time. The checks of openLocated
-// (containment, layout, protection, config) still run on every call.
+// (containment, layout, protection, config) still run on every call, and when they refuse a
+// remembered answer it is dropped and git is asked once more: a stale answer the fingerprints
+// missed costs one probe, never a string of refusals.
 
 interface CachedLocation {
   located: Located;
@@ -134,16 +144,41 @@ function probePaths(dir: string, { top, gitDir, commonDir }: Located): Array<[st
   return out;
 }
 
+/** The path a `.git` file (`gitdir: …`) or commondir file names, resolved against `base`; undefined if none. */
+async function pointer(file: string, base: string): Promise<string | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const named = path.basename(file) === 'commondir' ? text.trim() : /^gitdir:\s*(.+?)\s*$/m.exec(text)?.[1];
+  return named ? path.resolve(base, named) : undefined;
+}
+
 async function rememberLocation(key: string, dir: string, located: Located): Promise<void> {
   const paths = probePaths(dir, located);
   if (!paths) return;
   const dotGit = await lstat(path.join(located.top, '.git')).catch(() => undefined);
   if (!dotGit || !(dotGit.isFile() || (dotGit.isDirectory() && located.gitDir === path.join(located.top, '.git')))) return;
+  // Where the `.git` file and a commondir file point, followed: retargeting a link on the way
+  // changes what the path leads to, though neither file changed.
+  for (const [file, base] of [[path.join(located.top, '.git'), located.top], [path.join(located.gitDir, 'commondir'), located.gitDir]] as const) {
+    const named = await pointer(file, base);
+    if (named) paths.push([named, true]);
+  }
   const probes = await Promise.all(paths.map(async ([p, follow]) => [p, await fingerprint(p, follow, true), follow] as [string, string, boolean]));
   locateCache.delete(key);
   locateCache.set(key, { located, probes });
   while (locateCache.size > LOCATE_CACHE_MAX) locateCache.delete(locateCache.keys().next().value!);
 }
+
+function locationKey(settings: GitSettings, dir: string): string {
+  return `${settings.bin}\0${dir}`;
+}
+
+/** The cache's internals, for tests only. */
+export const locationCacheForTests = {
+  key: locationKey,
+  remember: rememberLocation,
+  has: (key: string) => locateCache.has(key),
+};
 
 async function cachedLocation(key: string): Promise<Located | undefined> {
   const entry = locateCache.get(key);
