@@ -97,10 +97,15 @@ export async function openRepo(ctx: GitContext, repoPath: string | undefined, ac
 // ---- the location cache ------------------------------------------------------------------------
 // `git rev-parse` is a process per tool call (fork and exec of git, ~5–30 ms on a small machine)
 // that almost always answers the same. Its answer depends on: the `.git` entries git meets walking
-// up from the directory (none below the top level, the top level's own), a `.git` file's content,
-// and core.worktree / core.bare in the repository's config files. The cache keeps, per git binary
-// and real directory, the answer with a fingerprint of exactly those: for each directory from the
-// requested one up to (not including) the top level, that it has no `.git`; the top level's `.git`
+// up from the directory (none below the top level, the top level's own), whether one of those
+// directories is itself a bare repository, a `.git` file's content, and core.worktree /
+// core.bare in the repository's config files. The cache keeps, per git binary and real directory,
+// the answer with a fingerprint of exactly those: for each directory from the requested one up
+// to (not including) the top level, that it has neither a `.git` nor a `HEAD` (every git dir has
+// a HEAD: probing it is one lstat, where telling a bare repository from a stray file named HEAD
+// would take several; a directory holding a HEAD file is simply never cached). These must all be
+// absent when the answer is remembered, after git answered: one that appeared since is not
+// mistaken for what git saw. Then the top level's `.git`
 // (device and inode; for a file also size, mtime and ctime); and the config, config.worktree and
 // commondir files of the git dir and common dir (absent, or device, inode, size, mtime, ctime);
 // and what the paths named in a `.git` file and a commondir file lead to, links followed (a
@@ -129,19 +134,24 @@ async function fingerprint(file: string, follow: boolean, withTimes: boolean): P
   return withTimes && kind !== 'd' ? `${base}:${info.size}:${info.mtimeMs}:${info.ctimeMs}` : base;
 }
 
-/** The paths whose state the answer of `git rev-parse` in `dir` depends on, or undefined if it is not cached. */
-function probePaths(dir: string, { top, gitDir, commonDir }: Located): Array<[string, boolean]> | undefined {
+/**
+ * The paths whose state the answer of `git rev-parse` in `dir` depends on, or undefined if it is
+ * not cached: `between`, what git would have stopped at below the top level (each directory's
+ * `.git`, and its `HEAD`: git also stops at a directory that is itself a bare repository, and a
+ * git dir always has HEAD); `others`, with whether links are followed.
+ */
+function probePaths(dir: string, { top, gitDir, commonDir }: Located): { between: string[]; others: Array<[string, boolean]> } | undefined {
   if (!isInside(top, dir)) return undefined;
-  const out: Array<[string, boolean]> = [];
+  const between: string[] = [];
   for (let d = dir; d !== top; d = path.dirname(d)) {
     if (d === path.dirname(d)) return undefined;
-    out.push([path.join(d, '.git'), false]);
+    between.push(path.join(d, '.git'), path.join(d, 'HEAD'));
   }
-  out.push([path.join(top, '.git'), false]);
+  const others: Array<[string, boolean]> = [[path.join(top, '.git'), false]];
   for (const f of new Set([path.join(gitDir, 'config'), path.join(gitDir, 'config.worktree'), path.join(gitDir, 'commondir'), path.join(commonDir, 'config'), path.join(commonDir, 'config.worktree')])) {
-    out.push([f, true]);
+    others.push([f, true]);
   }
-  return out;
+  return { between, others };
 }
 
 /** The path a `.git` file (`gitdir: …`) or commondir file names, resolved against `base`; undefined if none. */
@@ -153,8 +163,9 @@ async function pointer(file: string, base: string): Promise<string | undefined> 
 }
 
 async function rememberLocation(key: string, dir: string, located: Located): Promise<void> {
-  const paths = probePaths(dir, located);
-  if (!paths) return;
+  const probed = probePaths(dir, located);
+  if (!probed) return;
+  const { between, others: paths } = probed;
   const dotGit = await lstat(path.join(located.top, '.git')).catch(() => undefined);
   if (!dotGit || !(dotGit.isFile() || (dotGit.isDirectory() && located.gitDir === path.join(located.top, '.git')))) return;
   // Where the `.git` file and a commondir file point, followed: retargeting a link on the way
@@ -163,7 +174,14 @@ async function rememberLocation(key: string, dir: string, located: Located): Pro
     const named = await pointer(file, base);
     if (named) paths.push([named, true]);
   }
-  const probes = await Promise.all(paths.map(async ([p, follow]) => [p, await fingerprint(p, follow, true), follow] as [string, string, boolean]));
+  // git's answer means nothing was in between when it looked; something there now (it appeared
+  // since, or is a HEAD git did not take for a repository) is not remembered: git is asked again.
+  const gaps = await Promise.all(between.map((p) => fingerprint(p, false, true)));
+  if (gaps.some((f) => f !== 'absent')) return;
+  const probes = [
+    ...between.map((p) => [p, 'absent', false] as [string, string, boolean]),
+    ...(await Promise.all(paths.map(async ([p, follow]) => [p, await fingerprint(p, follow, true), follow] as [string, string, boolean]))),
+  ];
   locateCache.delete(key);
   locateCache.set(key, { located, probes });
   while (locateCache.size > LOCATE_CACHE_MAX) locateCache.delete(locateCache.keys().next().value!);
