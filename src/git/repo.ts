@@ -98,24 +98,30 @@ export async function openRepo(ctx: GitContext, repoPath: string | undefined, ac
 // `git rev-parse` is a process per tool call (fork and exec of git, ~5–30 ms on a small machine)
 // that almost always answers the same. Its answer depends on: the `.git` entries git meets walking
 // up from the directory (none below the top level, the top level's own), whether one of those
-// directories is itself a bare repository, a `.git` file's content, and core.worktree /
-// core.bare in the repository's config files. The cache keeps, per git binary and real directory,
-// the answer with a fingerprint of exactly those: for each directory from the requested one up
-// to (not including) the top level, that it has neither a `.git` nor a `HEAD` (every git dir has
-// a HEAD: probing it is one lstat, where telling a bare repository from a stray file named HEAD
-// would take several; a directory holding a HEAD file is simply never cached). These must all be
-// absent when the answer is remembered, after git answered: one that appeared since is not
-// mistaken for what git saw. Then the top level's `.git`
-// (device and inode; for a file also size, mtime and ctime); and the config, config.worktree and
-// commondir files of the git dir and common dir (absent, or device, inode, size, mtime, ctime);
-// and what the paths named in a `.git` file and a commondir file lead to, links followed (a
-// retargeted symlink on the way changes git's answer though neither file changed).
+// directories is itself a bare repository, a `.git` file's content, core.worktree / core.bare in
+// the repository's config files, and who owns what (safe.directory, read from the global and
+// system config). The cache keeps, per git binary, real directory and the variables naming the
+// global and system config (LOCATE_ENV), the answer with a fingerprint of exactly those:
+// - for each directory from the requested one up to (not including) the top level, that it has
+//   neither a `.git` nor a `HEAD` (every git dir has a HEAD: one lstat, where telling a bare
+//   repository from a stray file named HEAD would take several; a directory holding a file named
+//   HEAD is simply never cached). These must all be absent when the answer is remembered, after
+//   git answered: one that appeared since is not mistaken for part of what git saw;
+// - the top level's `.git` (device, inode and owner; for a file also size, mtime and ctime);
+// - the config, config.worktree and commondir files of the git dir and common dir (absent, or
+//   device, inode, owner, size, mtime, ctime);
+// - what the paths named in a `.git` file and a commondir file lead to, links followed (a
+//   retargeted symlink on the way changes git's answer though neither file changed).
 // A `.git` directory's own mtime is not part of it: git status renames index.lock in it.
 // Only the plain layouts are cached (the top level holds the requested directory and a `.git`
 // that is the git dir or a file); anything else asks git every time. The checks of openLocated
 // (containment, layout, protection, config) still run on every call, and when they refuse a
 // remembered answer it is dropped and git is asked once more: a stale answer the fingerprints
 // missed costs one probe, never a string of refusals.
+// Not covered: the contents of the global and system config files (a safe.directory or
+// safe.bareRepository changed there during the session), a mount appearing in between (git stops
+// at a file system boundary), and a top-level `.git` or config changed in the instant between
+// git's answer and the fingerprints (the layout check refuses most such answers, see above).
 
 interface CachedLocation {
   located: Located;
@@ -130,7 +136,8 @@ async function fingerprint(file: string, follow: boolean, withTimes: boolean): P
   const info = await (follow ? stat(file) : lstat(file)).catch((e: NodeJS.ErrnoException) => e.code ?? 'error');
   if (typeof info === 'string') return info === 'ENOENT' ? 'absent' : `error:${info}`;
   const kind = info.isDirectory() ? 'd' : info.isFile() ? 'f' : info.isSymbolicLink() ? 'l' : 'o';
-  const base = `${kind}:${info.dev}:${info.ino}`;
+  // The owner too: git refuses a repository owned by someone else (safe.directory).
+  const base = `${kind}:${info.dev}:${info.ino}:${info.uid}`;
   return withTimes && kind !== 'd' ? `${base}:${info.size}:${info.mtimeMs}:${info.ctimeMs}` : base;
 }
 
@@ -187,8 +194,14 @@ async function rememberLocation(key: string, dir: string, located: Located): Pro
   while (locateCache.size > LOCATE_CACHE_MAX) locateCache.delete(locateCache.keys().next().value!);
 }
 
+/**
+ * Variables that decide which config files git reads, and so its safe.directory (ownership) and
+ * safe.bareRepository answers: part of the key, as the git binary and the directory are.
+ */
+const LOCATE_ENV = ['HOME', 'XDG_CONFIG_HOME', 'GIT_CONFIG_GLOBAL', 'GIT_CONFIG_SYSTEM', 'GIT_CONFIG_NOSYSTEM'] as const;
+
 function locationKey(settings: GitSettings, dir: string): string {
-  return `${settings.bin}\0${dir}`;
+  return [settings.bin, dir, ...LOCATE_ENV.map((name) => settings.env[name] ?? '\u0001')].join('\0');
 }
 
 /** The cache's internals, for tests only. */
