@@ -129,6 +129,7 @@ interface CachedLocation {
   probes: Array<[path: string, fingerprint: string, follow: boolean]>;
 }
 
+/** Entries kept; the least recently used goes first. */
 const LOCATE_CACHE_MAX = 64;
 const locateCache = new Map<string, CachedLocation>();
 
@@ -215,9 +216,14 @@ async function cachedLocation(key: string): Promise<Located | undefined> {
   const entry = locateCache.get(key);
   if (!entry) return undefined;
   const now = await Promise.all(entry.probes.map(([p, , follow]) => fingerprint(p, follow, true)));
-  if (now.every((f, i) => f === entry.probes[i]![1])) return entry.located;
-  locateCache.delete(key);
-  return undefined;
+  const same = now.every((f, i) => f === entry.probes[i]![1]);
+  // Unless another call replaced the entry meanwhile: a stale one is dropped, and a hit moves to
+  // the end of the Map (insertion order), so the least recently used entry is evicted first.
+  if (locateCache.get(key) === entry) {
+    locateCache.delete(key);
+    if (same) locateCache.set(key, entry);
+  }
+  return same ? entry.located : undefined;
 }
 
 /** Opens the linked worktree at `top` (a real path) of `repo` without asking git to search. */
