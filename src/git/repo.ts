@@ -72,6 +72,7 @@ export async function openRepo(ctx: GitContext, repoPath: string | undefined, ac
     // A remembered answer the checks refuse may be stale in a way the fingerprints missed: forget
     // it and ask git once (a refusal costs one probe process; the next call may be refused again).
     if (locateCache.get(cacheKey)?.located === cached) locateCache.delete(cacheKey);
+    refusedHits++;
   }
   const found = await runGit(baseCommand(ctx, dir.value, [], {}), ['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir']);
   if (!found.ok) {
@@ -132,6 +133,8 @@ interface CachedLocation {
 /** Entries kept; the least recently used goes first. */
 const LOCATE_CACHE_MAX = 64;
 const locateCache = new Map<string, CachedLocation>();
+/** Remembered answers the checks refused (tests assert the fingerprints, not this, caught a change). */
+let refusedHits = 0;
 
 async function fingerprint(file: string, follow: boolean, withTimes: boolean): Promise<string> {
   const info = await (follow ? stat(file) : lstat(file)).catch((e: NodeJS.ErrnoException) => e.code ?? 'error');
@@ -210,6 +213,7 @@ export const locationCacheForTests = {
   key: locationKey,
   remember: rememberLocation,
   has: (key: string) => locateCache.has(key),
+  refusedHits: () => refusedHits,
 };
 
 async function cachedLocation(key: string): Promise<Located | undefined> {
