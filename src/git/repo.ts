@@ -64,9 +64,16 @@ export async function openRepo(ctx: GitContext, repoPath: string | undefined, ac
   if (!info) return fail('not_found', `${requested} does not exist.`);
   if (!info.isDirectory()) return fail('not_a_directory', `${requested} is not a directory.`, 'repo_path names the repository directory.');
 
-  const cacheKey = `${settings.bin}\0${dir.value}`;
+  const cacheKey = locationKey(settings, dir.value);
   const cached = await cachedLocation(cacheKey);
-  if (cached) return openLocated(ctx, cached, access, requested);
+  if (cached) {
+    const opened = await openLocated(ctx, cached, access, requested);
+    if (opened.ok || ctx.signal?.aborted) return opened;
+    // A remembered answer the checks refuse may be stale in a way the fingerprints missed: forget
+    // it and ask git once (a refusal costs one probe process; the next call may be refused again).
+    if (locateCache.get(cacheKey)?.located === cached) locateCache.delete(cacheKey);
+    refusedHits++;
+  }
   const found = await runGit(baseCommand(ctx, dir.value, [], {}), ['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir']);
   if (!found.ok) {
     if (found.error.code === 'not_a_repository') {
@@ -91,16 +98,31 @@ export async function openRepo(ctx: GitContext, repoPath: string | undefined, ac
 // ---- the location cache ------------------------------------------------------------------------
 // `git rev-parse` is a process per tool call (fork and exec of git, ~5–30 ms on a small machine)
 // that almost always answers the same. Its answer depends on: the `.git` entries git meets walking
-// up from the directory (none below the top level, the top level's own), a `.git` file's content,
-// and core.worktree / core.bare in the repository's config files. The cache keeps, per git binary
-// and real directory, the answer with a fingerprint of exactly those: for each directory from the
-// requested one up to (not including) the top level, that it has no `.git`; the top level's `.git`
-// (device and inode; for a file also size, mtime and ctime); and the config, config.worktree and
-// commondir files of the git dir and common dir (absent, or device, inode, size, mtime, ctime).
+// up from the directory (none below the top level, the top level's own), whether one of those
+// directories is itself a bare repository, a `.git` file's content, core.worktree / core.bare in
+// the repository's config files, and who owns what (safe.directory, read from the global and
+// system config). The cache keeps, per git binary, real directory and the variables naming the
+// global and system config (LOCATE_ENV), the answer with a fingerprint of exactly those:
+// - for each directory from the requested one up to (not including) the top level, that it has
+//   neither a `.git` nor a `HEAD` (every git dir has a HEAD: one lstat, where telling a bare
+//   repository from a stray file named HEAD would take several; a directory holding a file named
+//   HEAD is simply never cached). These must all be absent when the answer is remembered, after
+//   git answered: one that appeared since is not mistaken for part of what git saw;
+// - the top level's `.git` (device, inode and owner; for a file also size, mtime and ctime);
+// - the config, config.worktree and commondir files of the git dir and common dir (absent, or
+//   device, inode, owner, size, mtime, ctime);
+// - what the paths named in a `.git` file and a commondir file lead to, links followed (a
+//   retargeted symlink on the way changes git's answer though neither file changed).
 // A `.git` directory's own mtime is not part of it: git status renames index.lock in it.
 // Only the plain layouts are cached (the top level holds the requested directory and a `.git`
 // that is the git dir or a file); anything else asks git every time. The checks of openLocated
-// (containment, layout, protection, config) still run on every call.
+// (containment, layout, protection, config) still run on every call, and when they refuse a
+// remembered answer it is dropped and git is asked once more: a stale answer the fingerprints
+// missed costs one probe, never a string of refusals.
+// Not covered: the contents of the global and system config files (a safe.directory or
+// safe.bareRepository changed there during the session), a mount appearing in between (git stops
+// at a file system boundary), and a top-level `.git` or config changed in the instant between
+// git's answer and the fingerprints (the layout check refuses most such answers, see above).
 
 interface CachedLocation {
   located: Located;
@@ -108,50 +130,104 @@ interface CachedLocation {
   probes: Array<[path: string, fingerprint: string, follow: boolean]>;
 }
 
+/** Entries kept; the least recently used goes first. */
 const LOCATE_CACHE_MAX = 64;
 const locateCache = new Map<string, CachedLocation>();
+/** Remembered answers the checks refused (tests assert the fingerprints, not this, caught a change). */
+let refusedHits = 0;
 
 async function fingerprint(file: string, follow: boolean, withTimes: boolean): Promise<string> {
   const info = await (follow ? stat(file) : lstat(file)).catch((e: NodeJS.ErrnoException) => e.code ?? 'error');
   if (typeof info === 'string') return info === 'ENOENT' ? 'absent' : `error:${info}`;
   const kind = info.isDirectory() ? 'd' : info.isFile() ? 'f' : info.isSymbolicLink() ? 'l' : 'o';
-  const base = `${kind}:${info.dev}:${info.ino}`;
+  // The owner too: git refuses a repository owned by someone else (safe.directory).
+  const base = `${kind}:${info.dev}:${info.ino}:${info.uid}`;
   return withTimes && kind !== 'd' ? `${base}:${info.size}:${info.mtimeMs}:${info.ctimeMs}` : base;
 }
 
-/** The paths whose state the answer of `git rev-parse` in `dir` depends on, or undefined if it is not cached. */
-function probePaths(dir: string, { top, gitDir, commonDir }: Located): Array<[string, boolean]> | undefined {
+/**
+ * The paths whose state the answer of `git rev-parse` in `dir` depends on, or undefined if it is
+ * not cached: `between`, what git would have stopped at below the top level (each directory's
+ * `.git`, and its `HEAD`: git also stops at a directory that is itself a bare repository, and a
+ * git dir always has HEAD); `others`, with whether links are followed.
+ */
+function probePaths(dir: string, { top, gitDir, commonDir }: Located): { between: string[]; others: Array<[string, boolean]> } | undefined {
   if (!isInside(top, dir)) return undefined;
-  const out: Array<[string, boolean]> = [];
+  const between: string[] = [];
   for (let d = dir; d !== top; d = path.dirname(d)) {
     if (d === path.dirname(d)) return undefined;
-    out.push([path.join(d, '.git'), false]);
+    between.push(path.join(d, '.git'), path.join(d, 'HEAD'));
   }
-  out.push([path.join(top, '.git'), false]);
+  const others: Array<[string, boolean]> = [[path.join(top, '.git'), false]];
   for (const f of new Set([path.join(gitDir, 'config'), path.join(gitDir, 'config.worktree'), path.join(gitDir, 'commondir'), path.join(commonDir, 'config'), path.join(commonDir, 'config.worktree')])) {
-    out.push([f, true]);
+    others.push([f, true]);
   }
-  return out;
+  return { between, others };
+}
+
+/** The path a `.git` file (`gitdir: …`) or commondir file names, resolved against `base`; undefined if none. */
+async function pointer(file: string, base: string): Promise<string | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const named = path.basename(file) === 'commondir' ? text.trim() : /^gitdir:\s*(.+?)\s*$/m.exec(text)?.[1];
+  return named ? path.resolve(base, named) : undefined;
 }
 
 async function rememberLocation(key: string, dir: string, located: Located): Promise<void> {
-  const paths = probePaths(dir, located);
-  if (!paths) return;
+  const probed = probePaths(dir, located);
+  if (!probed) return;
+  const { between, others: paths } = probed;
   const dotGit = await lstat(path.join(located.top, '.git')).catch(() => undefined);
   if (!dotGit || !(dotGit.isFile() || (dotGit.isDirectory() && located.gitDir === path.join(located.top, '.git')))) return;
-  const probes = await Promise.all(paths.map(async ([p, follow]) => [p, await fingerprint(p, follow, true), follow] as [string, string, boolean]));
+  // Where the `.git` file and a commondir file point, followed: retargeting a link on the way
+  // changes what the path leads to, though neither file changed.
+  for (const [file, base] of [[path.join(located.top, '.git'), located.top], [path.join(located.gitDir, 'commondir'), located.gitDir]] as const) {
+    const named = await pointer(file, base);
+    if (named) paths.push([named, true]);
+  }
+  // git's answer means nothing was in between when it looked; something there now (it appeared
+  // since, or is a HEAD git did not take for a repository) is not remembered: git is asked again.
+  const gaps = await Promise.all(between.map((p) => fingerprint(p, false, true)));
+  if (gaps.some((f) => f !== 'absent')) return;
+  const probes = [
+    ...between.map((p) => [p, 'absent', false] as [string, string, boolean]),
+    ...(await Promise.all(paths.map(async ([p, follow]) => [p, await fingerprint(p, follow, true), follow] as [string, string, boolean]))),
+  ];
   locateCache.delete(key);
   locateCache.set(key, { located, probes });
   while (locateCache.size > LOCATE_CACHE_MAX) locateCache.delete(locateCache.keys().next().value!);
 }
 
+/**
+ * Variables that decide which config files git reads, and so its safe.directory (ownership) and
+ * safe.bareRepository answers: part of the key, as the git binary and the directory are.
+ */
+const LOCATE_ENV = ['HOME', 'XDG_CONFIG_HOME', 'GIT_CONFIG_GLOBAL', 'GIT_CONFIG_SYSTEM', 'GIT_CONFIG_NOSYSTEM'] as const;
+
+function locationKey(settings: GitSettings, dir: string): string {
+  return [settings.bin, dir, ...LOCATE_ENV.map((name) => settings.env[name] ?? '\u0001')].join('\0');
+}
+
+/** The cache's internals, for tests only. */
+export const locationCacheForTests = {
+  key: locationKey,
+  remember: rememberLocation,
+  has: (key: string) => locateCache.has(key),
+  refusedHits: () => refusedHits,
+};
+
 async function cachedLocation(key: string): Promise<Located | undefined> {
   const entry = locateCache.get(key);
   if (!entry) return undefined;
   const now = await Promise.all(entry.probes.map(([p, , follow]) => fingerprint(p, follow, true)));
-  if (now.every((f, i) => f === entry.probes[i]![1])) return entry.located;
-  locateCache.delete(key);
-  return undefined;
+  const same = now.every((f, i) => f === entry.probes[i]![1]);
+  // Unless another call replaced the entry meanwhile: a stale one is dropped, and a hit moves to
+  // the end of the Map (insertion order), so the least recently used entry is evicted first.
+  if (locateCache.get(key) === entry) {
+    locateCache.delete(key);
+    if (same) locateCache.set(key, entry);
+  }
+  return same ? entry.located : undefined;
 }
 
 /** Opens the linked worktree at `top` (a real path) of `repo` without asking git to search. */
