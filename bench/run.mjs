@@ -144,7 +144,7 @@ p50 in ms. The best peer is the fastest of the other servers on that case; the r
 
 ${table(['case', 'agentbox', 'best peer', 'raw floor', 'agentbox / best peer', 'agentbox / floor'], summary)}
 
-## Targets (issue 9), from this run
+## Targets, from this run
 
 One verdict per target, computed from the figures above and below (bench/targets.mjs holds the targets and the reasons).
 

@@ -53,7 +53,7 @@ export function resolveProvider(config: Config, id: string, env: NodeJS.ProcessE
       return fail(
         'missing_api_key',
         `Model provider ${id} needs an API key in the environment variable ${merged.env_key}, which is not set.`,
-        `Set ${merged.env_key} in the environment agentbox starts with (the host's MCP server config), or change model_providers.${id}.env_key.`,
+        `Set ${merged.env_key} in the environment agentbox starts with (the host's MCP server config, or your shell for agentbox exec), or change model_providers.${id}.env_key.`,
       );
     }
   }

@@ -29,7 +29,9 @@ export async function showThread(home: string, id: string, json: boolean): Promi
   const s = store(home);
   const loaded = await s.load(id);
   if (!loaded.ok) {
-    process.stderr.write(`agentbox: ${formatFailure(loaded.error)}\n`);
+    // From the terminal, the way to find a thread is `threads list`, not the MCP resource.
+    const error = loaded.error.code === 'thread_not_found' || loaded.error.code === 'invalid_thread_id' ? { ...loaded.error, hint: 'List threads with `agentbox threads list`.' } : loaded.error;
+    process.stderr.write(`agentbox: ${formatFailure(error)}\n`);
     return 1;
   }
   const thread = s.isLocked(id) ? { ...loaded.value, status: 'running' as const } : loaded.value;
