@@ -2,19 +2,12 @@
 // included, ignored ones not, the real index untouched) and worktrees added and removed.
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addPaths, addWorktree, changedFiles, commit, openRepo, removeWorktree, workingTreeChanges } from '../../src/git/index.js';
 import { tempRepo } from '../support/workspace.js';
-import { git, gitContext, must } from './support.js';
+import { cleanupAfterEach, git, gitContext, must } from './support.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function track<T extends { cleanup(): void }>(t: T): T {
-  cleanups.push(() => t.cleanup());
-  return t;
-}
+const track = cleanupAfterEach();
 
 describe('workingTreeChanges', () => {
   it('reports added, modified, deleted and renamed files, untracked ones included', async () => {

@@ -3,21 +3,14 @@
 // is a fresh cache key, so `fresh()` below is openRepo as if nothing were cached).
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openRepo, type GitContext } from '../../src/git/index.js';
 import { locationCacheForTests } from '../../src/git/repo.js';
 import { which } from '../../src/util/which.js';
 import { tempDir, tempRepo } from '../support/workspace.js';
-import { git, gitContext } from './support.js';
+import { cleanupAfterEach, git, gitContext } from './support.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function track<T extends { cleanup(): void }>(t: T): T {
-  cleanups.push(() => t.cleanup());
-  return t;
-}
+const track = cleanupAfterEach();
 
 /** A git wrapper that logs its arguments, optionally running `after` (sh) once after the first rev-parse probe. */
 function countingGit(after?: string): { bin: string; probes(): number } {

@@ -3,20 +3,13 @@
 // cannot make git run a program (filters, fsmonitor, hooks) or act on another directory.
 import { existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addPaths, commit, diffText, getStatus, openRepo, resolvePathspecs, sandboxCanWrite } from '../../src/git/index.js';
 import { buildPolicy } from '../../src/sandbox/index.js';
 import { tempDir, tempRepo, type TempDir } from '../support/workspace.js';
-import { git, gitContext, must } from './support.js';
+import { cleanupAfterEach, git, gitContext, must } from './support.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function track<T extends { cleanup(): void }>(t: T): T {
-  cleanups.push(() => t.cleanup());
-  return t;
-}
+const track = cleanupAfterEach();
 
 describe('openRepo', () => {
   it('opens the workspace root repository by default', async () => {

@@ -2,7 +2,7 @@
 // Every git tool call pays for each process it spawns (fork, exec, config and index reads), and
 // the machines agentbox runs on are often small: these bounds keep the counts from creeping up.
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   addPaths,
   addWorktree,
@@ -24,16 +24,9 @@ import {
 } from '../../src/git/index.js';
 import { which } from '../../src/util/which.js';
 import { tempDir, tempRepo, type TempDir } from '../support/workspace.js';
-import { git, gitContext, must } from './support.js';
+import { cleanupAfterEach, git, gitContext, must } from './support.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function track<T extends { cleanup(): void }>(t: T): T {
-  cleanups.push(() => t.cleanup());
-  return t;
-}
+const track = cleanupAfterEach();
 
 /** A git that logs one line per start to `log`, then runs the real git. */
 function countingGit(): { bin: string; log: string; count(): number; reset(): void } {

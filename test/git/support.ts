@@ -1,5 +1,6 @@
 // Helpers for the git core tests: a GitContext over temp directories, and a git runner for setup.
 import { execFileSync } from 'node:child_process';
+import { afterEach } from 'vitest';
 import { ConfigSchema, type SandboxMode } from '../../src/config/index.js';
 import { gitSettings, type GitContext, type GitSettings } from '../../src/git/index.js';
 import { buildPolicy } from '../../src/sandbox/index.js';
@@ -32,3 +33,15 @@ export function must<T>(r: { ok: true; value: T } | { ok: false; error: { messag
 }
 
 export type { TempDir };
+
+/** A `track(x)` that cleans up what it was given after each test of the calling file. */
+export function cleanupAfterEach(): <T extends { cleanup(): void }>(t: T) => T {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => {
+    for (const c of cleanups.splice(0)) c();
+  });
+  return (t) => {
+    cleanups.push(() => t.cleanup());
+    return t;
+  };
+}
