@@ -9,7 +9,7 @@
 // the terminal commands). With splitting, each dynamic import stays a chunk of its own, loaded
 // when that code runs. Chunks sit in dist/ beside the entry (`chunk-<hash>.js`), so that code
 // finding files relative to its own module (src/version.ts reads ../package.json) works from any
-// chunk; old chunks are removed first.
+// chunk.
 //
 // The entry, dist/cli.js, is written last: on Node 22+ it turns on the module compile cache
 // (`module.enableCompileCache`, a no-op on Node 20) before importing the bundle
@@ -19,13 +19,20 @@
 //
 // The native PTY module stays external (loaded on the first PTY command). Source maps point back
 // to src/: run `node --enable-source-maps dist/cli.js …` for stack traces with src/ lines.
-import { chmodSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 
 const DIST = 'dist';
-// Old chunks go, and tsc's map of cli.js, which the entry written below replaces.
-for (const f of readdirSync(DIST)) if (/^(chunk-[\w-]+|agentbox)\.js(\.map)?$|^cli\.js\.map$/.test(f)) rmSync(path.join(DIST, f));
+// tsc's map of cli.js goes (the entry written below replaces cli.js). Chunks of earlier builds stay
+// a day: a server started from this checkout before a rebuild (an agent working on agentbox itself)
+// still loads its lazy chunks by their old names; hashed names never collide with new ones.
+const DAY_MS = 24 * 60 * 60 * 1000;
+for (const f of readdirSync(DIST)) {
+  const file = path.join(DIST, f);
+  if (f === 'cli.js.map') rmSync(file);
+  else if (/^chunk-[\w-]+\.js(\.map)?$/.test(f) && Date.now() - statSync(file).mtimeMs > DAY_MS) rmSync(file);
+}
 
 await build({
   // From the TypeScript source (not tsc's dist/cli.js, which the entry replaces): running this twice gives the same result.

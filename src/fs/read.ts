@@ -92,7 +92,11 @@ async function readChecked(
       ? collectFromText(whole.toString('utf8'), offset, limit, limits.maxBytes, maxLineChars)
       : await collectFromChunks(fd, first, offset, limit, limits.maxBytes, maxLineChars);
   } finally {
-    closeSync(fd);
+    try {
+      closeSync(fd);
+    } catch {
+      // The read succeeded; a failing close (EIO on a network file system) changes nothing for it.
+    }
   }
   const { lines, totalLines, stoppedBy, cutLines } = collected;
   const first = offset;

@@ -69,7 +69,12 @@ async function importSimpleGit() {
   return { simpleGit, GitPluginError, GitExit };
 }
 let simpleGitLib: ReturnType<typeof importSimpleGit> | undefined;
-const loadSimpleGit = () => (simpleGitLib ??= importSimpleGit());
+// A failed load is not remembered: the next git command tries again.
+const loadSimpleGit = () =>
+  (simpleGitLib ??= importSimpleGit().catch((err: unknown) => {
+    simpleGitLib = undefined;
+    throw err;
+  }));
 
 export async function runGit(cmd: GitCommand, args: readonly string[], opts: RunOptions = {}): Promise<Result<RunOutput>> {
   if (cmd.signal?.aborted) return fail('cancelled', 'The git command was cancelled.');
@@ -81,7 +86,13 @@ export async function runGit(cmd: GitCommand, args: readonly string[], opts: Run
   let seen = 0;
   let truncated = false;
 
-  const { simpleGit, GitPluginError, GitExit } = await loadSimpleGit();
+  let lib: Awaited<ReturnType<typeof importSimpleGit>>;
+  try {
+    lib = await loadSimpleGit();
+  } catch (err) {
+    return fail('git_error', `Cannot load simple-git: ${(err as Error)?.message ?? String(err)}`, 'Reinstall agentbox (npm ci) or rebuild it (npm run build).');
+  }
+  const { simpleGit, GitPluginError, GitExit } = lib;
   let git;
   try {
     git = simpleGit({

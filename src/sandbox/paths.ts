@@ -12,7 +12,7 @@
 //    except inside the worktrees the git tools make under `.agentbox/worktrees/`. In read-only
 //    mode only the private temp dir is writable.
 import { realpathSync } from 'node:fs';
-import { lstat, readlink } from 'node:fs/promises';
+import { lstat, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { fail, ok, type Result } from '../util/result.js';
 import { containingRoot, isInside } from './inside.js';
@@ -140,7 +140,10 @@ async function resolveReal(policy: Policy, requested: string, opts: ResolveOptio
   // Only a path given as /tmp/... (not one that reaches /tmp through `..` from a root).
   const absolute = path.isAbsolute(expanded) ? privateTmp(policy, resolvedPath) : resolvedPath;
   try {
-    return ok(await realpathMissingOk(absolute));
+    // Paths lexically outside every root (perhaps an automounter or a hung network mount) are
+    // resolved off the main thread; they are usually refused anyway.
+    const local = containingRoot([...policy.roots, ...policy.readRoots, policy.tmpDir], absolute) !== undefined;
+    return ok(await realpathMissingOk(absolute, local));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ELOOP') return fail('invalid_path', `Cannot resolve ${requested}: too many levels of symbolic links.`);
@@ -171,23 +174,24 @@ const MAX_SYMLINK_HOPS = 40;
  * it is a link, its target is followed: a write through a link to a missing file outside the
  * workspace must resolve to that outside place, not to the link's own name.
  */
-async function realpathMissingOk(absolute: string, hops = 0): Promise<string> {
+async function realpathMissingOk(absolute: string, sync: boolean, hops = 0): Promise<string> {
   try {
-    // Synchronous on purpose: realpath only walks directory entries (no file is opened, so no
-    // FIFO can block it) and takes ~5 µs, where the thread-pool version costs 20 to 50 µs a call.
-    return realpathSync.native(absolute);
+    // Synchronous where `sync` (inside a root): realpath only walks directory entries (no file is
+    // opened, so no FIFO can block it) and takes ~5 µs, where the thread-pool version costs 20 to
+    // 50 µs a call.
+    return sync ? realpathSync.native(absolute) : await realpath(absolute);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const parent = path.dirname(absolute);
   if (parent === absolute) return absolute;
-  const realParent = await realpathMissingOk(parent, hops);
+  const realParent = await realpathMissingOk(parent, sync, hops);
   const candidate = path.join(realParent, path.basename(absolute));
   const info = await lstat(candidate).catch(() => undefined);
   if (!info?.isSymbolicLink()) return candidate;
   if (hops >= MAX_SYMLINK_HOPS) throw Object.assign(new Error('too many symbolic links'), { code: 'ELOOP' });
   const target = await readlink(candidate);
-  return realpathMissingOk(path.resolve(realParent, target), hops + 1);
+  return realpathMissingOk(path.resolve(realParent, target), sync, hops + 1);
 }
 
 /** Paths the file tools never touch in any mode: they hold the server's own secrets. */

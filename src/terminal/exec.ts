@@ -57,7 +57,8 @@ export async function runExec(runtime: Runtime, o: ExecOptions): Promise<number>
   const terminate = (signal: NodeJS.Signals) => {
     interrupts++;
     if (interrupts > 1) process.exit(signal === 'SIGHUP' ? 129 : 143);
-    if (!o.json) err(`\n${signal}: cancelling…\n`);
+    // After SIGHUP the terminal is gone: writing to it would only fail.
+    if (!o.json && signal !== 'SIGHUP') err(`\n${signal}: cancelling…\n`);
     run?.cancel('cancelled');
   };
 
@@ -98,6 +99,10 @@ export async function runExec(runtime: Runtime, o: ExecOptions): Promise<number>
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', terminate);
   process.on('SIGHUP', terminate);
+  // A closed terminal makes writes fail (EIO); the run must still end and save its thread.
+  const ignore = () => undefined;
+  process.stdout.on('error', ignore);
+  process.stderr.on('error', ignore);
   try {
     const result = await run.done;
     human?.finish(result);
@@ -106,6 +111,8 @@ export async function runExec(runtime: Runtime, o: ExecOptions): Promise<number>
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', terminate);
     process.off('SIGHUP', terminate);
+    process.stdout.off('error', ignore);
+    process.stderr.off('error', ignore);
   }
 }
 

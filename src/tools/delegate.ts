@@ -247,7 +247,9 @@ export const ELSEWHERE_POLL_MS = 400;
 async function pollElsewhere(service: AgentService, threadId: string, turn: number, ms: number, signal: AbortSignal): Promise<ThreadState | undefined> {
   const until = Date.now() + ms;
   let last: ThreadState | undefined;
-  let seen = service.threads.fingerprint(threadId);
+  // No fingerprint yet: the first poll always re-reads, since the turn may have ended between the
+  // caller's read of the state and this wait.
+  let seen: string | undefined;
   while (!signal.aborted && Date.now() < until) {
     await delay(Math.min(ELSEWHERE_POLL_MS, until - Date.now()), signal);
     const now0 = service.threads.fingerprint(threadId);
