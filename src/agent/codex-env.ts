@@ -37,6 +37,13 @@ export const CODEX_BUILTIN_CREDENTIALS: readonly string[] = ['OPENAI_API_KEY', '
 
 /** Names Codex's own `inherit = "core"` keeps, beyond agentbox's core names. */
 const CODEX_CORE_NAMES: readonly string[] = ['USERNAME', 'TMPDIR', 'TEMP', 'TMP'];
+/**
+ * Set in Codex's environment to a value unique to one turn, and passed on to its commands: how the
+ * turn's processes are found when stopping it, also those whose parent is gone (a command Codex
+ * started in a sandbox of its own, with a session and PID namespace of its own, is reparented away
+ * from Codex's tree when Codex exits). Not a secret.
+ */
+export const RUN_MARK_NAME = 'CODEX_RUN_OWNER';
 
 const isAgentbox = (name: string) => name.toUpperCase().startsWith('AGENTBOX_');
 const upper = (names: Iterable<string>) => new Set([...names].map((n) => n.toUpperCase()));
@@ -70,7 +77,7 @@ export function codexShellEnvConfig(codexEnv: Readonly<Record<string, string>>, 
     ...config('ignore_default_excludes', 'true'),
     ...config('exclude', list(['AGENTBOX_*', ...withheld])),
     ...(plainSet.length > 0 ? config('set', `{${plainSet.map(([n, v]) => `${JSON.stringify(n)}=${JSON.stringify(v)}`).join(',')}}`) : []),
-    ...config('include_only', list([...new Set([...CORE_ENV_NAMES, ...CODEX_CORE_NAMES, ...p.include, ...Object.keys(p.set)])])),
+    ...config('include_only', list([...new Set([...CORE_ENV_NAMES, ...CODEX_CORE_NAMES, RUN_MARK_NAME, ...p.include, ...Object.keys(p.set)])])),
   ];
 }
 

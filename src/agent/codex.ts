@@ -9,13 +9,15 @@
 // 2. runCodexTurn() spawns it, reads stdout line by line, and on cancel or timeout kills the whole
 //    process tree (Codex's sandboxed commands live in their own sessions: the tree is walked).
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ReasoningEffort, SandboxMode } from '../config/index.js';
-import { descendants } from '../exec/tree.js';
+import { descendants, isRunning, processesWithEnv } from '../exec/tree.js';
 import { fail, ok, type Result } from '../util/result.js';
 import type { ExecItem, ItemPhase } from './events.js';
+import { RUN_MARK_NAME } from './codex-env.js';
 import { addUsage, zeroUsage, type Item, type Usage } from './items.js';
 import { StopReason, type AnswerCheck, type TurnOutcome } from './loop.js';
 
@@ -133,7 +135,8 @@ async function drive(o: CodexTurnOptions, args: string[], usage: Usage): Promise
   const stopped = (): TurnOutcome => ({ status: (o.signal.reason as StopReason | undefined)?.status ?? 'cancelled', content: answer, usage, turns });
   if (o.signal.aborted) return stopped();
 
-  const child = spawn(o.bin, args, { cwd: o.request.cwd, env: o.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const mark = `${RUN_MARK_NAME}=agentbox-${randomUUID()}`;
+  const child = spawn(o.bin, args, { cwd: o.request.cwd, env: { ...o.env, [RUN_MARK_NAME]: mark.slice(RUN_MARK_NAME.length + 1) }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
     child.once('error', (error) => resolve({ code: null, signal: null, error }));
     child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -148,7 +151,7 @@ async function drive(o: CodexTurnOptions, args: string[], usage: Usage): Promise
 
   let killing: Promise<void> | undefined;
   const kill = () => {
-    if (child.pid !== undefined) killing ??= killTree(child.pid, exited);
+    if (child.pid !== undefined) killing ??= killTree(child.pid, exited, mark);
   };
   o.signal.addEventListener('abort', kill, { once: true });
 
@@ -324,7 +327,7 @@ export function shortCommand(command: string): string {
  * SIGTERM to Codex's process group and every descendant (sandboxed commands run in sessions of
  * their own), SIGKILL to whatever is left after the grace period; resolves once Codex has exited.
  */
-export async function killTree(pid: number, exited: Promise<unknown>): Promise<void> {
+export async function killTree(pid: number, exited: Promise<unknown>, mark?: string): Promise<void> {
   const targets = new Set([pid, ...descendants(pid)]);
   const signal = (sig: NodeJS.Signals) => {
     try {
@@ -347,4 +350,21 @@ export async function killTree(pid: number, exited: Promise<unknown>): Promise<v
   for (const p of [...targets]) for (const d of descendants(p)) targets.add(d);
   signal('SIGKILL');
   await exited;
+  // kill(2) returns before a process is gone, and a process of the turn may have left the tree (its
+  // parent died first) or been started while Codex was stopping: until every one has died (bounded),
+  // SIGKILL what is left of the tree and whatever carries the turn's mark.
+  const deadline = Date.now() + KILL_GRACE_MS;
+  for (;;) {
+    const left = [...targets, ...(mark ? processesWithEnv(mark) : [])].filter((p) => p !== process.pid && isRunning(p));
+    if (left.length === 0 || Date.now() > deadline) break;
+    for (const p of left) {
+      targets.add(p);
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

@@ -84,3 +84,17 @@ export async function waitGone(pids: readonly number[], ms: number): Promise<boo
     delay = Math.min(delay * 2, 50);
   }
 }
+
+/** Processes whose environment holds `entry` (`NAME=value`), among those this user may inspect. */
+export function processesWithEnv(entry: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').includes(entry)) out.push(Number(name));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
