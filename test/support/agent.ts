@@ -35,6 +35,16 @@ export function agentHome(model: ModelServer, opts: HomeOptions = {}): TempDir {
   return home;
 }
 
+/** agentHome's model settings (without retries) as a flags layer, for an in-process testRuntime. */
+export function mockModelConfig(model: ModelServer) {
+  return {
+    approval_policy: 'never' as const,
+    model: 'test-model',
+    model_provider: 'mock',
+    model_providers: { mock: { base_url: model.url, wire_api: 'responses' as const, max_retries: 0 } },
+  };
+}
+
 export interface AgentServerOptions {
   capabilities?: ClientCapabilities;
   env?: Record<string, string>;

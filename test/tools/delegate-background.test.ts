@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CallToolResultSchema, ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Runtime } from '../../src/runtime.js';
 import { serveHttp, type HttpHandle } from '../../src/transports/http.js';
-import { agentHome, availableTools, connectAgent, processesMatching, threadLines, waitFor, type Json } from '../support/agent.js';
+import { agentHome, availableTools, connectAgent, mockModelConfig, processesMatching, threadLines, waitFor, type Json } from '../support/agent.js';
 import { connectHttp, type Connected } from '../support/client.js';
 import { call, say, startModelServer, type ModelServer } from '../support/model-server.mjs';
 import { testRuntime } from '../support/runtime.js';
@@ -202,10 +202,7 @@ describe('delegate outliving its HTTP session', () => {
     runtime = testRuntime({
       roots: [ws.dir],
       http: { port: 0 },
-      approval_policy: 'never',
-      model: 'test-model',
-      model_provider: 'mock',
-      model_providers: { mock: { base_url: model.url, wire_api: 'responses', max_retries: 0 } },
+      ...mockModelConfig(model),
     });
     handle = await serveHttp(runtime);
     model.script({ output: [call('read_file', { path: 'a.txt' }, 'r1')], delayMs: 1000 }, { output: [say('alpha, from a background run')] });

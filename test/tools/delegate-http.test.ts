@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Runtime } from '../../src/runtime.js';
 import { serveHttp, type HttpHandle } from '../../src/transports/http.js';
-import { data, type Json } from '../support/agent.js';
+import { data, mockModelConfig, type Json } from '../support/agent.js';
 import { connectHttp, type Connected } from '../support/client.js';
 import { call, say, startModelServer, type ModelServer } from '../support/model-server.mjs';
 import { testRuntime } from '../support/runtime.js';
@@ -31,10 +31,7 @@ describe('delegate over HTTP', () => {
     runtime = testRuntime({
       roots: [ws.dir],
       http: { port: 0 },
-      approval_policy: 'never',
-      model: 'test-model',
-      model_provider: 'mock',
-      model_providers: { mock: { base_url: model.url, wire_api: 'responses', max_retries: 0 } },
+      ...mockModelConfig(model),
     });
     handle = await serveHttp(runtime);
     model.script({ output: [call('read_file', { path: 'a.txt' }, 'r1')] }, { output: [say('alpha')] }, { output: [say('you asked about a.txt')] });
