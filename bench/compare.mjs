@@ -298,9 +298,6 @@ async function runCase(c, contenders) {
       c.after?.(k.name);
     }
   }
-  // A server's RSS after the warm-up and after the timed calls: whether it grows call after call.
-  /** @type {Map<string, number | undefined>} */
-  const rssAfterWarmup = new Map(contenders.map((k) => [k.name, k.pid ? rssNowMiB(k.pid) : undefined]));
   const rounds = SMOKE ? 1 : Math.max(2, Math.round(c.rounds * SCALE));
   for (let round = 0; round < rounds; round++) {
     for (let j = 0; j < contenders.length; j++) {
@@ -318,22 +315,25 @@ async function runCase(c, contenders) {
     }
   }
   return contenders.map((k) => {
-    const s = stats(samples.get(k.name) ?? []);
     const calls = [...(mcpCalls.get(k.name) ?? [])].sort((a, b) => a - b);
     return {
-      case: c.id,
-      name: k.name,
-      kind: k.kind,
-      server: k.server,
-      rawId: k.rawId,
-      note: k.note,
-      ...s,
-      callsPerSec: (s.n / (busy.get(k.name) ?? 1)) * 1000,
+      ...resultRow(c.id, k, samples.get(k.name) ?? [], busy.get(k.name) ?? 1),
       rssMiB: k.pid ? peakRssMiB(k.pid) : k.rss?.(),
-      rssGrowthMiB: k.pid && rssAfterWarmup.get(k.name) !== undefined ? (rssNowMiB(k.pid) ?? NaN) - (rssAfterWarmup.get(k.name) ?? NaN) : undefined,
       ...(calls.length ? { mcpCalls: calls[calls.length >> 1] } : {}),
     };
   });
+}
+
+/**
+ * A contender's row of one case: who it is, its latency stats and calls/s.
+ * @param {string} caseId
+ * @param {any} k the contender
+ * @param {number[]} samples latencies in ms
+ * @param {number} busyMs time spent in the calls
+ */
+function resultRow(caseId, k, samples, busyMs) {
+  const s = stats(samples);
+  return { case: caseId, name: k.name, kind: k.kind, server: k.server, rawId: k.rawId, note: k.note, ...s, callsPerSec: (s.n / busyMs) * 1000 };
 }
 
 /**
@@ -450,20 +450,7 @@ async function runHttpCase(w, home, env) {
     resetPeakRss(k.pid);
   }
   for (let round = 0; round < rounds; round++) for (let j = 0; j < contenders.length; j++) await burst(contenders[(round + j) % contenders.length]);
-  const rows = contenders.map((k) => {
-    const s = stats(samples.get(k.name) ?? []);
-    return {
-      case: 'http-16',
-      name: k.name,
-      kind: k.kind,
-      server: k.server,
-      rawId: k.rawId,
-      note: k.note,
-      ...s,
-      callsPerSec: (s.n / (wall.get(k.name) ?? 1)) * 1000,
-      rssMiB: peakRssMiB(k.pid),
-    };
-  });
+  const rows = contenders.map((k) => ({ ...resultRow('http-16', k, samples.get(k.name) ?? [], wall.get(k.name) ?? 1), rssMiB: peakRssMiB(k.pid) }));
   await Promise.all([...clients, ...sdkClients].map((c) => c.close()));
   await server.stop();
   await sdk.stop();

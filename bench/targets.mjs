@@ -5,7 +5,7 @@
 import { fmt } from './lib.mjs';
 
 /**
- * @typedef {{ case: string, name: string, kind: 'agentbox' | 'peer' | 'raw', server?: string, rawId?: string, n: number, p50: number, rssMiB?: number, rssGrowthMiB?: number, mcpCalls?: number }} Row
+ * @typedef {{ case: string, name: string, kind: 'agentbox' | 'peer' | 'raw', server?: string, rawId?: string, n: number, p50: number, rssMiB?: number, mcpCalls?: number }} Row
  * @typedef {{ ab?: Row, best?: Row, floor?: Row, list: Row[] }} Facts one case: agentbox's row, the fastest peer, the raw floor, all rows
  * @typedef {{ facts: Record<string, Facts>, execs?: Record<string, Record<string, { perCall: number, programs: Record<string, number> }>>, rss?: Record<string, number | undefined> }} Run
  * @typedef {{ ok: boolean | undefined, figures: string, reason?: string }} Verdict ok undefined: not measured in this run
