@@ -7,3 +7,4 @@ export { decidingMount, existingRoots, findHostPaths, findStaticHostPaths, findP
 export { filterEnv, isSecretName, withheldSecretNames, CORE_ENV_NAMES, SECRET_NAME_PATTERNS, type EnvPolicy } from './env.js';
 export { probeSandbox, explainBwrapFailure, sandboxChecks, BWRAP_INSTALL_FIX, type SandboxCheck, type SandboxFacts, type SandboxProbe } from './doctor.js';
 export { keyringSeccompFilter } from './seccomp.js';
+export { TtlMemo } from './memo.js';
