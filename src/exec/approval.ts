@@ -29,8 +29,8 @@ export type ApprovalDecision =
   | { kind: 'refuse'; message: string; hint: string };
 
 /** The longest command an approval request shows, in characters as displayed and in lines. */
-export const APPROVAL_MAX_CHARS = 2000;
-export const APPROVAL_MAX_LINES = 40;
+const APPROVAL_MAX_CHARS = 2000;
+const APPROVAL_MAX_LINES = 40;
 
 /** What to do with a command before it runs. */
 export function decideApproval(input: ApprovalInput): ApprovalDecision {
@@ -91,7 +91,7 @@ export function approvalMessage(opts: { cmd: string; cwd: string; justification?
 }
 
 /** The command as the user sees it: escaped, and numbered when it has several lines. */
-export function displayCommand(cmd: string): { text: string; chars: number; lines: number } {
+function displayCommand(cmd: string): { text: string; chars: number; lines: number } {
   const raw = cmd.replace(/\n$/, '').split('\n');
   const width = String(raw.length).length;
   const escaped = raw.map((line) => escapeLine(line));
@@ -104,7 +104,7 @@ export function displayCommand(cmd: string): { text: string; chars: number; line
 const INVISIBLE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb]/gu;
 
 /** One line of text, made safe to show: invisible characters as ⟨U+XXXX⟩, tabs as ⟨TAB⟩, runs of more than 4 blanks counted. */
-export function escapeLine(text: string): string {
+function escapeLine(text: string): string {
   return text
     .replace(/\t/g, '⟨TAB⟩')
     .replace(INVISIBLE, (c) => `⟨U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}⟩`)

@@ -302,11 +302,7 @@ export class CommandCgroup {
 
   /** Process ids in the cgroup now. */
   pids(): number[] {
-    try {
-      return readFileSync(path.join(this.dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
+    return readProcs(this.dir);
   }
 
   /** The command's processes in the cgroup: all of them, or in a shared cgroup those inside the sandbox. */
@@ -353,6 +349,11 @@ export class CommandCgroup {
   /** Removes the cgroups (on a pool thread); true when they were empty and are gone. */
   async remove(): Promise<boolean> {
     if (this.pids().length > 0) return false;
+    return this.#rmdirs();
+  }
+
+  /** rmdir of every directory (on pool threads); true when all are gone. */
+  async #rmdirs(): Promise<boolean> {
     const gone = await Promise.all(Object.values(this.dirs).map((d) => rmdir(d).then(() => true, (err: NodeJS.ErrnoException) => err.code === 'ENOENT')));
     return gone.every(Boolean);
   }
@@ -369,8 +370,7 @@ export class CommandCgroup {
         // again: keep it for another command, or remove it (on a pool thread: rmdir of a cgroup
         // can take the kernel a while).
         if (this.opts.recycle?.(this)) return true;
-        const gone = await Promise.all(dirs.map((d) => rmdir(d).then(() => true, (err: NodeJS.ErrnoException) => err.code === 'ENOENT')));
-        if (gone.every(Boolean)) return true;
+        if (await this.#rmdirs()) return true;
       }
       // Only other processes of the server left (see the header): the caller retries later. A
       // process whose namespace cannot be read any more is exiting: wait for it.

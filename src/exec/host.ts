@@ -4,7 +4,7 @@
 // session may see) is in SessionTable.
 import { readdirSync, rmdirSync } from 'node:fs';
 import type { Runtime } from '../runtime.js';
-import { findHostPaths, findStaticHostPaths, keyringSeccompFilter, probeSandbox, type HostPaths, type Policy, type SandboxProbe } from '../sandbox/index.js';
+import { findHostPaths, findStaticHostPaths, keyringSeccompFilter, probeSandbox, TtlMemo, type HostPaths, type Policy, type SandboxProbe } from '../sandbox/index.js';
 import { CommandCgroups } from './cgroups.js';
 import { Watchdog } from './watchdog.js';
 import type { ExecSession } from './session.js';
@@ -24,7 +24,8 @@ export class ExecHost {
   #cgroups: CommandCgroups | undefined | null = null;
   #masks = new Set<string>();
   #watchdog: Watchdog | undefined;
-  #staticHostPaths: { key: string; at: number; value: Promise<Pick<HostPaths, 'hidden' | 'runtimeDirs'>> } | undefined;
+  /** The hidden paths and runtime directories found, by the policy's hidden list. */
+  readonly #staticHostPaths = new TtlMemo<Pick<HostPaths, 'hidden' | 'runtimeDirs'>>(HOST_PATHS_TTL_MS);
   #nextId = 1000;
   #closing = false;
 
@@ -63,12 +64,9 @@ export class ExecHost {
    * are looked up at most every few seconds; container engine sockets for every command.
    */
   hostPaths(policy: Policy): Promise<HostPaths> {
-    const key = policy.hidden.join('\0');
-    const now = performance.now();
-    if (!this.#staticHostPaths || this.#staticHostPaths.key !== key || now - this.#staticHostPaths.at > HOST_PATHS_TTL_MS) {
-      this.#staticHostPaths = { key, at: now, value: findStaticHostPaths(policy, this.env) };
-    }
-    return this.#staticHostPaths.value.then((known) => findHostPaths(policy, this.env, known));
+    return this.#staticHostPaths
+      .get(policy.hidden.join('\0'), () => findStaticHostPaths(policy, this.env))
+      .then((known) => findHostPaths(policy, this.env, known));
   }
 
   /** The watchdog that ends unsandboxed commands should the server die without cleanup; started on first use. */

@@ -133,7 +133,7 @@ export function truncateForModel(kept: { head: Buffer; tail: Buffer; omitted: nu
   }
   const omitted = kept.omitted + cut;
   const marker = omitted > 0 ? `\n[... ${omitted} bytes omitted ...]\n` : '';
-  const text = normalize(head.toString('utf8')) + marker + normalize(tail.toString('utf8'));
+  const text = shapeForModel(head.toString('utf8')) + marker + shapeForModel(tail.toString('utf8'));
   return { text, totalBytes: kept.total, omittedBytes: omitted };
 }
 
@@ -176,8 +176,4 @@ export function shapeForModel(text: string): string {
       return '';
     })
     .join('\n');
-}
-
-function normalize(text: string): string {
-  return shapeForModel(text);
 }

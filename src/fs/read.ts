@@ -1,7 +1,6 @@
 // Reads a file for a model: numbered lines within line and byte caps, images as image content,
 // other binary files refused. A huge file is read chunk by chunk, never loaded whole.
-import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, read, readFile, readSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { SafePath } from '../sandbox/index.js';
@@ -75,7 +74,8 @@ async function readChecked(
     if (info.isDirectory()) return fail('is_directory', `${shownPath} is a directory.`, 'Use list_dir to see its entries.');
     if (!info.isFile()) return fail('not_a_file', `${shownPath} is not a regular file.`);
     const mimeType = IMAGE_TYPES[path.extname(file).toLowerCase()];
-    if (mimeType) return readImage(file, shownPath, info.size, mimeType);
+    // Awaited here: the descriptor is closed below.
+    if (mimeType) return await readImage(fd, shownPath, info.size, mimeType);
     // Small files are read once and sniffed from memory; a size of 0 may be a lie (procfs), so it
     // counts as small. Larger files are sniffed from their first chunk, then read on chunk by
     // chunk only as far as the window needs.
@@ -273,17 +273,13 @@ export function looksBinary(head: Buffer): boolean {
   return head.includes(0);
 }
 
-async function readImage(file: SafePath, shownPath: string, size: number, mimeType: string): Promise<Result<ReadOutcome>> {
+/** An image file, read whole from `fd` (already open, at position 0: only positional reads came before). */
+async function readImage(fd: number, shownPath: string, size: number, mimeType: string): Promise<Result<ReadOutcome>> {
   if (size > MAX_IMAGE_BYTES) {
     return fail('too_large', `${shownPath} is an image of ${formatBytes(size)}; images above ${formatBytes(MAX_IMAGE_BYTES)} are not sent.`);
   }
-  const handle = await open(file, 'r');
-  try {
-    const data = await handle.readFile();
-    return ok({ kind: 'image', mimeType, data: data.toString('base64'), header: `${shownPath}: ${mimeType} image, ${formatBytes(size)}` });
-  } finally {
-    await handle.close();
-  }
+  const data = await new Promise<Buffer>((resolve, reject) => readFile(fd, (err, buf) => (err ? reject(err) : resolve(buf))));
+  return ok({ kind: 'image', mimeType, data: data.toString('base64'), header: `${shownPath}: ${mimeType} image, ${formatBytes(size)}` });
 }
 
 export function statFailure(err: unknown, shownPath: string): Result<never> {

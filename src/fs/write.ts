@@ -141,7 +141,8 @@ export async function writeTextFile(file: SafePath, shownPath: string, content: 
     const data = Buffer.from(content, 'utf8');
     try {
       await makeParents(path.dirname(file));
-      await writeFileAtomic(file, data);
+      // The mode and owner to keep are the ones just read: no second stat.
+      await writeFileAtomic(file, data, existing ? { mode: existing.mode & 0o7777, uid: existing.uid, gid: existing.gid } : {});
     } catch (err) {
       return writeFailure(err, shownPath);
     }

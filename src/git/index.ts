@@ -28,7 +28,6 @@ export {
   worktreePathOf,
   parseWorktrees,
   formatWorktrees,
-  WORKTREES_DIR,
   type WorktreeInfo,
   type AddWorktreeOptions,
   type AddedWorktree,

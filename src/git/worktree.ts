@@ -8,15 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
 import { lstat, mkdir, open, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { containingRoot, isInside, protectedPart, resolveForRead } from '../sandbox/index.js';
+import { containingRoot, isInside, protectedPart, resolveForRead, WORKTREES_DIR } from '../sandbox/index.js';
 import { FileLocks } from '../fs/lock.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { resolveCommit } from './branch.js';
 import { checkRevision, openWorktree, type Repo } from './repo.js';
 import { getStatus } from './status.js';
-
-/** Where new worktrees go, relative to the repository's top level. */
-export const WORKTREES_DIR = path.join('.agentbox', 'worktrees');
 
 export interface WorktreeInfo {
   path: string;

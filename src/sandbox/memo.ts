@@ -1,6 +1,7 @@
-// A small time-limited memo: the result of an expensive lookup (the bounded scan for nested `.git`
-// entries) is reused for a few seconds. One lives on each Policy value, so it goes away with the
-// roots it was computed for; nothing is kept at module level.
+// A small time-limited memo: the result of an expensive lookup is reused for a few seconds. One
+// lives on each Policy value (the bounded scan for nested `.git` entries), so it goes away with the
+// roots it was computed for, and one on the ExecHost (the host paths the sandbox hides); nothing is
+// kept at module level.
 
 export class TtlMemo<V> {
   readonly #ttlMs: number;
@@ -19,10 +20,5 @@ export class TtlMemo<V> {
     // A failed lookup is not remembered.
     value.catch(() => this.#entries.delete(key));
     return value;
-  }
-
-  /** Forgets every value (e.g. after a change the memo cannot see, such as a new worktree). */
-  clear(): void {
-    this.#entries.clear();
   }
 }

@@ -57,7 +57,11 @@ export async function resolveForRead(policy: Policy, requested: string, opts: Re
 export async function resolveForWrite(policy: Policy, requested: string, opts: ResolveOptions = {}): Promise<Result<SafePath>> {
   const resolved = await resolveReal(policy, requested, opts);
   if (!resolved.ok) return resolved;
-  const real = resolved.value;
+  return writableAt(policy, requested, resolved.value);
+}
+
+/** The write check of a resolved path: not hidden, and (sandboxed) inside a writable root and not protected. */
+async function writableAt(policy: Policy, requested: string, real: string): Promise<Result<SafePath>> {
   const hidden = hiddenFailure(policy, requested, real);
   if (hidden) return hidden;
   if (policy.mode === 'danger-full-access') return ok(real as SafePath);
@@ -93,15 +97,7 @@ export async function resolveEntryForWrite(policy: Policy, requested: string, op
   if (parent === absolute || !info?.isSymbolicLink()) return resolveForWrite(policy, requested, opts);
   const dir = await resolveForWrite(policy, parent, opts);
   if (!dir.ok) return dir;
-  const entry = path.join(dir.value, path.basename(absolute));
-  const hidden = hiddenFailure(policy, requested, entry);
-  if (hidden) return hidden;
-  if (policy.mode === 'danger-full-access') return ok(entry as SafePath);
-  const root = containingRoot(policy.writableRoots, entry);
-  if (!root) return outside(requested, entry, policy.writableRoots.filter((r) => r !== policy.tmpDir), 'write');
-  const part = await protectedFor(policy, root, entry);
-  if (part) return protectedFailure(requested, part);
-  return ok(entry as SafePath);
+  return writableAt(policy, requested, path.join(dir.value, path.basename(absolute)));
 }
 
 /**
