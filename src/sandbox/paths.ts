@@ -91,7 +91,7 @@ export async function resolveEntryForWrite(policy: Policy, requested: string, op
   if (typeof requested !== 'string' || requested.length === 0 || requested.includes('\0') || policy.roots.length === 0 || policy.mode === 'read-only') {
     return resolveForWrite(policy, requested, opts);
   }
-  const absolute = path.resolve(opts.base ?? policy.roots[0]!, expandHome(requested));
+  const absolute = absolutePath(policy, requested, opts);
   const parent = path.dirname(absolute);
   const info = await lstat(absolute).catch(() => undefined);
   if (parent === absolute || !info?.isSymbolicLink()) return resolveForWrite(policy, requested, opts);
@@ -130,11 +130,7 @@ async function resolveReal(policy: Policy, requested: string, opts: ResolveOptio
       'Ask the user to start agentbox with --root /path/to/project (or to configure roots in the host).',
     );
   }
-  const base = opts.base ?? policy.roots[0]!;
-  const expanded = expandHome(requested);
-  const resolvedPath = path.resolve(base, expanded);
-  // Only a path given as /tmp/... (not one that reaches /tmp through `..` from a root).
-  const absolute = path.isAbsolute(expanded) ? privateTmp(policy, resolvedPath) : resolvedPath;
+  const absolute = absolutePath(policy, requested, opts);
   try {
     // Paths lexically outside every root (perhaps an automounter or a hung network mount) are
     // resolved off the main thread; they are usually refused anyway.
@@ -155,6 +151,14 @@ async function resolveReal(policy: Policy, requested: string, opts: ResolveOptio
  * private temp dir's own host path), so that `workdir: "/tmp/build"` and a file tool's `/tmp/x`
  * mean the same place as `cd /tmp/build` in a command.
  */
+/** `requested` as an absolute host path, before symlinks: `~` expanded, relative to the base, /tmp/... in the private temp dir. */
+function absolutePath(policy: Policy, requested: string, opts: ResolveOptions): string {
+  const expanded = expandHome(requested);
+  const resolvedPath = path.resolve(opts.base ?? policy.roots[0]!, expanded);
+  // Only a path given as /tmp/... (not one that reaches /tmp through `..` from a root).
+  return path.isAbsolute(expanded) ? privateTmp(policy, resolvedPath) : resolvedPath;
+}
+
 function privateTmp(policy: Policy, absolute: string): string {
   if (!isInside(TMP, absolute) || policy.mode === 'danger-full-access') return absolute;
   if ([...policy.roots, ...policy.readRoots, ...policy.writableRoots, policy.tmpDir].some((r) => isInside(r, absolute))) return absolute;

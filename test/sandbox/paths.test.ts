@@ -1,4 +1,4 @@
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildPolicy, isInside, resolveEntryForWrite, resolveForRead, resolveForWrite, type Policy } from '../../src/sandbox/index.js';
@@ -246,6 +246,13 @@ describe('resolveEntryForWrite (a path removed or renamed, not written)', () => 
     const { policy } = setup();
     expect(await resolveEntryForWrite(policy, '.git/link')).toMatchObject({ ok: false, error: { code: 'protected_path' } });
     expect(await resolveEntryForWrite(policy, 'out-dir/secret.txt')).toMatchObject({ ok: false, error: { code: 'outside_workspace' } });
+  });
+
+  it('answers a symlink given as /tmp/... in the private temp dir itself, as a relative one', async () => {
+    const { policy } = setup();
+    writeFileSync(path.join(policy.tmpDir, 'target.txt'), 'x');
+    symlinkSync('target.txt', path.join(policy.tmpDir, 'tmp-link'));
+    expect(await resolveEntryForWrite(policy, '/tmp/tmp-link')).toEqual({ ok: true, value: path.join(policy.tmpDir, 'tmp-link') });
   });
 
   it('refuses everything in read-only mode', async () => {
