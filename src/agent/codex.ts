@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { ReasoningEffort, SandboxMode } from '../config/index.js';
 import { descendants, isRunning, processesWithEnv } from '../exec/tree.js';
 import { fail, ok, type Result } from '../util/result.js';
+import { settledWithin } from '../util/wait.js';
 import type { ExecItem, ItemPhase } from './events.js';
 import { RUN_MARK_NAME } from './codex-env.js';
 import { addUsage, zeroUsage, type Item, type Usage } from './items.js';
@@ -211,7 +212,7 @@ async function drive(o: CodexTurnOptions, args: string[], usage: Usage): Promise
   });
 
   const exit = await exited;
-  await Promise.race([drained, new Promise((r) => setTimeout(r, KILL_GRACE_MS).unref())]);
+  await settledWithin(drained, KILL_GRACE_MS);
   o.signal.removeEventListener('abort', kill);
   await killing;
 

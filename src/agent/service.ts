@@ -23,6 +23,7 @@ import { isInside, resolveForRead, resolveForWrite, type Policy } from '../sandb
 import { createSessionContext, type SessionContext } from '../session.js';
 import type { AnyToolSpec, CallContext } from '../tools/define.js';
 import { fail, ok, type Result } from '../util/result.js';
+import { settledWithin } from '../util/wait.js';
 import { answerCheck } from './answer.js';
 import { trackChanges, type ChangeSet } from './changes.js';
 import { codexBinary, runCodexTurn } from './codex.js';
@@ -697,16 +698,6 @@ async function checkCwd(policy: Policy, requested: string, mode: SandboxMode): P
 
 /** How long delegate_reply waits for a cancelled turn of the same thread to finish stopping. */
 const CANCEL_WAIT_MS = 20_000;
-
-/** Resolves when `p` settles or `ms` passes, whichever comes first. */
-function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref?.();
-  });
-  return Promise.race([p.then(() => undefined, () => undefined), bound]).finally(() => clearTimeout(timer));
-}
 
 const isDirectory = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
 

@@ -22,6 +22,7 @@ import { ApprovalPolicy, MAX_TIMEOUT_MS, ReasoningEffort, SandboxMode } from '..
 import type { TaskSource, TaskState } from '../mcp/tasks.js';
 import type { SessionContext } from '../session.js';
 import type { Result } from '../util/result.js';
+import { sleep } from '../util/wait.js';
 import { defineTool, type AnyToolSpec, type CallContext, type ResourceSpec, type TaskStart } from './define.js';
 import { dataResult, errorResult } from './result.js';
 
@@ -251,7 +252,7 @@ async function pollElsewhere(service: AgentService, threadId: string, turn: numb
   // caller's read of the state and this wait.
   let seen: string | undefined;
   while (!signal.aborted && Date.now() < until) {
-    await delay(Math.min(ELSEWHERE_POLL_MS, until - Date.now()), signal);
+    await sleep(Math.min(ELSEWHERE_POLL_MS, until - Date.now()), signal);
     const now0 = service.threads.fingerprint(threadId);
     if (now0 === seen) continue;
     seen = now0;
@@ -261,19 +262,6 @@ async function pollElsewhere(service: AgentService, threadId: string, turn: numb
     if (last.state !== 'running_elsewhere') return last;
   }
   return last;
-}
-
-/** Sleeps `ms`, or less when `signal` aborts. */
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function stateResult(threadId: string, s: ThreadState): CallToolResult {
