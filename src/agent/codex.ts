@@ -14,7 +14,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ReasoningEffort, SandboxMode } from '../config/index.js';
-import { descendants, isRunning, processesWithEnv } from '../exec/tree.js';
+import { descendants, isRunning, processesWithEnv, signalEach, signalGroup } from '../exec/tree.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { settledWithin } from '../util/wait.js';
 import type { ExecItem, ItemPhase } from './events.js';
@@ -331,18 +331,8 @@ export function shortCommand(command: string): string {
 export async function killTree(pid: number, exited: Promise<unknown>, mark?: string): Promise<void> {
   const targets = new Set([pid, ...descendants(pid)]);
   const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // the group is gone
-    }
-    for (const p of targets) {
-      try {
-        process.kill(p, sig);
-      } catch {
-        // already gone
-      }
-    }
+    signalGroup(pid, sig);
+    signalEach(targets, sig);
   };
   signal('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
@@ -358,14 +348,8 @@ export async function killTree(pid: number, exited: Promise<unknown>, mark?: str
   for (;;) {
     const left = [...targets, ...(mark ? processesWithEnv(mark) : [])].filter((p) => p !== process.pid && isRunning(p));
     if (left.length === 0 || Date.now() > deadline) break;
-    for (const p of left) {
-      targets.add(p);
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    for (const p of left) targets.add(p);
+    signalEach(left, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 10));
   }
 }
