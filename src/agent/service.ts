@@ -33,7 +33,7 @@ import { ItemEvents, turnEndEvent, type RunEvent } from './events.js';
 import { addUsage, type Item, type Usage } from './items.js';
 import { runTurn, type AnswerCheck, type TurnOutcome } from './loop.js';
 import { createModelClient, type ModelClient } from './model.js';
-import { checkApproval, checkCodexApproval, narrowForReply } from './permissions.js';
+import { checkApproval, checkCodexApproval, MODE_RANK, narrowForReply } from './permissions.js';
 import { BASE_INSTRUCTIONS } from './prompts/base.js';
 import { resolveProvider, useFreeformApplyPatch, type ResolvedProvider } from './provider.js';
 import { Run, type DelegateResult, type RunHost } from './run.js';
@@ -116,8 +116,6 @@ export function agentService(runtime: Runtime, toolsFor: ToolsFor): AgentService
 
 /** The error saved for a turn the server's shutdown stopped (status cancelled). */
 export const SERVER_SHUTDOWN = 'interrupted: the agentbox server shut down during this turn; delegate_reply (or agentbox exec --resume) continues the thread';
-
-const MODE_RANK: Record<SandboxMode, number> = { 'read-only': 0, 'workspace-write': 1, 'danger-full-access': 2 };
 
 export class AgentService {
   readonly threads: ThreadStore;
