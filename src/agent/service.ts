@@ -160,17 +160,8 @@ export class AgentService {
     }
     // The codex backend uses Codex's own config for what is not given (model, provider).
     const providerId = params.provider ?? (backend === 'codex' ? CODEX_CONFIGURED_PROVIDER : config.model_provider);
-    let provider: ResolvedProvider | undefined;
-    let codexBin: string | undefined;
-    if (backend === 'codex') {
-      const bin = codexBinary(this.runtime.bin.codex, config.codex.path);
-      if (!bin.ok) return bin;
-      codexBin = bin.value;
-    } else {
-      const resolved = resolveProvider(config, providerId);
-      if (!resolved.ok) return resolved;
-      provider = resolved.value;
-    }
+    const engine = this.#engine(backend, providerId);
+    if (!engine.ok) return engine;
     let answer: AnswerCheck | undefined;
     if (params.output_schema) {
       const compiled = answerCheck(params.output_schema);
@@ -242,7 +233,7 @@ export class AgentService {
     }
     return ok(
       this.#launch(
-        { meta, turn: 1, prompt: params.prompt, history: [], opening, child, tools, parentPolicy, ...(provider ? { provider } : {}), ...(codexBin ? { codexBin } : {}), ...(answer ? { answer } : {}), log, unlock: lock.value },
+        { meta, turn: 1, prompt: params.prompt, history: [], opening, child, tools, parentPolicy, ...engine.value, ...(answer ? { answer } : {}), log, unlock: lock.value },
         host,
       ),
     );
@@ -291,17 +282,8 @@ export class AgentService {
     if (!(await isDirectory(meta.cwd))) {
       return fail('thread_cwd_gone', `Thread ${threadId} worked in ${meta.cwd}, which no longer exists${meta.worktree ? ' (its worktree was removed)' : ''}.`, 'Start a new thread with delegate.');
     }
-    let provider: ResolvedProvider | undefined;
-    let codexBin: string | undefined;
-    if (meta.backend === 'codex') {
-      const bin = codexBinary(this.runtime.bin.codex, this.runtime.config.codex.path);
-      if (!bin.ok) return bin;
-      codexBin = bin.value;
-    } else {
-      const resolved = resolveProvider(this.runtime.config, meta.provider);
-      if (!resolved.ok) return resolved;
-      provider = resolved.value;
-    }
+    const engine = this.#engine(meta.backend ?? 'agentbox', meta.provider);
+    if (!engine.ok) return engine;
     let answer: AnswerCheck | undefined;
     if (meta.output_schema) {
       const compiled = answerCheck(meta.output_schema);
@@ -353,8 +335,7 @@ export class AgentService {
           tools,
           ...(notes.length > 0 ? { notes } : {}),
           parentPolicy,
-          ...(provider ? { provider } : {}),
-          ...(codexBin ? { codexBin } : {}),
+          ...engine.value,
           ...(loaded.value.codexThreadId ? { codexThreadId: loaded.value.codexThreadId } : {}),
           // Threads from before codex_usage lines: what the thread recorded is the best guess of Codex's total.
           ...(meta.backend === 'codex' ? { codexUsage: loaded.value.codexUsage ?? loaded.value.usage } : {}),
@@ -384,6 +365,16 @@ export class AgentService {
   async #repoAbove(policy: Policy, dir: string): Promise<string[]> {
     const repo = await openRepo(this.#git(policy), dir, 'read');
     return repo.ok && repo.value.top !== dir && isInside(repo.value.top, dir) ? [repo.value.top] : [];
+  }
+
+  /** What runs the turns: the model endpoint of `providerId` (agentbox's own loop), or the codex executable. */
+  #engine(backend: Backend, providerId: string): Result<Pick<TurnSetup, 'provider' | 'codexBin'>> {
+    if (backend === 'codex') {
+      const bin = codexBinary(this.runtime.bin.codex, this.runtime.config.codex.path);
+      return bin.ok ? ok({ codexBin: bin.value }) : bin;
+    }
+    const resolved = resolveProvider(this.runtime.config, providerId);
+    return resolved.ok ? ok({ provider: resolved.value }) : resolved;
   }
 
   /** How the git core runs for this server, with `policy` deciding which repositories may be used. */
