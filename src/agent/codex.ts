@@ -261,7 +261,7 @@ function codexUsage(u: Record<string, unknown> | undefined): Usage {
  * running total of the same session (the stored one is stale, or Codex counted afresh): it is
  * taken as this turn's own.
  */
-export function usageSince(total: Usage, before: Usage): Usage {
+function usageSince(total: Usage, before: Usage): Usage {
   const keys = ['input_tokens', 'cached_input_tokens', 'output_tokens', 'reasoning_tokens'] as const;
   if (keys.some((k) => total[k] < before[k])) return { ...total };
   return { input_tokens: total.input_tokens - before.input_tokens, cached_input_tokens: total.cached_input_tokens - before.cached_input_tokens, output_tokens: total.output_tokens - before.output_tokens, reasoning_tokens: total.reasoning_tokens - before.reasoning_tokens };

@@ -41,7 +41,7 @@ export type RunEvent =
   /** A model request is in flight (a spinner's cue); `agentbox exec --json` leaves it out. */
   | { type: 'model.request'; turn: number };
 
-export const execUsage = (u: Usage): ExecUsage => ({
+const execUsage = (u: Usage): ExecUsage => ({
   input_tokens: u.input_tokens,
   cached_input_tokens: u.cached_input_tokens,
   output_tokens: u.output_tokens,

@@ -115,7 +115,7 @@ export function agentService(runtime: Runtime, toolsFor: ToolsFor): AgentService
 }
 
 /** The error saved for a turn the server's shutdown stopped (status cancelled). */
-export const SERVER_SHUTDOWN = 'interrupted: the agentbox server shut down during this turn; delegate_reply (or agentbox exec --resume) continues the thread';
+const SERVER_SHUTDOWN = 'interrupted: the agentbox server shut down during this turn; delegate_reply (or agentbox exec --resume) continues the thread';
 
 export class AgentService {
   readonly threads: ThreadStore;

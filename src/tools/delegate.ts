@@ -238,7 +238,7 @@ function createTaskSource(service: AgentService): TaskSource {
 }
 
 /** How often delegate_status re-reads the file of a thread another agentbox process runs. */
-export const ELSEWHERE_POLL_MS = 400;
+const ELSEWHERE_POLL_MS = 400;
 
 /**
  * Re-reads a thread run elsewhere until its turn's state changes, `ms` pass or the call is
@@ -311,7 +311,7 @@ export async function waitForRun(run: Run, call: CallContext): Promise<DelegateR
 }
 
 /** A finished run as a tool result: structuredContent plus the text rendering; isError when it failed. */
-export function resultOf(raw: DelegateResult): CallToolResult {
+function resultOf(raw: DelegateResult): CallToolResult {
   const result = { ...raw, diff: capDiff(raw) };
   const { turns: _turns, ...data } = result;
   const rendered = dataResult(data as Record<string, unknown>, renderText(result));
