@@ -9,6 +9,7 @@ import { z } from 'zod';
 import {
   agentService,
   detachedHost,
+  formatUsage,
   isThreadId,
   renderTranscript,
   type AgentService,
@@ -320,13 +321,12 @@ function resultOf(raw: DelegateResult): CallToolResult {
 
 /** The result for hosts that read text: the answer first, then a summary line, the files and the diff. */
 export function renderText(r: DelegateResult): string {
-  const u = r.usage;
   const lines = [
     r.content.trim() || '(no answer)',
     '',
     '---',
     `status: ${r.status} · thread ${r.threadId} · ${r.turns} model turn${r.turns === 1 ? '' : 's'} · ${(r.duration_ms / 1000).toFixed(1)} s`,
-    `tokens: ${u.input_tokens} in (${u.cached_input_tokens} cached), ${u.output_tokens} out (${u.reasoning_tokens} reasoning)`,
+    `tokens: ${formatUsage(r.usage)}`,
   ];
   if (r.error) lines.push(`error: ${r.error}`);
   if (r.branch) lines.push(`branch: ${r.branch}`);
