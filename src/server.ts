@@ -112,9 +112,7 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
   /** Tools published without task support. */
   const plain = new Set<string>();
 
-  let published = 0;
   for (const tool of tools) {
-    published++;
     // Strict: a misspelled argument is an error the model can fix, not silently ignored.
     const inputSchema = tool.strict === false ? z.object(tool.input).passthrough() : z.object(tool.input).strict();
     const config = {
@@ -182,7 +180,7 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
     const run = task ? undefined : direct.get(name);
     return run ? run(request, extra) : original(request, extra);
   });
-  if (published === 0 && !opts.extend) {
+  if (tools.length === 0 && !opts.extend) {
     // Every group named was empty: still answer tools/list (with nothing) rather than "method not found".
     server.server.registerCapabilities({ tools: {} });
     server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [] }));

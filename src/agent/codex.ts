@@ -14,8 +14,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ReasoningEffort, SandboxMode } from '../config/index.js';
-import { descendants, isRunning, processesWithEnv } from '../exec/tree.js';
+import { descendants, isRunning, processesWithEnv, signalEach, signalGroup } from '../exec/tree.js';
 import { fail, ok, type Result } from '../util/result.js';
+import { settledWithin } from '../util/wait.js';
 import type { ExecItem, ItemPhase } from './events.js';
 import { RUN_MARK_NAME } from './codex-env.js';
 import { addUsage, zeroUsage, type Item, type Usage } from './items.js';
@@ -211,7 +212,7 @@ async function drive(o: CodexTurnOptions, args: string[], usage: Usage): Promise
   });
 
   const exit = await exited;
-  await Promise.race([drained, new Promise((r) => setTimeout(r, KILL_GRACE_MS).unref())]);
+  await settledWithin(drained, KILL_GRACE_MS);
   o.signal.removeEventListener('abort', kill);
   await killing;
 
@@ -260,7 +261,7 @@ function codexUsage(u: Record<string, unknown> | undefined): Usage {
  * running total of the same session (the stored one is stale, or Codex counted afresh): it is
  * taken as this turn's own.
  */
-export function usageSince(total: Usage, before: Usage): Usage {
+function usageSince(total: Usage, before: Usage): Usage {
   const keys = ['input_tokens', 'cached_input_tokens', 'output_tokens', 'reasoning_tokens'] as const;
   if (keys.some((k) => total[k] < before[k])) return { ...total };
   return { input_tokens: total.input_tokens - before.input_tokens, cached_input_tokens: total.cached_input_tokens - before.cached_input_tokens, output_tokens: total.output_tokens - before.output_tokens, reasoning_tokens: total.reasoning_tokens - before.reasoning_tokens };
@@ -330,18 +331,8 @@ export function shortCommand(command: string): string {
 export async function killTree(pid: number, exited: Promise<unknown>, mark?: string): Promise<void> {
   const targets = new Set([pid, ...descendants(pid)]);
   const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // the group is gone
-    }
-    for (const p of targets) {
-      try {
-        process.kill(p, sig);
-      } catch {
-        // already gone
-      }
-    }
+    signalGroup(pid, sig);
+    signalEach(targets, sig);
   };
   signal('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
@@ -357,14 +348,8 @@ export async function killTree(pid: number, exited: Promise<unknown>, mark?: str
   for (;;) {
     const left = [...targets, ...(mark ? processesWithEnv(mark) : [])].filter((p) => p !== process.pid && isRunning(p));
     if (left.length === 0 || Date.now() > deadline) break;
-    for (const p of left) {
-      targets.add(p);
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    for (const p of left) targets.add(p);
+    signalEach(left, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 10));
   }
 }

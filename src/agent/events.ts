@@ -8,6 +8,7 @@
 // and ending) into these events, or passes the Codex CLI's own items through (item()); at the end
 // of the turn it closes every item still open (a command still running is killed with the run)
 // as failed. It decides nothing about the run.
+import { firstLine } from '../util/format.js';
 import type { DelegateResult } from './run.js';
 import type { Item, ToolCallItem, Usage } from './items.js';
 
@@ -40,7 +41,7 @@ export type RunEvent =
   /** A model request is in flight (a spinner's cue); `agentbox exec --json` leaves it out. */
   | { type: 'model.request'; turn: number };
 
-export const execUsage = (u: Usage): ExecUsage => ({
+const execUsage = (u: Usage): ExecUsage => ({
   input_tokens: u.input_tokens,
   cached_input_tokens: u.cached_input_tokens,
   output_tokens: u.output_tokens,
@@ -154,7 +155,7 @@ export class ItemEvents {
     } else if (open.type === 'file_change') {
       this.emit({ type: 'item.completed', item: { ...open, status: isError ? 'failed' : 'completed' } });
     } else if (open.type === 'tool_call') {
-      this.emit({ type: 'item.completed', item: { ...open, status: isError ? 'failed' : 'completed', ...(isError ? { error: firstLine(output) } : {}) } });
+      this.emit({ type: 'item.completed', item: { ...open, status: isError ? 'failed' : 'completed', ...(isError ? { error: firstLine(output, 200) } : {}) } });
     }
   }
 
@@ -231,8 +232,3 @@ function commandOutput(report: string): string {
   if (m[0].endsWith('(none)')) return '';
   return report.slice(m.index + m[0].length + 1);
 }
-
-const firstLine = (s: string) => {
-  const line = s.split('\n', 1)[0] ?? '';
-  return line.length > 200 ? `${line.slice(0, 197)}…` : line;
-};

@@ -76,6 +76,11 @@ export interface Usage {
 
 export const zeroUsage = (): Usage => ({ input_tokens: 0, cached_input_tokens: 0, output_tokens: 0, reasoning_tokens: 0 });
 
+/** Token counts for people: `12 in (3 cached), 4 out (1 reasoning)`. */
+export function formatUsage(u: Usage): string {
+  return `${u.input_tokens} in (${u.cached_input_tokens} cached), ${u.output_tokens} out (${u.reasoning_tokens} reasoning)`;
+}
+
 export function addUsage(into: Usage, add: Usage): Usage {
   into.input_tokens += add.input_tokens;
   into.cached_input_tokens += add.cached_input_tokens;

@@ -15,6 +15,7 @@
 // timeout); whatever it stopped in, the history stays valid to continue from.
 import type { ReasoningEffort } from '../config/index.js';
 import type { CallContext } from '../tools/define.js';
+import { firstLine } from '../util/format.js';
 import { formatFailure } from '../util/result.js';
 import { addUsage, closeDanglingCalls, isToolCall, lastAssistantText, outputFor, zeroUsage, type Item, type ToolCallItem, type Usage } from './items.js';
 import type { ModelClient, ModelRequest } from './model.js';
@@ -414,8 +415,3 @@ function sessionOf(call: ToolCallItem): string | undefined {
     return undefined;
   }
 }
-
-const firstLine = (s: string) => {
-  const line = s.split('\n', 1)[0] ?? '';
-  return line.length > 160 ? `${line.slice(0, 157)}…` : line;
-};

@@ -10,6 +10,7 @@ import type OpenAI from 'openai';
 import type { APIError } from 'openai';
 import type { ReasoningEffort } from '../config/index.js';
 import { fail, ok, type Failure, type Result } from '../util/result.js';
+import { sleep } from '../util/wait.js';
 import { zeroUsage, type Item, type Usage } from './items.js';
 import { isOpenAIReasoningModel, type ResolvedProvider } from './provider.js';
 
@@ -468,22 +469,6 @@ function backoff(attempt: number, baseMs: number, retryAfterMs?: number): number
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, 60_000);
   const raw = Math.min(8_000, baseMs * 2 ** attempt);
   return Math.round(raw * (0.8 + Math.random() * 0.4));
-}
-
-/** Resolves true after `ms`, or false as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Fires `onIdle` when `touch` has not been called for `ms` (one timer, re-armed only when it fires early). */

@@ -66,7 +66,8 @@ export function checkCodexApproval(policy: ApprovalPolicy, context: string): Res
   );
 }
 
-const MODE_RANK: Record<SandboxMode, number> = { 'read-only': 0, 'workspace-write': 1, 'danger-full-access': 2 };
+/** Sandbox modes from the narrowest to the widest. */
+export const MODE_RANK: Record<SandboxMode, number> = { 'read-only': 0, 'workspace-write': 1, 'danger-full-access': 2 };
 
 export interface RunLimits {
   mode: SandboxMode;

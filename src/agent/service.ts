@@ -23,6 +23,7 @@ import { isInside, resolveForRead, resolveForWrite, type Policy } from '../sandb
 import { createSessionContext, type SessionContext } from '../session.js';
 import type { AnyToolSpec, CallContext } from '../tools/define.js';
 import { fail, ok, type Result } from '../util/result.js';
+import { settledWithin } from '../util/wait.js';
 import { answerCheck } from './answer.js';
 import { trackChanges, type ChangeSet } from './changes.js';
 import { codexBinary, runCodexTurn } from './codex.js';
@@ -32,7 +33,7 @@ import { ItemEvents, turnEndEvent, type RunEvent } from './events.js';
 import { addUsage, type Item, type Usage } from './items.js';
 import { runTurn, type AnswerCheck, type TurnOutcome } from './loop.js';
 import { createModelClient, type ModelClient } from './model.js';
-import { checkApproval, checkCodexApproval, narrowForReply } from './permissions.js';
+import { checkApproval, checkCodexApproval, MODE_RANK, narrowForReply } from './permissions.js';
 import { BASE_INSTRUCTIONS } from './prompts/base.js';
 import { resolveProvider, useFreeformApplyPatch, type ResolvedProvider } from './provider.js';
 import { Run, type DelegateResult, type RunHost } from './run.js';
@@ -114,9 +115,7 @@ export function agentService(runtime: Runtime, toolsFor: ToolsFor): AgentService
 }
 
 /** The error saved for a turn the server's shutdown stopped (status cancelled). */
-export const SERVER_SHUTDOWN = 'interrupted: the agentbox server shut down during this turn; delegate_reply (or agentbox exec --resume) continues the thread';
-
-const MODE_RANK: Record<SandboxMode, number> = { 'read-only': 0, 'workspace-write': 1, 'danger-full-access': 2 };
+const SERVER_SHUTDOWN = 'interrupted: the agentbox server shut down during this turn; delegate_reply (or agentbox exec --resume) continues the thread';
 
 export class AgentService {
   readonly threads: ThreadStore;
@@ -161,17 +160,8 @@ export class AgentService {
     }
     // The codex backend uses Codex's own config for what is not given (model, provider).
     const providerId = params.provider ?? (backend === 'codex' ? CODEX_CONFIGURED_PROVIDER : config.model_provider);
-    let provider: ResolvedProvider | undefined;
-    let codexBin: string | undefined;
-    if (backend === 'codex') {
-      const bin = codexBinary(this.runtime.bin.codex, config.codex.path);
-      if (!bin.ok) return bin;
-      codexBin = bin.value;
-    } else {
-      const resolved = resolveProvider(config, providerId);
-      if (!resolved.ok) return resolved;
-      provider = resolved.value;
-    }
+    const engine = this.#engine(backend, providerId);
+    if (!engine.ok) return engine;
     let answer: AnswerCheck | undefined;
     if (params.output_schema) {
       const compiled = answerCheck(params.output_schema);
@@ -243,7 +233,7 @@ export class AgentService {
     }
     return ok(
       this.#launch(
-        { meta, turn: 1, prompt: params.prompt, history: [], opening, child, tools, parentPolicy, ...(provider ? { provider } : {}), ...(codexBin ? { codexBin } : {}), ...(answer ? { answer } : {}), log, unlock: lock.value },
+        { meta, turn: 1, prompt: params.prompt, history: [], opening, child, tools, parentPolicy, ...engine.value, ...(answer ? { answer } : {}), log, unlock: lock.value },
         host,
       ),
     );
@@ -292,17 +282,8 @@ export class AgentService {
     if (!(await isDirectory(meta.cwd))) {
       return fail('thread_cwd_gone', `Thread ${threadId} worked in ${meta.cwd}, which no longer exists${meta.worktree ? ' (its worktree was removed)' : ''}.`, 'Start a new thread with delegate.');
     }
-    let provider: ResolvedProvider | undefined;
-    let codexBin: string | undefined;
-    if (meta.backend === 'codex') {
-      const bin = codexBinary(this.runtime.bin.codex, this.runtime.config.codex.path);
-      if (!bin.ok) return bin;
-      codexBin = bin.value;
-    } else {
-      const resolved = resolveProvider(this.runtime.config, meta.provider);
-      if (!resolved.ok) return resolved;
-      provider = resolved.value;
-    }
+    const engine = this.#engine(meta.backend ?? 'agentbox', meta.provider);
+    if (!engine.ok) return engine;
     let answer: AnswerCheck | undefined;
     if (meta.output_schema) {
       const compiled = answerCheck(meta.output_schema);
@@ -354,8 +335,7 @@ export class AgentService {
           tools,
           ...(notes.length > 0 ? { notes } : {}),
           parentPolicy,
-          ...(provider ? { provider } : {}),
-          ...(codexBin ? { codexBin } : {}),
+          ...engine.value,
           ...(loaded.value.codexThreadId ? { codexThreadId: loaded.value.codexThreadId } : {}),
           // Threads from before codex_usage lines: what the thread recorded is the best guess of Codex's total.
           ...(meta.backend === 'codex' ? { codexUsage: loaded.value.codexUsage ?? loaded.value.usage } : {}),
@@ -385,6 +365,16 @@ export class AgentService {
   async #repoAbove(policy: Policy, dir: string): Promise<string[]> {
     const repo = await openRepo(this.#git(policy), dir, 'read');
     return repo.ok && repo.value.top !== dir && isInside(repo.value.top, dir) ? [repo.value.top] : [];
+  }
+
+  /** What runs the turns: the model endpoint of `providerId` (agentbox's own loop), or the codex executable. */
+  #engine(backend: Backend, providerId: string): Result<Pick<TurnSetup, 'provider' | 'codexBin'>> {
+    if (backend === 'codex') {
+      const bin = codexBinary(this.runtime.bin.codex, this.runtime.config.codex.path);
+      return bin.ok ? ok({ codexBin: bin.value }) : bin;
+    }
+    const resolved = resolveProvider(this.runtime.config, providerId);
+    return resolved.ok ? ok({ provider: resolved.value }) : resolved;
   }
 
   /** How the git core runs for this server, with `policy` deciding which repositories may be used. */
@@ -697,16 +687,6 @@ async function checkCwd(policy: Policy, requested: string, mode: SandboxMode): P
 
 /** How long delegate_reply waits for a cancelled turn of the same thread to finish stopping. */
 const CANCEL_WAIT_MS = 20_000;
-
-/** Resolves when `p` settles or `ms` passes, whichever comes first. */
-function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref?.();
-  });
-  return Promise.race([p.then(() => undefined, () => undefined), bound]).finally(() => clearTimeout(timer));
-}
 
 const isDirectory = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
 

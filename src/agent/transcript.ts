@@ -2,7 +2,7 @@
 // the assistant's messages, tool calls with a short excerpt of their results, plan updates,
 // compactions and how the turn ended. The opening (sandbox rules, AGENTS.md, environment) is left
 // out; the JSONL file has everything.
-import type { Item } from './items.js';
+import { formatUsage, type Item } from './items.js';
 import { CODEX_CONFIGURED_PROVIDER, modelLabel, type LoadedThread } from './threads.js';
 
 const EXCERPT = 1200;
@@ -17,7 +17,7 @@ export function renderTranscript(thread: LoadedThread): string {
     `- model: ${modelLabel(meta)} (${meta.backend === 'codex' ? `Codex CLI${meta.provider === CODEX_CONFIGURED_PROVIDER ? '' : `, provider ${meta.provider}`}` : meta.provider}), sandbox ${meta.sandbox}, approvals ${meta.approval_policy}`,
     `- cwd: ${meta.cwd}${meta.worktree ? ` (worktree of ${meta.worktree.repo}, branch ${meta.worktree.branch})` : ''}`,
     `- created: ${meta.created}`,
-    `- tokens: ${thread.usage.input_tokens} in (${thread.usage.cached_input_tokens} cached), ${thread.usage.output_tokens} out (${thread.usage.reasoning_tokens} reasoning)`,
+    `- tokens: ${formatUsage(thread.usage)}`,
   ];
   let skip = (meta as { opening_items?: number }).opening_items ?? 0;
   for (const line of thread.lines) {

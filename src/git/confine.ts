@@ -16,7 +16,7 @@
 // protect, so there only the layout and the workspace containment (repo.ts) apply.
 import { lstat, readFile, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { containingRoot, isInside, PROTECTED_NAMES, type Policy } from '../sandbox/index.js';
+import { containingRoot, gitFileTarget, isInside, PROTECTED_NAMES, type Policy } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
 
 /** Where git found the repository: real paths. */
@@ -54,9 +54,7 @@ export async function checkLayout({ top, gitDir, commonDir }: Located): Promise<
     return ok('directory');
   }
   if (!info.isFile()) return refuse(`${dotGit} is neither a directory nor a file.`);
-  const text = await readFile(dotGit, 'utf8').catch(() => '');
-  const named = /^gitdir:\s*(.+?)\s*$/m.exec(text)?.[1];
-  const target = named ? await realpath(path.resolve(top, named)).catch(() => undefined) : undefined;
+  const target = await gitFileTarget(dotGit);
   if (target !== gitDir) return refuse(`${dotGit} does not name the git directory git used (${gitDir}).`);
   if (gitDir === commonDir) {
     // A separate git dir: a submodule's (.git/modules/<name>) or `clone --separate-git-dir`.

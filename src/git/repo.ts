@@ -17,7 +17,7 @@
 //    a command swaps in after the check is not read.
 import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { containingRoot, isInside, resolveForRead, type Policy, type SafePath } from '../sandbox/index.js';
+import { containingRoot, gitFileTarget, isInside, resolveForRead, type Policy, type SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { checkIncludes, checkLayout, checkProtected, type Layout, type Located } from './confine.js';
 import { runGit, type GitCommand, type RunOptions, type RunOutput } from './run.js';
@@ -232,9 +232,7 @@ async function cachedLocation(key: string): Promise<Located | undefined> {
 
 /** Opens the linked worktree at `top` (a real path) of `repo` without asking git to search. */
 export async function openWorktree(repo: Repo, top: string, access: Access): Promise<Result<Repo>> {
-  const text = await readFile(path.join(top, '.git'), 'utf8').catch(() => '');
-  const named = /^gitdir:\s*(.+?)\s*$/m.exec(text)?.[1];
-  const gitDir = named ? await realpath(path.resolve(top, named)).catch(() => undefined) : undefined;
+  const gitDir = await gitFileTarget(path.join(top, '.git'));
   if (!gitDir) return fail('not_a_worktree', `${top} is not a worktree (its .git file names no git directory).`);
   return openLocated(repo.ctx, { top, gitDir, commonDir: repo.commonDir }, access, top);
 }

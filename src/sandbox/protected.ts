@@ -197,12 +197,16 @@ async function scanForGit(root: string): Promise<string[]> {
   return found;
 }
 
+/** The git dir a `.git` pointer file (`gitdir: …`) names, as a real path; undefined when it names none that exists. */
+export async function gitFileTarget(gitFile: string): Promise<string | undefined> {
+  const text = await readFile(gitFile, 'utf8').catch(() => '');
+  const named = /^gitdir:\s*(.+?)\s*$/m.exec(text)?.[1];
+  return named ? realpath(path.resolve(path.dirname(gitFile), named)).catch(() => undefined) : undefined;
+}
+
 /** The directories a `.git` pointer file leads to: its gitdir and, for a worktree, the common dir. */
 async function gitdirsOf(gitFile: string): Promise<string[]> {
-  const text = await readFile(gitFile, 'utf8').catch(() => '');
-  const m = /^gitdir:\s*(.+?)\s*$/m.exec(text);
-  if (!m?.[1]) return [];
-  const gitdir = await realpath(path.resolve(path.dirname(gitFile), m[1])).catch(() => undefined);
+  const gitdir = await gitFileTarget(gitFile);
   if (!gitdir) return [];
   const dirs = [gitdir];
   const common = (await readFile(path.join(gitdir, 'commondir'), 'utf8').catch(() => '')).trim();

@@ -3,7 +3,7 @@
 // spinner while the model thinks or a command runs (only on a terminal), then the answer on stdout
 // and a summary on stderr (files changed with +/- counts, tokens, time, the thread id). stdout
 // carries nothing but the answer, so `agentbox exec "…" > answer.md` keeps just that.
-import type { DelegateResult, ExecItem, RunEvent } from '../agent/index.js';
+import { formatUsage, type DelegateResult, type ExecItem, type RunEvent } from '../agent/index.js';
 import { stripControlsDeep } from './sanitize.js';
 import { Spinner } from './spinner.js';
 
@@ -69,10 +69,9 @@ export class HumanRenderer {
         lines.push(`${mark[f.kind]} ${f.from ? `${f.from} -> ` : ''}${f.path}${s ? ` ${this.#green(`+${s.added}`)} ${this.#red(`-${s.removed}`)}` : ''}`);
       }
     } else lines.push(this.#dim('no files changed'));
-    const u = result.usage;
     lines.push(
       this.#dim(
-        `tokens: ${u.input_tokens} in (${u.cached_input_tokens} cached), ${u.output_tokens} out (${u.reasoning_tokens} reasoning) · ${result.turns} model turn${result.turns === 1 ? '' : 's'} · ${(result.duration_ms / 1000).toFixed(1)} s`,
+        `tokens: ${formatUsage(result.usage)} · ${result.turns} model turn${result.turns === 1 ? '' : 's'} · ${(result.duration_ms / 1000).toFixed(1)} s`,
       ),
     );
     if (result.branch) lines.push(`branch: ${result.branch}`);

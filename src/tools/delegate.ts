@@ -9,6 +9,7 @@ import { z } from 'zod';
 import {
   agentService,
   detachedHost,
+  formatUsage,
   isThreadId,
   renderTranscript,
   type AgentService,
@@ -22,6 +23,7 @@ import { ApprovalPolicy, MAX_TIMEOUT_MS, ReasoningEffort, SandboxMode } from '..
 import type { TaskSource, TaskState } from '../mcp/tasks.js';
 import type { SessionContext } from '../session.js';
 import type { Result } from '../util/result.js';
+import { sleep } from '../util/wait.js';
 import { defineTool, type AnyToolSpec, type CallContext, type ResourceSpec, type TaskStart } from './define.js';
 import { dataResult, errorResult } from './result.js';
 
@@ -237,7 +239,7 @@ function createTaskSource(service: AgentService): TaskSource {
 }
 
 /** How often delegate_status re-reads the file of a thread another agentbox process runs. */
-export const ELSEWHERE_POLL_MS = 400;
+const ELSEWHERE_POLL_MS = 400;
 
 /**
  * Re-reads a thread run elsewhere until its turn's state changes, `ms` pass or the call is
@@ -251,7 +253,7 @@ async function pollElsewhere(service: AgentService, threadId: string, turn: numb
   // caller's read of the state and this wait.
   let seen: string | undefined;
   while (!signal.aborted && Date.now() < until) {
-    await delay(Math.min(ELSEWHERE_POLL_MS, until - Date.now()), signal);
+    await sleep(Math.min(ELSEWHERE_POLL_MS, until - Date.now()), signal);
     const now0 = service.threads.fingerprint(threadId);
     if (now0 === seen) continue;
     seen = now0;
@@ -261,19 +263,6 @@ async function pollElsewhere(service: AgentService, threadId: string, turn: numb
     if (last.state !== 'running_elsewhere') return last;
   }
   return last;
-}
-
-/** Sleeps `ms`, or less when `signal` aborts. */
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function stateResult(threadId: string, s: ThreadState): CallToolResult {
@@ -323,7 +312,7 @@ export async function waitForRun(run: Run, call: CallContext): Promise<DelegateR
 }
 
 /** A finished run as a tool result: structuredContent plus the text rendering; isError when it failed. */
-export function resultOf(raw: DelegateResult): CallToolResult {
+function resultOf(raw: DelegateResult): CallToolResult {
   const result = { ...raw, diff: capDiff(raw) };
   const { turns: _turns, ...data } = result;
   const rendered = dataResult(data as Record<string, unknown>, renderText(result));
@@ -332,13 +321,12 @@ export function resultOf(raw: DelegateResult): CallToolResult {
 
 /** The result for hosts that read text: the answer first, then a summary line, the files and the diff. */
 export function renderText(r: DelegateResult): string {
-  const u = r.usage;
   const lines = [
     r.content.trim() || '(no answer)',
     '',
     '---',
     `status: ${r.status} · thread ${r.threadId} · ${r.turns} model turn${r.turns === 1 ? '' : 's'} · ${(r.duration_ms / 1000).toFixed(1)} s`,
-    `tokens: ${u.input_tokens} in (${u.cached_input_tokens} cached), ${u.output_tokens} out (${u.reasoning_tokens} reasoning)`,
+    `tokens: ${formatUsage(r.usage)}`,
   ];
   if (r.error) lines.push(`error: ${r.error}`);
   if (r.branch) lines.push(`branch: ${r.branch}`);

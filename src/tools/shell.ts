@@ -126,7 +126,7 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
 }
 
 /** exec_command's description, saying what the sandbox in force allows and naming only the tools that are published. */
-export function describeExec(ctx: SessionContext): string {
+function describeExec(ctx: SessionContext): string {
   const policy = ctx.policy();
   const approval = ctx.approvalPolicy();
   const groups = new Set(ctx.runtime.config.tools);

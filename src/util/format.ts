@@ -18,6 +18,12 @@ export function clip(s: string, max = 120): string {
   return s.length > max ? `${s.slice(0, max)}…` : s;
 }
 
+/** The first line of `text`; a longer one is cut to `max - 3` characters and `…`. */
+export function firstLine(text: string, max = 160): string {
+  const line = text.split('\n', 1)[0] ?? '';
+  return line.length > max ? `${line.slice(0, max - 3)}…` : line;
+}
+
 /** A path as the model should see it: relative to `base` when inside it, else absolute. */
 export function displayPath(base: string | undefined, absolute: string): string {
   if (!base) return absolute;
