@@ -1,6 +1,6 @@
 // Searches file contents. ripgrep when installed (fast, .gitignore-aware, output passed through
 // nearly as it prints it, grouped by file); a JS regex walker otherwise. Both stop at the cap.
-import { readFile, stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
@@ -8,6 +8,7 @@ import { globMatcher, isNameGlob, normalizeGlob } from './glob-match.js';
 import { looksBinary } from './read.js';
 import { RG_COMMON, runRipgrep } from './ripgrep.js';
 import { walkFiles } from './walk.js';
+import * as confined from './confined.js';
 
 export interface GrepOptions {
   glob?: string;
@@ -169,15 +170,16 @@ async function grepWithJs(target: SafePath, isFile: boolean, pattern: string, op
   const collect = new Collector(opts);
   const notes: string[] = [];
 
-  const candidates: AsyncIterable<{ rel: string; abs: string }> = isFile
+  const candidates: AsyncIterable<{ rel: string; abs: string; at?: string }> = isFile
     ? (async function* () {
         yield { rel: path.basename(target), abs: target };
       })()
     : walkFiles(target, { signal: opts.signal, ignoreRoot: opts.ignoreRoot });
 
-  files: for await (const { rel, abs } of candidates) {
+  files: for await (const { rel, abs, at } of candidates) {
     if (globMatch && !isFile && !globMatch(rel)) continue;
-    const size = await stat(abs).then((s) => s.size, () => -1);
+    // Through the walk's directory descriptor (or, for one file, its verified parent): never by name.
+    const size = await (at ? lstat(at) : confined.lstat(abs)).then((s) => (s.isFile() ? s.size : -1), () => -1);
     if (size < 0) continue;
     if (size > MAX_FALLBACK_FILE_BYTES) {
       notes.push(`${opts.prefix}${rel} was skipped: larger than ${MAX_FALLBACK_FILE_BYTES / 1024 / 1024} MiB (install ripgrep to search it).`);
@@ -185,7 +187,7 @@ async function grepWithJs(target: SafePath, isFile: boolean, pattern: string, op
     }
     let buf: Buffer;
     try {
-      buf = await readFile(abs);
+      buf = at ? await confined.readThrough(at) : await confined.readFile(abs);
     } catch {
       continue;
     }
@@ -215,3 +217,4 @@ async function grepWithJs(target: SafePath, isFile: boolean, pattern: string, op
   }
   return ok({ text: collect.finish(), matches: collect.matches, files: collect.files, truncated: collect.truncated, notes });
 }
+

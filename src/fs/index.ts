@@ -4,6 +4,9 @@ export { listDirectory } from './list.js';
 export { globFiles, type GlobOutcome } from './glob.js';
 export { grepFiles, type GrepOutcome, type GrepOptions } from './grep.js';
 export { walkFiles } from './walk.js';
+export * as confined from './confined.js';
+export { RACED } from './confined.js';
+export { changedMeanwhile } from './read.js';
 export {
   writeTextFile,
   writeFileAtomic,

@@ -1,11 +1,10 @@
 // Lists a directory as a small tree: entries with their type and size, in a fixed order
 // (directories first, then by name), down to `depth` levels, capped at `limit` entries.
 import { lstat as lstatCb, readlink as readlinkCb } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { SafePath } from '../sandbox/index.js';
 import { formatBytes } from '../util/format.js';
 import { fail, ok, type Result } from '../util/result.js';
+import { PinnedDir } from './confined.js';
 import { statFailure } from './read.js';
 
 /** Directories listed but never expanded: they are large and rarely what a model wants. */
@@ -16,20 +15,23 @@ export async function listDirectory(
   shownPath: string,
   opts: { depth: number; limit: number },
 ): Promise<Result<string>> {
+  // The directory is held open once verified, and everything below it is reached relative to its
+  // descriptor (confined.ts): a directory swapped for a symlink meanwhile cannot lead the listing out.
+  let top: PinnedDir;
   try {
-    const info = await lstat(dir);
-    if (!info.isDirectory()) return fail('not_a_directory', `${shownPath} is not a directory.`, 'Use read_file to read a file.');
+    top = PinnedDir.open(dir, true);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return fail('not_a_directory', `${shownPath} is not a directory.`, 'Use read_file to read a file.');
     return statFailure(err, shownPath);
   }
   const lines: string[] = [];
   let count = 0;
   let truncated = false;
 
-  const visit = async (current: string, level: number): Promise<void> => {
+  const visit = async (current: PinnedDir, level: number): Promise<void> => {
     let entries;
     try {
-      entries = await readdir(current, { withFileTypes: true });
+      entries = await current.readdir();
     } catch (err) {
       lines.push(`${'  '.repeat(level)}[cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}]`);
       return;
@@ -47,7 +49,7 @@ export async function listDirectory(
     const shown = entries.slice(0, Math.max(0, opts.limit - count));
     const details = await Promise.all(
       shown.map((entry) => {
-        const abs = path.join(current, entry.name);
+        const abs = current.at(entry.name);
         if (entry.isSymbolicLink()) return new Promise<string>((resolve) => readlinkCb(abs, (err, target) => resolve(err ? '?' : target)));
         if (entry.isFile()) return new Promise<number | undefined>((resolve) => lstatCb(abs, (err, st) => resolve(err ? undefined : st.size)));
         return undefined;
@@ -59,7 +61,6 @@ export async function listDirectory(
         return;
       }
       count++;
-      const abs = path.join(current, entry.name);
       const indent = '  '.repeat(level);
       const detail = details[i];
       if (entry.isSymbolicLink()) {
@@ -67,7 +68,7 @@ export async function listDirectory(
       } else if (entry.isDirectory()) {
         const skip = NOT_EXPANDED.has(entry.name) && level + 1 < opts.depth;
         lines.push(`${indent}${entry.name}/${skip ? ' (not expanded)' : ''}`);
-        if (level + 1 < opts.depth && !skip) await visit(abs, level + 1);
+        if (level + 1 < opts.depth && !skip) await visitChild(current, entry.name, level + 1);
       } else if (entry.isFile()) {
         lines.push(`${indent}${entry.name}${detail === undefined ? '' : `  ${formatBytes(detail as number)}`}`);
       } else {
@@ -76,7 +77,26 @@ export async function listDirectory(
     }
     if (shown.length < entries.length) truncated = true;
   };
-  await visit(dir, 0);
+  /** Opens a subdirectory relative to its parent's descriptor (never following a link) and lists it. */
+  const visitChild = async (parent: PinnedDir, name: string, level: number): Promise<void> => {
+    let child: PinnedDir;
+    try {
+      child = parent.child(name, true);
+    } catch (err) {
+      lines.push(`${'  '.repeat(level)}[cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}]`);
+      return;
+    }
+    try {
+      await visit(child, level);
+    } finally {
+      child.close();
+    }
+  };
+  try {
+    await visit(top, 0);
+  } finally {
+    top.close();
+  }
 
   const header = `${shownPath}/: ${count} entr${count === 1 ? 'y' : 'ies'}${opts.depth > 1 ? ` (depth ${opts.depth})` : ''}`;
   const note = truncated ? `\n[stopped at the limit of ${opts.limit} entries; list a subdirectory, lower depth or raise limit]` : '';

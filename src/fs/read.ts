@@ -1,11 +1,12 @@
 // Reads a file for a model: numbered lines within line and byte caps, images as image content,
 // other binary files refused. A huge file is read chunk by chunk, never loaded whole.
-import { closeSync, constants, fstatSync, openSync, read, readFile, readSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, read, readFile, readSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { SafePath } from '../sandbox/index.js';
-import { fail, ok, type Result } from '../util/result.js';
+import { fail, ok, type Failure, type Result } from '../util/result.js';
 import { formatBytes } from '../util/format.js';
+import { openForRead, RACED } from './confined.js';
 
 export interface ReadLimits {
   maxLines: number;
@@ -65,8 +66,9 @@ async function readChecked(
   // One descriptor for the checks and the read. open, fstat and close are synchronous, and so is
   // the read of a small file: each is a few microseconds of local work, where a thread-pool round
   // trip costs 20 to 50 µs (most of a small read's cost, measured in bench/). O_NONBLOCK keeps a
-  // FIFO from blocking the open; a large or size-less file is read asynchronously.
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  // FIFO from blocking the open; a large or size-less file is read asynchronously. The file is
+  // opened through its verified parent directory (confined.ts), never by walking the path again.
+  const fd = openForRead(file);
   let info: Stats;
   let collected: Collected;
   try {
@@ -286,5 +288,17 @@ export function statFailure(err: unknown, shownPath: string): Result<never> {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return fail('not_found', `${shownPath} does not exist.`, 'Check the path with list_dir or glob.');
   if (code === 'EACCES') return fail('permission_denied', `${shownPath}: permission denied.`);
+  if (code === 'ENOTDIR') return fail('not_found', `${shownPath} does not exist: a parent path is not a directory.`, 'Check the path with list_dir or glob.');
+  // ELOOP: the checked path had no link as its last component, so one was put there since.
+  if (code === RACED || code === 'ELOOP') return changedMeanwhile(shownPath);
   return fail('io_error', `${shownPath}: ${(err as Error).message}`);
+}
+
+/** A path that changed between its check and its use: nothing was read or written through it. */
+export function changedMeanwhile(shownPath: string): { ok: false; error: Failure } {
+  return fail(
+    'path_changed',
+    `${shownPath} changed while it was being used (a directory on the way, or the file itself, was moved or replaced by a symbolic link); nothing was done through it.`,
+    'Another process is changing this path right now. Check it with list_dir and try again.',
+  );
 }

@@ -2,10 +2,11 @@
 // that keep their own endings, so an edit rewrites only the lines it changes and a CRLF file stays
 // CRLF. Reading refuses what cannot be edited as text (directories, binary or non-UTF-8 files,
 // files too large to hold in memory); it never writes.
-import { readFile, stat } from 'node:fs/promises';
+import { closeSync, fstatSync, readFile } from 'node:fs';
 import type { SafePath } from '../sandbox/index.js';
 import { formatBytes } from '../util/format.js';
 import { fail, ok, type Result } from '../util/result.js';
+import { openForRead } from './confined.js';
 import { looksBinary, statFailure } from './read.js';
 
 export type Eol = '\n' | '\r\n';
@@ -90,24 +91,28 @@ export function encodeText(text: string, bom: boolean): Buffer {
   return Buffer.from(bom ? BOM + text : text, 'utf8');
 }
 
-/** Reads an existing regular text file for editing. */
+/** Reads an existing regular text file for editing, through one descriptor opened on the checked path (confined.ts). */
 export async function readTextFile(file: SafePath, shownPath: string): Promise<Result<TextFile>> {
-  let info;
+  let fd: number;
   try {
-    info = await stat(file);
+    fd = openForRead(file);
   } catch (err) {
     return statFailure(err, shownPath);
   }
-  if (info.isDirectory()) return fail('is_directory', `${shownPath} is a directory, not a file.`);
-  if (!info.isFile()) return fail('not_a_file', `${shownPath} is not a regular file.`);
-  if (info.size > MAX_EDIT_BYTES) {
-    return fail('too_large', `${shownPath} is ${formatBytes(info.size)}; files above ${formatBytes(MAX_EDIT_BYTES)} are not edited in memory.`, 'Use exec_command (e.g. sed) for files this large.');
-  }
+  let info;
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    info = fstatSync(fd);
+    if (info.isDirectory()) return fail('is_directory', `${shownPath} is a directory, not a file.`);
+    if (!info.isFile()) return fail('not_a_file', `${shownPath} is not a regular file.`);
+    if (info.size > MAX_EDIT_BYTES) {
+      return fail('too_large', `${shownPath} is ${formatBytes(info.size)}; files above ${formatBytes(MAX_EDIT_BYTES)} are not edited in memory.`, 'Use exec_command (e.g. sed) for files this large.');
+    }
+    bytes = await new Promise<Buffer>((resolve, reject) => readFile(fd, (err, buf) => (err ? reject(err) : resolve(buf))));
   } catch (err) {
     return statFailure(err, shownPath);
+  } finally {
+    closeSync(fd);
   }
   const decoded = decodeText(bytes, shownPath);
   if (!decoded.ok) return decoded;

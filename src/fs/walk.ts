@@ -3,14 +3,19 @@
 // answers: .gitignore files from the workspace root down are applied in order, a deeper file's
 // negation (`!keep.log`) re-includes what a shallower one ignored, and an ignored directory is not
 // entered (as git, a file below it cannot be re-included).
-import { readdir, readFile } from 'node:fs/promises';
+//
+// Each directory is opened and verified once (confined.ts) and its entries are reached through
+// that descriptor: a directory swapped for a symlink during the walk is skipped, never followed.
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
+import { PinnedDir, readFile, readThrough } from './confined.js';
 
 export interface WalkEntry {
   /** Path relative to the walk's root, with forward slashes. */
   rel: string;
   abs: string;
+  /** The file through its directory's descriptor: valid until the walk moves on (the next iteration). */
+  at: string;
 }
 
 export interface WalkOptions {
@@ -34,24 +39,34 @@ export async function* walkFiles(root: string, opts: WalkOptions = {}): AsyncGen
   while (stack.length > 0) {
     if (opts.signal?.aborted) return;
     const { dir, rules } = stack.pop()!;
-    let entries;
+    let pinned: PinnedDir;
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      pinned = PinnedDir.open(dir, true);
     } catch {
       continue;
     }
-    const local = await loadGitignore(dir);
-    const active = local ? [...rules, { base: dir, ig: local }] : rules;
-    const subdirs: string[] = [];
-    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      if (entry.name === '.git') continue;
-      const abs = path.join(dir, entry.name);
-      const isDir = entry.isDirectory();
-      if (isIgnored(active, abs, isDir)) continue;
-      if (isDir) subdirs.push(abs);
-      else if (entry.isFile()) yield { rel: path.relative(root, abs).split(path.sep).join('/'), abs };
+    try {
+      let entries;
+      try {
+        entries = await pinned.readdir();
+      } catch {
+        continue;
+      }
+      const local = await loadGitignore(pinned.at('.gitignore'));
+      const active = local ? [...rules, { base: dir, ig: local }] : rules;
+      const subdirs: string[] = [];
+      for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+        if (entry.name === '.git') continue;
+        const abs = path.join(dir, entry.name);
+        const isDir = entry.isDirectory();
+        if (isIgnored(active, abs, isDir)) continue;
+        if (isDir) subdirs.push(abs);
+        else if (entry.isFile()) yield { rel: path.relative(root, abs).split(path.sep).join('/'), abs, at: pinned.at(entry.name) };
+      }
+      for (const sub of subdirs.reverse()) stack.push({ dir: sub, rules: active });
+    } finally {
+      pinned.close();
     }
-    for (const sub of subdirs.reverse()) stack.push({ dir: sub, rules: active });
   }
 }
 
@@ -64,19 +79,21 @@ async function ancestorRules(root: string, ignoreRoot: string | undefined): Prom
   let dir = ignoreRoot;
   for (const part of ['', ...rel.split(path.sep).slice(0, -1)]) {
     dir = part ? path.join(dir, part) : dir;
-    const ig = await loadGitignore(dir);
+    const ig = await readFile(path.join(dir, '.gitignore')).then(
+      (buf) => ignore().add(buf.toString('utf8')),
+      () => undefined,
+    );
     if (ig) rules.push({ base: dir, ig });
   }
   return rules;
 }
 
-async function loadGitignore(dir: string): Promise<Ignore | undefined> {
-  try {
-    const text = await readFile(path.join(dir, '.gitignore'), 'utf8');
-    return ignore().add(text);
-  } catch {
-    return undefined;
-  }
+/** The rules of a .gitignore reached through its directory's descriptor (a link there is not followed, as git does not). */
+async function loadGitignore(at: string): Promise<Ignore | undefined> {
+  return readThrough(at).then(
+    (buf) => ignore().add(buf.toString('utf8')),
+    () => undefined,
+  );
 }
 
 /** Applies the rules shallowest first; the last rule that says anything about the path wins. */

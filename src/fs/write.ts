@@ -6,10 +6,14 @@
 // never silently overwritten. Paths arrive already checked (SafePath); this module does not decide
 // what may be written.
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, open, readFile, readlink, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readlink, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { SafePath } from '../sandbox/index.js';
 import { fail, ok, type Failure, type Result } from '../util/result.js';
+import * as confined from './confined.js';
+import { PinnedDir, RACED, readThrough } from './confined.js';
+import { changedMeanwhile } from './read.js';
 import type { FileLocks } from './lock.js';
 
 export interface AtomicWriteOptions {
@@ -41,91 +45,124 @@ export interface WriteOutcome {
 
 /**
  * Writes `data` to `file` through a temp file in the same directory and a rename. The parent
- * directory must exist. Throws the underlying error (the temp file is removed first).
+ * directory must exist. Throws the underlying error (the temp file is removed first). Every step
+ * goes through the parent directory's verified descriptor (confined.ts): the temp file, its mode
+ * and owner, the unchanged check and the rename all act on that directory, whatever happens to
+ * the path meanwhile.
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
-  const dir = path.dirname(file);
+  const name = path.basename(file);
   // Keep the temp name within NAME_MAX (255) whatever the target's name length.
-  const tmp = path.join(dir, `.${path.basename(file).slice(0, 120)}.${randomBytes(6).toString('hex')}.agentbox-tmp`);
-  let mode = opts.mode;
-  let uid = opts.uid;
-  let gid = opts.gid;
-  if (mode === undefined) {
-    // lstat: a symlink being replaced (a patch deleting a link, then adding a file by its name) gives no mode.
-    const existing = await lstat(file).catch(() => undefined);
-    if (existing?.isFile()) {
-      mode = existing.mode & 0o7777;
-      uid ??= existing.uid;
-      gid ??= existing.gid;
-    }
-  }
-  // 'wx' refuses to follow or reuse anything already at the temp name.
-  const handle = await open(tmp, 'wx', mode ?? 0o666);
+  const tmpName = `.${name.slice(0, 120)}.${randomBytes(6).toString('hex')}.agentbox-tmp`;
+  const dir = PinnedDir.open(path.dirname(file));
   try {
+    let mode = opts.mode;
+    let uid = opts.uid;
+    let gid = opts.gid;
+    if (mode === undefined) {
+      // lstat: a symlink being replaced (a patch deleting a link, then adding a file by its name) gives no mode.
+      const existing = await lstat(dir.at(name)).catch(() => undefined);
+      if (existing?.isFile()) {
+        mode = existing.mode & 0o7777;
+        uid ??= existing.uid;
+        gid ??= existing.gid;
+      }
+    }
+    // O_EXCL | O_NOFOLLOW: nothing already at the temp name is followed or reused.
+    const handle = await open(dir.at(tmpName), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode ?? 0o666);
     try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
+      try {
+        await handle.writeFile(data);
+        // On the descriptor, not the name: another process may have put something else there.
+        if (mode !== undefined) await handle.chmod(mode);
+        if (uid !== undefined && gid !== undefined && (uid !== process.getuid?.() || gid !== process.getgid?.())) {
+          await handle.chown(uid, gid).catch(() => undefined);
+          // chown clears set-id bits; put the mode back.
+          if (mode !== undefined) await handle.chmod(mode).catch(() => undefined);
+        }
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      if (opts.unchanged) await assertUnchangedAt(dir, name, opts.unchanged, file);
+      await rename(dir.at(tmpName), dir.at(name));
+    } catch (err) {
+      await unlink(dir.at(tmpName)).catch(() => undefined);
+      throw err;
     }
-    if (mode !== undefined) await chmod(tmp, mode);
-    if (uid !== undefined && gid !== undefined && (uid !== process.getuid?.() || gid !== process.getgid?.())) {
-      await chown(tmp, uid, gid).catch(() => undefined);
-      // chown clears set-id bits; put the mode back.
-      if (mode !== undefined) await chmod(tmp, mode).catch(() => undefined);
-    }
-    if (opts.unchanged) await assertUnchanged(file, opts.unchanged);
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
+  } finally {
+    dir.close();
   }
 }
 
 /** Throws an ECHANGED error unless `file` is still what `seen` describes (compared byte for byte; links are not followed). */
 export async function assertUnchanged(file: string, seen: OnDisk): Promise<void> {
-  if (!(await isUnchanged(file, seen))) {
+  const dir = PinnedDir.open(path.dirname(file));
+  try {
+    await assertUnchangedAt(dir, path.basename(file), seen, file);
+  } finally {
+    dir.close();
+  }
+}
+
+async function assertUnchangedAt(dir: PinnedDir, name: string, seen: OnDisk, file: string): Promise<void> {
+  if (!(await isUnchanged(dir.at(name), seen))) {
     throw Object.assign(new Error(`${file} changed since it was read`), { code: CHANGED, path: file });
   }
 }
 
-async function isUnchanged(file: string, seen: OnDisk): Promise<boolean> {
-  const info = await lstat(file).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+/** `at` is a name inside a pinned directory (PinnedDir.at). */
+async function isUnchanged(at: string, seen: OnDisk): Promise<boolean> {
+  const info = await lstat(at).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
   if (seen.kind === 'absent') return info === undefined;
-  if (seen.kind === 'link') return info?.isSymbolicLink() === true && (await readlink(file)) === seen.target;
+  if (seen.kind === 'link') return info?.isSymbolicLink() === true && (await readlink(at)) === seen.target;
   if (seen.kind === 'same-file') return info?.isFile() === true && info.ino === seen.ino && info.size === seen.size && info.mtimeMs === seen.mtimeMs;
   if (!info?.isFile() || info.size !== seen.bytes.length) return false;
-  return Buffer.from(seen.bytes.buffer, seen.bytes.byteOffset, seen.bytes.length).equals(await readFile(file));
+  return Buffer.from(seen.bytes.buffer, seen.bytes.byteOffset, seen.bytes.length).equals(await readThrough(at));
 }
 
-/** Creates `dir` and any missing parents; returns the directories it created, outermost first. */
+/**
+ * Creates `dir` and any missing parents; returns the directories it created, outermost first.
+ * The deepest existing ancestor is opened and verified, and each missing directory is made and
+ * entered relative to the one before (never through a link), so none can land outside.
+ */
 export async function makeParents(dir: string): Promise<string[]> {
   const missing: string[] = [];
   let current = dir;
+  let base: PinnedDir | undefined;
   for (;;) {
-    const info = await stat(current).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
-    if (info) {
-      if (!info.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR', path: current });
+    try {
+      base = PinnedDir.open(current);
       break;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOTDIR' || e.code === 'ELOOP') throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR', path: current });
+      if (e.code !== 'ENOENT') throw err;
     }
-    missing.push(current);
+    missing.push(path.basename(current));
     const parent = path.dirname(current);
     if (parent === current) break;
     current = parent;
   }
-  const toCreate = missing.reverse();
+  if (!base) return [];
   const created: string[] = [];
+  let at = base;
   try {
-    for (const d of toCreate) {
-      await mkdir(d);
-      created.push(d);
+    for (const name of missing.reverse()) {
+      await mkdir(at.at(name));
+      created.push(path.join(at.real, name));
+      const next = at.child(name);
+      at.close();
+      at = next;
     }
   } catch (err) {
     // Leave nothing half-made behind.
-    for (const d of created.reverse()) await rmdir(d).catch(() => undefined);
+    at.close();
+    for (const d of [...created].reverse()) await confined.rmdir(d).catch(() => undefined);
     throw err;
   }
-  return toCreate;
+  at.close();
+  return created;
 }
 
 /**
@@ -135,7 +172,7 @@ export async function makeParents(dir: string): Promise<string[]> {
  */
 export async function writeTextFile(file: SafePath, shownPath: string, content: string, locks: FileLocks): Promise<Result<WriteOutcome>> {
   return locks.run([file], async () => {
-    const existing = await stat(file).catch(() => undefined);
+    const existing = await confined.lstat(file).catch(() => undefined);
     if (existing?.isDirectory()) return fail('is_directory', `Cannot write ${shownPath}: it is a directory.`);
     if (existing && !existing.isFile()) return fail('not_a_file', `Cannot write ${shownPath}: it is not a regular file.`);
     const data = Buffer.from(content, 'utf8');
@@ -173,6 +210,8 @@ export function writeFailure(err: unknown, shownPath: string, verb: 'write' | 'd
   switch (e.code) {
     case CHANGED:
       return fail('changed', `${shownPath} changed since it was read; nothing was changed.`, 'Another tool call or process changed it meanwhile: read it again and redo the change.');
+    case RACED:
+      return changedMeanwhile(shownPath);
     case 'ENOTDIR':
       return fail('not_a_directory', `${cannot}: a parent path is a file, not a directory.`);
     case 'EISDIR':

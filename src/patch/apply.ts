@@ -10,8 +10,7 @@
 // 3. Plan (plan.ts): every file's final state in memory; nothing is written, and any failure
 //    (missing context, a directory, a binary file to edit) ends here.
 // 4. Commit (commit.ts): the plan is written; a step that fails undoes the ones before it.
-import { lstat } from 'node:fs/promises';
-import type { FileLocks } from '../fs/index.js';
+import { confined, type FileLocks } from '../fs/index.js';
 import type { SafePath } from '../sandbox/index.js';
 import { capDiff, MAX_DIFF_CHARS } from '../util/diff.js';
 import { fail, ok, type Result } from '../util/result.js';
@@ -84,7 +83,7 @@ export async function resolveHunks(hunks: readonly Hunk[], env: PatchEnv): Promi
     if (hunk.kind === 'delete') {
       const entry = await resolveEntry(hunk.path, hunk);
       if (!entry.ok) return entry;
-      const isLink = await lstat(entry.value).then((i) => i.isSymbolicLink(), () => false);
+      const isLink = await confined.lstat(entry.value).then((i) => i.isSymbolicLink(), () => false);
       if (isLink) removedLinks.add(entry.value);
       out.push({ path: entry.value });
       continue;

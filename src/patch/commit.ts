@@ -13,9 +13,8 @@
 //    and the error says so.
 // 5. Finish: once every step has succeeded, the files set aside are unlinked.
 import { randomBytes } from 'node:crypto';
-import { rename, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { assertUnchanged, CHANGED, encodeText, makeParents, writeFailure, writeFileAtomic, type AtomicWriteOptions, type OnDisk } from '../fs/index.js';
+import { assertUnchanged, CHANGED, confined, encodeText, makeParents, writeFailure, writeFileAtomic, type AtomicWriteOptions, type OnDisk } from '../fs/index.js';
 import type { SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
 import type { Disk, Plan } from './plan.js';
@@ -30,7 +29,8 @@ export interface PatchIo {
   rmdir(dir: string): Promise<void>;
 }
 
-export const nodePatchIo: PatchIo = { writeFile: writeFileAtomic, rename, unlink, makeParents, rmdir };
+/** Each operation through the verified parent directory of its path (fs/confined.ts), never by walking the path again. */
+export const nodePatchIo: PatchIo = { writeFile: writeFileAtomic, rename: confined.rename, unlink: confined.unlink, makeParents, rmdir: confined.rmdir };
 
 export interface CommitEnv {
   /** How a real path is shown to the model. */

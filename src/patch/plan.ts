@@ -9,8 +9,7 @@
 // A file's bytes are read only up to MAX_EDIT_BYTES. Larger files can still be deleted or renamed
 // (a Move to without chunks), since neither needs their content: the plan records which file a
 // rename takes its content from, and commit.ts renames it.
-import { lstat, readFile, readlink } from 'node:fs/promises';
-import { decodeText, MAX_EDIT_BYTES } from '../fs/index.js';
+import { changedMeanwhile, confined, decodeText, MAX_EDIT_BYTES, RACED } from '../fs/index.js';
 import type { SafePath } from '../sandbox/index.js';
 import { diffReplacements, diffTexts } from '../util/diff.js';
 import { formatBytes } from '../util/format.js';
@@ -220,11 +219,13 @@ export async function planHunks(hunks: readonly Hunk[], paths: readonly HunkPath
 async function readDisk(p: SafePath, shown: string): Promise<Result<Disk>> {
   let info;
   try {
-    info = await lstat(p);
-    if (info.isSymbolicLink()) return ok({ kind: 'link', target: await readlink(p) });
+    // Through the verified parent directory (fs/confined.ts), as the commit will act on it.
+    info = await confined.lstat(p);
+    if (info.isSymbolicLink()) return ok({ kind: 'link', target: await confined.readlink(p) });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return ok({ kind: 'absent' });
+    if (code === RACED) return changedMeanwhile(shown);
     return fail('io_error', `cannot read ${shown}: ${(err as Error).message}`);
   }
   if (info.isDirectory()) return ok({ kind: 'dir' });
@@ -232,8 +233,9 @@ async function readDisk(p: SafePath, shown: string): Promise<Result<Disk>> {
   const file = { kind: 'file' as const, size: info.size, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid, ino: info.ino, mtimeMs: info.mtimeMs };
   if (info.size > MAX_EDIT_BYTES) return ok(file);
   try {
-    return ok({ ...file, bytes: await readFile(p) });
+    return ok({ ...file, bytes: await confined.readFile(p) });
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === RACED || (err as NodeJS.ErrnoException).code === 'ELOOP') return changedMeanwhile(shown);
     return fail('io_error', `cannot read ${shown}: ${(err as Error).message}`);
   }
 }

@@ -1,9 +1,8 @@
 // Read-only file tools: read_file, list_dir, glob, grep. Each resolves its path through the
 // sandbox's path policy, then calls one function in fs/.
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { globFiles, grepFiles, listDirectory, readFileForModel } from '../fs/index.js';
+import { confined, globFiles, grepFiles, listDirectory, readFileForModel } from '../fs/index.js';
 import { resolveForRead } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
 import { defineTool, type AnyToolSpec } from './define.js';
@@ -80,7 +79,7 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
     async run(args, call) {
       const target = await resolveForRead(ctx.policy(), args.path ?? '.');
       if (!target.ok) return errorResult(target.error);
-      const isDir = await stat(target.value).then((s) => s.isDirectory(), () => false);
+      const isDir = await confined.lstat(target.value).then((s) => s.isDirectory(), () => false);
       if (!isDir) return errorResult(`${ctx.show(target.value)} is not a directory.`);
       const result = await globFiles(target.value, args.pattern, {
         limit: files.max_results,
@@ -117,7 +116,7 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
     async run(args, call) {
       const target = await resolveForRead(ctx.policy(), args.path ?? '.');
       if (!target.ok) return errorResult(target.error);
-      const info = await stat(target.value).catch(() => undefined);
+      const info = await confined.lstat(target.value).catch(() => undefined);
       if (!info) return errorResult(`${ctx.show(target.value)} does not exist.`);
       if (!info.isFile() && !info.isDirectory()) return errorResult(`${ctx.show(target.value)} is neither a file nor a directory.`);
       const base = ctx.show(target.value);
