@@ -122,6 +122,20 @@ function defineCases(w, env, sandbox, bigSpawner) {
   /** The tree's size as titles give it: "10k-file" (the smoke run's is smaller). */
   const tree = `${w.files >= 1000 ? `${(w.files / 1000).toFixed(0)}k` : w.files}-file`;
   const nodeBin = process.execPath;
+  /**
+   * An edit case's call for one server: each server edits its own copy of small.txt, and each call
+   * flips one line between two spellings, so every call changes the file.
+   * @param {string} who
+   * @param {(s: any, file: string, from: string, to: string) => Promise<any>} call
+   */
+  const toggleEdit = (who, call) => {
+    let flipped = false;
+    return async (/** @type {any} */ s) => {
+      const [from, to] = flipped ? ['line 050: THE quick', 'line 050: the quick'] : ['line 050: the quick', 'line 050: THE quick'];
+      expectOk(who, await call(s, w.editCopy(who), from, to));
+      flipped = !flipped;
+    };
+  };
   return [
     {
       id: 'read-4k',
@@ -134,6 +148,33 @@ function defineCases(w, env, sandbox, bigSpawner) {
         dc: (/** @type {any} */ s) => s.call('read_file', { path: w.small }).then((r) => expectOk('dc', r, /line 001/)),
       },
       raw: [{ name: '`cat small.txt`', fn: raw('cat', [w.small]) }],
+    },
+    {
+      id: 'write-4k',
+      title: 'write a 4 KB file (replace it)',
+      rounds: 6,
+      batch: 20,
+      servers: {
+        agentbox: (/** @type {any} */ s) => s.call('write_file', { path: 'written-agentbox.txt', content: w.smallText }).then((r) => expectOk('agentbox', r)),
+        baseline: (/** @type {any} */ s) => s.call('write_file', { path: 'written-baseline.txt', content: w.smallText }).then((r) => expectOk('baseline', r)),
+        filesystem: (/** @type {any} */ s) => s.call('write_file', { path: path.join(w.ws, 'written-filesystem.txt'), content: w.smallText }).then((r) => expectOk('filesystem', r)),
+        dc: (/** @type {any} */ s) => s.call('write_file', { path: path.join(w.ws, 'written-dc.txt'), content: w.smallText, mode: 'rewrite' }).then((r) => expectOk('dc', r)),
+      },
+      raw: [{ name: '`cp small.txt` (one process)', fn: raw('cp', [w.small, path.join(w.ws, 'written-raw.txt')]) }],
+    },
+    {
+      id: 'edit-1',
+      title: 'edit one line of a 4 KB file',
+      rounds: 6,
+      batch: 20,
+      servers: {
+        agentbox: toggleEdit('agentbox', (s, file, from, to) => s.call('edit_file', { path: path.relative(w.ws, file), old_string: from, new_string: to })),
+        baseline: toggleEdit('baseline', (s, file, from, to) => s.call('edit_file', { path: path.relative(w.ws, file), old_string: from, new_string: to })),
+        filesystem: toggleEdit('filesystem', (s, file, from, to) => s.call('edit_file', { path: file, edits: [{ oldText: from, newText: to }] })),
+        dc: toggleEdit('dc', (s, file, from, to) => s.call('edit_block', { file_path: file, old_string: from, new_string: to })),
+      },
+      notes: { filesystem: 'one `edit_file` call with one edit', dc: 'one `edit_block` call' },
+      raw: [{ name: '`sed -i` (one process)', fn: raw('sed', ['-i', 's/line 050/line 050/', w.small]) }],
     },
     {
       id: 'head-9mb',
@@ -323,6 +364,9 @@ async function runCase(c, contenders) {
     };
   });
 }
+
+/** A server's kind in the report: agentbox itself, the earlier agentbox it is measured against, or a peer. */
+const kindOf = (/** @type {string} */ key) => (key === 'agentbox' ? 'agentbox' : key === 'baseline' ? 'baseline' : 'peer');
 
 /**
  * A contender's row of one case: who it is, its latency stats and calls/s.
@@ -519,7 +563,7 @@ export async function runComparison({ only, log = (m) => process.stderr.write(`$
   const tmp = path.join(w.base, 'tmp');
   mkdirSync(tmp);
   const dcOk = peers && canUnshareNet();
-  const keys = ['agentbox', ...(peers ? ['filesystem'] : []), ...(dcOk ? ['dc'] : [])];
+  const keys = ['agentbox', ...(process.env.AGENTBOX_BENCH_BASELINE ? ['baseline'] : []), ...(peers ? ['filesystem'] : []), ...(dcOk ? ['dc'] : [])];
   if (peers && !dcOk) log('bench: `unshare -rn` does not work here, so Desktop Commander is skipped (it would reach the network)');
   /** @type {Record<string, any>} */
   const servers = { tmp };
@@ -566,7 +610,7 @@ export async function runComparison({ only, log = (m) => process.stderr.write(`$
           let last;
           contenders.push({
             name: SERVERS[/** @type {keyof typeof SERVERS} */ (k)].label,
-            kind: k === 'agentbox' ? 'agentbox' : 'peer',
+            kind: kindOf(k),
             server: k,
             fn: async () => {
               const s = await startServer(/** @type {keyof typeof SERVERS} */ (k), w.ws, home);
@@ -578,12 +622,14 @@ export async function runComparison({ only, log = (m) => process.stderr.write(`$
         }
       } else {
         // A key "server:variant" is a second way of doing the case with the same server.
-        for (const [id, fn] of Object.entries(c.servers)) {
+        // The baseline agentbox does what agentbox does, unless the case says otherwise.
+        const calls = servers.baseline && c.servers.agentbox && !c.servers.baseline ? { ...c.servers, baseline: c.servers.agentbox } : c.servers;
+        for (const [id, fn] of Object.entries(calls)) {
           const [k, variant] = id.split(':');
           if (!k || !servers[k]) continue;
           const label = SERVERS[/** @type {keyof typeof SERVERS} */ (k)].label;
           const name = variant ? `${label} (${variant})` : label;
-          contenders.push({ name, kind: k === 'agentbox' ? 'agentbox' : 'peer', server: k, pid: servers[k].pid, note: c.notes?.[id], fn: () => /** @type {any} */ (fn)(servers[k]) });
+          contenders.push({ name, kind: kindOf(k), server: k, pid: servers[k].pid, note: c.notes?.[id], fn: () => /** @type {any} */ (fn)(servers[k]) });
         }
       }
       for (const r of c.raw ?? []) contenders.push({ name: r.name, kind: 'raw', rawId: r.id, note: r.note, pid: r.id === 'bwrap-rss' ? spawner?.pid : undefined, fn: r.fn });

@@ -38,6 +38,16 @@ export const SERVERS = {
       env: { ...benchEnv(home), AGENTBOX_HOME: path.join(home, '.agentbox') },
     }),
   },
+  // AGENTBOX_BENCH_BASELINE=<another checkout's dist/cli.js>: an earlier agentbox, run beside this
+  // one in the same run, so a change's cost is measured side by side (e.g. the confinement work).
+  baseline: {
+    label: `agentbox before (${process.env.AGENTBOX_BENCH_BASELINE_LABEL ?? 'baseline'})`,
+    command: (ws, home) => ({
+      command: process.execPath,
+      args: [process.env.AGENTBOX_BENCH_BASELINE ?? '', 'serve', '--stdio', '--root', ws],
+      env: { ...benchEnv(home), AGENTBOX_HOME: path.join(home, '.agentbox-baseline') },
+    }),
+  },
   filesystem: {
     label: 'server-filesystem',
     command: (ws, home) => ({ command: process.execPath, args: [PEERS.filesystem.entry, ws], env: benchEnv(home) }),

@@ -5,7 +5,7 @@
 import { fmt } from './lib.mjs';
 
 /**
- * @typedef {{ case: string, name: string, kind: 'agentbox' | 'peer' | 'raw', server?: string, rawId?: string, n: number, p50: number, rssMiB?: number, mcpCalls?: number }} Row
+ * @typedef {{ case: string, name: string, kind: 'agentbox' | 'baseline' | 'peer' | 'raw', server?: string, rawId?: string, n: number, p50: number, rssMiB?: number, mcpCalls?: number }} Row
  * @typedef {{ ab?: Row, best?: Row, floor?: Row, list: Row[] }} Facts one case: agentbox's row, the fastest peer, the raw floor, all rows
  * @typedef {{ facts: Record<string, Facts>, execs?: Record<string, Record<string, { perCall: number, programs: Record<string, number> }>>, rss?: Record<string, number | undefined> }} Run
  * @typedef {{ ok: boolean | undefined, figures: string, reason?: string }} Verdict ok undefined: not measured in this run
@@ -33,6 +33,25 @@ export const TARGETS = [
           'and numbered lines, where server-filesystem returns the raw text. Profiled in process: realpath, open, fstat and a small ' +
           'file\'s read are synchronous (a thread-pool round trip costs more than the work); what remains is mostly the MCP SDK\'s own ' +
           'per-call work (input validation, JSON-RPC), the same for both servers.',
+      };
+    },
+  },
+  {
+    title: 'write_file, edit_file and apply_patch within 1.2x of agentbox before the confinement work (run beside it with AGENTBOX_BENCH_BASELINE)',
+    evaluate: ({ facts }) => {
+      const ids = ['write-4k', 'edit-1', 'patch'];
+      const pairs = ids.map((id) => ({ id, ab: facts[id]?.ab, before: row(facts[id], (r) => r.kind === 'baseline') }));
+      const measured = pairs.filter((p) => p.ab && p.before);
+      const ok = measured.length === ids.length ? measured.every((p) => /** @type {Row} */ (p.ab).p50 <= 1.2 * /** @type {Row} */ (p.before).p50) : undefined;
+      return {
+        ok,
+        figures:
+          measured.length > 0
+            ? measured.map((p) => `${p.id} ${ms(p.ab?.p50)} vs ${ms(p.before?.p50)} (${ratio(p.ab?.p50, p.before?.p50)})`).join('; ')
+            : 'no baseline in this run (set AGENTBOX_BENCH_BASELINE to an earlier build\'s dist/cli.js)',
+        reason:
+          'every effect now goes through the parent directory opened by descriptor and verified through /proc/self/fd ' +
+          '(src/fs/confined.ts): one open, one readlink and one close more per path touched.',
       };
     },
   },
@@ -150,6 +169,12 @@ export const CASE_NOTES = {
     'both servers stop reading after the 100th line; agentbox also checks the path through the sandbox policy and numbers the lines ' +
     '(see the read_file target). The floor spawns `head`.',
   'read-4k': () => 'the raw floor spawns `cat`, so agentbox is below it; see the read_file target for server-filesystem.',
+  'write-4k': () =>
+    'agentbox writes a temp file, fsyncs it and renames it over the target (a crash leaves the old file or the new one, never half), ' +
+    'all through the directory it checked; server-filesystem writes the file in place without fsync.',
+  'edit-1': () =>
+    'agentbox reads the file, checks just before the rename that nobody changed it meanwhile, writes it atomically with fsync, ' +
+    'and answers with a unified diff; server-filesystem writes in place without fsync.',
   'list-dir': (f) => {
     const sizes = row(f, (r) => r.name.includes('(sizes)'));
     return (

@@ -45,7 +45,10 @@ export function createWorkspace({ files = TREE_FILES } = {}) {
   // 1. Small file: 4,096 bytes of numbered lines.
   let small = '';
   for (let i = 1; small.length < 4096; i++) small += `line ${String(i).padStart(3, '0')}: the quick brown fox jumps over the lazy dog\n`;
-  writeFileSync(path.join(ws, 'small.txt'), small.slice(0, 4095) + '\n');
+  const smallText = small.slice(0, 4095) + '\n';
+  writeFileSync(path.join(ws, 'small.txt'), smallText);
+  // The edit case's files: one copy of small.txt per server, so that each edits only its own.
+  for (const who of ['agentbox', 'baseline', 'filesystem', 'dc']) writeFileSync(path.join(ws, `edit-${who}.txt`), smallText);
 
   // 2. The 9 MB file.
   copyFileSync(tsLib, path.join(ws, 'big.js'));
@@ -116,6 +119,8 @@ export function createWorkspace({ files = TREE_FILES } = {}) {
     listDir: path.join(ws, dirs > 42 ? LIST_DIR : 'tree/pkg_00'),
     listLast: dirs > 42 ? 'file_4299' : 'file_0099',
     small: path.join(ws, 'small.txt'),
+    smallText,
+    editCopy: (/** @type {string} */ who) => path.join(ws, `edit-${who}.txt`),
     big: path.join(ws, 'big.js'),
     tree: path.join(ws, 'tree'),
     patch: { target: targetPath, original, expected, codex: `${codex.join('\n')}\n`, unifiedPath, edits },
