@@ -20,7 +20,7 @@
 // Callers pass real, checked paths (SafePath): a path whose directories are symlinks fails with
 // ERACED (the kernel names the directory by its real path), which is also what a swap looks like.
 import { closeSync, constants, openSync, readlinkSync } from 'node:fs';
-import { lstat as lstatAt, mkdir as mkdirAt, open as openAt, readdir as readdirAt, readlink as readlinkAt, rename as renameAt, rmdir as rmdirAt, unlink as unlinkAt, type FileHandle } from 'node:fs/promises';
+import { lstat as lstatAt, open as openAt, readdir as readdirAt, readlink as readlinkAt, rename as renameAt, rmdir as rmdirAt, unlink as unlinkAt } from 'node:fs/promises';
 import type { Dirent, Stats } from 'node:fs';
 import path from 'node:path';
 
@@ -100,7 +100,7 @@ function raced(real: string): NodeJS.ErrnoException {
 }
 
 /** Runs `fn` with `real`'s parent pinned and `real`'s last component resolved through it. */
-export async function inParent<T>(real: string, fn: (at: string, dir: PinnedDir) => Promise<T>): Promise<T> {
+async function inParent<T>(real: string, fn: (at: string, dir: PinnedDir) => Promise<T>): Promise<T> {
   const dir = PinnedDir.open(path.dirname(real));
   try {
     return await fn(dir.at(path.basename(real)), dir);
@@ -110,7 +110,7 @@ export async function inParent<T>(real: string, fn: (at: string, dir: PinnedDir)
 }
 
 /** inParent, synchronous. */
-export function inParentSync<T>(real: string, fn: (at: string, dir: PinnedDir) => T): T {
+function inParentSync<T>(real: string, fn: (at: string, dir: PinnedDir) => T): T {
   const dir = PinnedDir.open(path.dirname(real));
   try {
     return fn(dir.at(path.basename(real)), dir);
@@ -128,8 +128,6 @@ export const readlink = (real: string): Promise<string> => inParent(real, (at) =
 export const unlink = (real: string): Promise<void> => inParent(real, (at) => unlinkAt(at));
 
 export const rmdir = (real: string): Promise<void> => inParent(real, (at) => rmdirAt(at));
-
-export const mkdir = (real: string, mode?: number): Promise<void> => inParent(real, async (at) => void (await mkdirAt(at, mode)));
 
 /** Renames one checked entry to another; neither last component is followed (rename(2) never does). */
 export async function rename(from: string, to: string): Promise<void> {
@@ -159,7 +157,3 @@ export async function readThrough(at: string): Promise<Buffer> {
   }
 }
 
-/** Creates a new file at a checked path (fails if anything is there, a link included) and returns it open for writing. */
-export function createExclusive(real: string, mode: number): Promise<FileHandle> {
-  return inParent(real, (at) => openAt(at, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, mode));
-}
