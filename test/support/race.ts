@@ -411,6 +411,31 @@ export function objectsContaining(gitDir: string, needle: string, scanned = new 
   return found;
 }
 
+/**
+ * A per-call check for git tools (RaceOptions.after): did the call put outside content into the
+ * repository? A new object holding `secret` (every new loose object is inflated and searched), or
+ * `file` staged anew as a blob already known to hold it (the same outside bytes hash to the same
+ * object, so a second leak adds no object). Reads the index only, never the work tree.
+ */
+export function repoLeakCheck(ws: string, secret: string, file: string): () => string | undefined {
+  const gitDir = path.join(ws, '.git');
+  const scanned = new Set<string>();
+  const secretObjects = new Set<string>();
+  const staged = () => execFileSync('git', ['ls-files', '-s', '--', file], { cwd: ws, encoding: 'utf8' }).split(/\s/)[1] ?? '';
+  for (const id of objectsContaining(gitDir, secret, scanned)) secretObjects.add(id);
+  let before = staged();
+  return () => {
+    const found = objectsContaining(gitDir, secret, scanned);
+    for (const id of found) secretObjects.add(id);
+    const now = staged();
+    const restaged = now !== before && secretObjects.has(now);
+    before = now;
+    if (found.length > 0) return `the object store now holds the secret in ${found.join(', ')}`;
+    if (restaged) return `${file} is staged as ${now}, which holds the secret`;
+    return undefined;
+  };
+}
+
 export type ToolResult = CallToolResult & { text: string };
 
 export interface RaceCall {
