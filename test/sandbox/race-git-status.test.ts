@@ -14,7 +14,6 @@ import {
   formatReports,
   leftovers,
   MIN_SWAPS,
-  MIN_SWAPS_PER_TOOL,
   objectsContaining,
   RACE_CALLS,
   raceCalls,
@@ -69,7 +68,7 @@ describe('git_status and git_log while d is swapped with a link outside', () => 
     });
     reports.push(report);
     expect({ leaked: report.leaked, examples: report.examples }).toEqual({ leaked: 0, examples: [] });
-    expect(report.swaps).toBeGreaterThanOrEqual(MIN_SWAPS_PER_TOOL);
+    expect(report.raced, 'calls during which the swapper swapped').toBeGreaterThanOrEqual(RACE_CALLS);
   }, 240_000);
 
   it('the swapper made thousands of swaps, the outside tree is as it was, the repository holds no outside content', async () => {

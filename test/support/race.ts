@@ -24,8 +24,7 @@ import { tempDir, type TempDir } from './workspace.js';
 /** Calls per tool in the race tests ($RACE_CALLS overrides, e.g. for a quick look). */
 export const RACE_CALLS = Number(process.env.RACE_CALLS ?? 300);
 
-/** Swaps the swapper must make while one tool's calls run, and over a whole file, for a clean result to count. */
-export const MIN_SWAPS_PER_TOOL = 100;
+/** Swaps the swapper must make over a whole test file, for a clean result to count. */
 export const MIN_SWAPS = 2000;
 
 /** Where race trees go: visible at the same path inside the sandbox (unlike /tmp). */
@@ -45,27 +44,30 @@ export interface RaceTree {
   homeMarker: string;
   /** `d` itself whatever its name is now (/proc/self/fd/N of a descriptor opened at setup). */
   inside: string;
+  /**
+   * Writes `name` in the real `d` (through its descriptor, whatever the swaps do) and in outside:
+   * a file a call is about to delete or move, so a leak changes something outside.
+   */
+  twin(name: string, inside: string, outside: string): void;
+  /** The outside files `twin` made, with their content. */
+  twins: ReadonlyMap<string, string>;
+  /** Twins outside that are gone or changed (a delete or move that leaked). */
+  changedTwins(): string[];
   /** Closes the descriptor and removes the tree. */
   cleanup(): void;
-}
-
-export interface RaceTreeOptions {
-  /** How many `del-<i>.txt` and `m-<i>.txt` files `d` and outside get (for delete and move). */
-  files?: number;
 }
 
 /**
  * The race tree:
  *   ws/            git repository (README.md, d/ committed); race/, s and h excluded from status
- *   ws/d/          x.txt "inside A", config.toml, nested/deep.txt, del-<i>.txt, m-<i>.txt
+ *   ws/d/          x.txt "inside A", config.toml, nested/deep.txt
  *   outside/       the same names holding `secret`, plus `<secret>.txt` (a leak by name)
  *   home/          config.toml with `homeMarker`, plus `<homeMarker>.txt`
  */
-export function raceTree(opts: RaceTreeOptions = {}): RaceTree {
+export function raceTree(): RaceTree {
   const tmp = tempDir('agentbox-race-', RACE_PARENT);
   const secret = `OUTSIDE-SECRET-${randomBytes(8).toString('hex')}`;
   const homeMarker = `HOME-MARKER-${randomBytes(8).toString('hex')}`;
-  const files = opts.files ?? 0;
 
   tmp.write('outside/x.txt', `${secret} x\n`);
   tmp.write('outside/config.toml', `# ${secret} config\n`);
@@ -75,12 +77,6 @@ export function raceTree(opts: RaceTreeOptions = {}): RaceTree {
   tmp.write('ws/d/x.txt', 'inside A\n');
   tmp.write('ws/d/config.toml', '# inside config\n');
   tmp.write('ws/d/nested/deep.txt', 'inside deep\n');
-  for (let i = 0; i < files; i++) {
-    tmp.write(`outside/del-${i}.txt`, `${secret} del ${i}\n`);
-    tmp.write(`outside/m-${i}.txt`, `${secret} move ${i}\n`);
-    tmp.write(`ws/d/del-${i}.txt`, `delete me ${i}\n`);
-    tmp.write(`ws/d/m-${i}.txt`, `move me ${i}\n`);
-  }
   tmp.write('home/config.toml', `# ${homeMarker}\n`);
   tmp.write(`home/${homeMarker}.txt`, `${homeMarker}\n`);
 
@@ -96,6 +92,7 @@ export function raceTree(opts: RaceTreeOptions = {}): RaceTree {
   mkdirSync(path.join(ws, 'race'));
 
   const fd = openSync(path.join(ws, 'd'), 'r');
+  const twins = new Map<string, string>();
   return {
     tmp,
     ws,
@@ -104,6 +101,18 @@ export function raceTree(opts: RaceTreeOptions = {}): RaceTree {
     secret,
     homeMarker,
     inside: `/proc/${process.pid}/fd/${fd}`,
+    twins,
+    twin(name, inside, outside) {
+      writeFileSync(path.join(this.inside, name), inside);
+      writeFileSync(path.join(this.outside, name), outside);
+      twins.set(name, outside);
+    },
+    changedTwins() {
+      return [...twins].filter(([name, content]) => {
+        const file = path.join(this.outside, name);
+        return !existsSync(file) || readFileSync(file, 'utf8') !== content;
+      }).map(([name]) => name);
+    },
     cleanup() {
       closeSync(fd);
       tmp.cleanup();
@@ -115,12 +124,15 @@ export function raceTree(opts: RaceTreeOptions = {}): RaceTree {
 
 /** Exchanges two names atomically until told to stop; stops on a multiple of 1024 swaps, so both names end as they began. */
 export const SWAP_C = String.raw`// Exchanges DIR and LINK (renameat2 RENAME_EXCHANGE) over and over. Writes "<swaps> running"
-// to COUNTFILE every 50 ms and "<swaps> done" at the end; stops after SECONDS or once STOPFILE
-// exists, after an even number of swaps, so DIR is the directory again.
+// to COUNTFILE every 50 ms and "<swaps> done" at the end, and the count after every swap to
+// COUNTFILE.live (8 bytes, little-endian, through a shared mapping); stops after SECONDS or once
+// STOPFILE exists, after an even number of swaps, so DIR is the directory again.
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -153,6 +165,18 @@ int main(int argc, char **argv) {
   }
   double end = now() + atof(argv[3]), next = 0;
   unsigned long n = 0;
+  char livePath[4096];
+  snprintf(livePath, sizeof livePath, "%s.live", argv[4]);
+  int fd = open(livePath, O_RDWR | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0 || ftruncate(fd, 8) != 0) {
+    perror(livePath);
+    return 1;
+  }
+  volatile uint64_t *live = mmap(NULL, 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (live == MAP_FAILED) {
+    perror("mmap");
+    return 1;
+  }
   for (;;) {
     if (syscall(SYS_renameat2, AT_FDCWD, argv[1], AT_FDCWD, argv[2], RENAME_EXCHANGE) != 0) {
       perror("renameat2");
@@ -160,6 +184,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     n++;
+    *live = n;
     if ((n & 1023) == 0) {
       double t = now();
       if (t >= end || access(argv[5], F_OK) == 0) break;
@@ -184,8 +209,11 @@ n=0
 swap() { mv -T "$dir" "$dir.swap" && mv -T "$link" "$dir" && mv -T "$dir.swap" "$link"; }
 report() { echo "$n $1" > "$count.tmp" && mv -f "$count.tmp" "$count"; }
 while (( SECONDS < seconds )) && [[ ! -e $stop ]]; do
-  if ! swap || ! swap; then report failed; exit 1; fi
+  if ! swap; then report failed; exit 1; fi
+  echo "$((n + 1))" > "$count.live"
+  if ! swap; then report failed; exit 1; fi
   n=$((n + 2))
+  echo "$n" > "$count.live"
   if (( n % 20 == 0 )); then report running; fi
 done
 report done
@@ -199,6 +227,8 @@ export interface Swapper {
   sessionId: number;
   /** Swaps so far (the count file, rewritten every 50 ms by swap.c, every 20 swaps by swap.sh). */
   swaps(): number;
+  /** Swaps so far, exact: the live counter each swap updates (swap.c: a shared 8-byte mapping; swap.sh: a line). */
+  live(): number;
   /** "running", "done" or "failed" (the exchange itself failed: the tree was changed under it). */
   state(): string;
   /** Stops the loop (stop file, then kill_session), puts `dir` back, returns the total swaps; again: just the total. */
@@ -269,11 +299,22 @@ export async function startSwapper(conn: Connected, opts: SwapperOptions): Promi
     await new Promise((r) => setTimeout(r, 25));
   }
 
+  const livePath = `${countPath}.live`;
+  let lastLive = 0;
+  const live = (): number => {
+    const bytes = existsSync(livePath) ? readFileSync(livePath) : Buffer.alloc(0);
+    if (kind === 'c' && bytes.length === 8) lastLive = Number(bytes.readBigUInt64LE(0));
+    // swap.sh rewrites the line in place: an empty or partial read keeps the last value.
+    else if (kind === 'shell' && /^\d+\n$/.test(bytes.toString())) lastLive = Number(bytes.toString());
+    return lastLive;
+  };
+
   let stopped = false;
   return {
     kind,
     sessionId,
     swaps: () => read()[0],
+    live,
     state: () => read()[1],
     async stop() {
       if (stopped) return read()[0];
@@ -354,11 +395,15 @@ function statLine(p: string): string {
   return `ino=${s.ino} size=${s.size} mtime=${s.mtimeNs} ctime=${s.ctimeNs} nlink=${s.nlink}`;
 }
 
-/** What differs between two states, as short lines (empty when identical). */
-export function diffStates(before: DirState, after: DirState): string[] {
+/**
+ * What differs between two states, as short lines (empty when identical); `ignore` skips entries
+ * (e.g. files a test made outside on purpose, and with them the directory's own times).
+ */
+export function diffStates(before: DirState, after: DirState, ignore: (rel: string) => boolean = () => false): string[] {
   const out: string[] = [];
   const names = new Set([...Object.keys(before.stats), ...Object.keys(after.stats)]);
   for (const name of [...names].sort()) {
+    if (ignore(name)) continue;
     const a = before.stats[name];
     const b = after.stats[name];
     if (a === undefined) out.push(`+ ${name}`);
@@ -443,10 +488,16 @@ export interface RaceCall {
   (i: number): Promise<ToolResult>;
 }
 
+/** raceCalls stops after this many times `count` calls even if fewer raced. */
+export const MAX_CALLS_FACTOR = 4;
+
 export interface RaceOptions {
   /** Shown in reports: the tool and what it was asked. */
   label: string;
+  /** Calls that must race: the swapper swapped while they ran. More are made (up to MAX_CALLS_FACTOR times) until then. */
   count: number;
+  /** Sets up call i (e.g. creates the file it deletes) before the watched directories' state is taken. */
+  prepare?: (i: number) => void;
   call: RaceCall;
   /** Text that must never appear in a result (the outside secret, the home's marker). */
   secrets: readonly string[];
@@ -463,6 +514,8 @@ export interface RaceOptions {
 export interface RaceReport {
   label: string;
   calls: number;
+  /** Calls during which the swapper swapped at least once (the others could not have met the race). */
+  raced: number;
   /** Calls whose result held a secret or which changed a watched directory. */
   leaked: number;
   /** Calls that returned isError (the race refused, or a name missing mid-swap): fine. */
@@ -474,17 +527,23 @@ export interface RaceReport {
 }
 
 /**
- * Calls `call` `count` times one after another while the swapper runs, and counts the calls
- * that leaked: a secret in the result (anywhere in it: text, structured content, error) or a
- * watched directory changed across the call.
+ * Calls `call` one after another while the swapper runs, until `count` calls raced (the swapper
+ * swapped during the call; on a busy machine it may be off the CPU for a while) or
+ * MAX_CALLS_FACTOR * `count` calls were made, and counts the calls that leaked: a secret in the
+ * result (anywhere in it: text, structured content, error) or a watched directory changed across
+ * the call. A clean report means something only with `raced >= count`.
  */
 export async function raceCalls(opts: RaceOptions): Promise<RaceReport> {
-  const report: RaceReport = { label: opts.label, calls: opts.count, leaked: 0, refused: 0, swaps: 0, examples: [] };
+  const report: RaceReport = { label: opts.label, calls: 0, raced: 0, leaked: 0, refused: 0, swaps: 0, examples: [] };
   const watch = opts.watch ?? [];
-  const swapsBefore = opts.swapper.swaps();
-  for (let i = 0; i < opts.count; i++) {
+  const swapsBefore = opts.swapper.live();
+  for (let i = 0; report.raced < opts.count && i < opts.count * MAX_CALLS_FACTOR; i++) {
+    opts.prepare?.(i);
     const before = watch.map((dir) => quickState(dir, opts.watchContents));
+    const swapsAt = opts.swapper.live();
     const result = await opts.call(i);
+    if (opts.swapper.live() > swapsAt) report.raced++;
+    report.calls++;
     const whys: string[] = [];
     const json = JSON.stringify(result);
     for (const secret of opts.secrets) if (json.includes(secret)) whys.push(`result holds ${secret.slice(0, 14)}…: ${excerpt(json, secret)}`);
@@ -499,7 +558,7 @@ export async function raceCalls(opts: RaceOptions): Promise<RaceReport> {
       if (report.examples.length < 3) report.examples.push(`call ${i}: ${whys.join('; ')}`);
     } else if (result.isError) report.refused++;
   }
-  report.swaps = opts.swapper.swaps() - swapsBefore;
+  report.swaps = opts.swapper.live() - swapsBefore;
   return report;
 }
 
@@ -518,6 +577,8 @@ function changedLines(before: string, after: string): string {
 
 /** One line per report, for the test log. */
 export function formatReports(reports: readonly RaceReport[], kind: SwapperKind | undefined): string {
-  const lines = reports.map((r) => `  ${r.label.padEnd(44)} leaked ${String(r.leaked).padStart(3)}/${r.calls}  refused ${String(r.refused).padStart(3)}  swaps ${r.swaps}`);
+  const lines = reports.map(
+    (r) => `  ${r.label.padEnd(46)} leaked ${String(r.leaked).padStart(3)} of ${r.calls} calls (${r.raced} raced)  refused ${String(r.refused).padStart(3)}  swaps ${r.swaps}`,
+  );
   return [`race results (swapper: ${kind ?? 'not started'}):`, ...lines].join('\n');
 }
