@@ -3,7 +3,8 @@
 // 1. to a directory outside: exec_command with workdir `d` may read there (the sandbox shows the
 //    whole file system read-only, by design) but never write there;
 // 2. to agentbox's own home ($AGENTBOX_HOME, holding config.toml): read_file, list_dir and grep
-//    through `d`, and exec_command with workdir `d`, never show its marker, and nothing in it changes.
+//    through `d`, and exec_command with workdir `d`, never show its marker, and nothing in it
+//    changes; write_file d/config.toml never rewrites the server's own config.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectStdio, type Connected } from '../support/client.js';
@@ -89,6 +90,8 @@ describe("tools through d while d is swapped with a link to agentbox's home", ()
     ['list_dir d', () => ['list_dir', { path: 'd' }]],
     ['grep . in d', () => ['grep', { pattern: '.', path: 'd' }]],
     ['exec_command workdir d: cat, ls, echo > w.txt', () => ['exec_command', { cmd: 'cat config.toml; ls; echo hi > w.txt', workdir: 'd' }]],
+    // Last: a leak rewrites the home's config.toml, which the reads above look for.
+    ['write_file d/config.toml', () => ['write_file', { path: 'd/config.toml', content: '# inside config\n' }]],
   ];
 
   it.each(requests)(`%s (${RACE_CALLS} calls) never shows or changes the home`, async (label, request) => {

@@ -59,7 +59,7 @@ export interface RaceTree {
 
 /**
  * The race tree:
- *   ws/            git repository (README.md, d/ committed); race/, s and h excluded from status
+ *   ws/            git repository (README.md, d/ committed); race/, s, h, d.swap excluded from status
  *   ws/d/          x.txt "inside A", config.toml, nested/deep.txt
  *   outside/       the same names holding `secret`, plus `<secret>.txt` (a leak by name)
  *   home/          config.toml with `homeMarker`, plus `<homeMarker>.txt`
@@ -88,7 +88,7 @@ export function raceTree(): RaceTree {
   git('config', 'commit.gpgsign', 'false');
   git('add', '-A');
   git('commit', '-q', '-m', 'initial');
-  writeFileSync(path.join(ws, '.git', 'info', 'exclude'), '/race/\n/s\n/h\n');
+  writeFileSync(path.join(ws, '.git', 'info', 'exclude'), '/race/\n/s\n/h\n/d.swap\n');
   mkdirSync(path.join(ws, 'race'));
 
   const fd = openSync(path.join(ws, 'd'), 'r');
@@ -489,7 +489,7 @@ export interface RaceCall {
 }
 
 /** raceCalls stops after this many times `count` calls even if fewer raced. */
-export const MAX_CALLS_FACTOR = 4;
+export const MAX_CALLS_FACTOR = 6;
 
 export interface RaceOptions {
   /** Shown in reports: the tool and what it was asked. */
