@@ -24,6 +24,13 @@ import { tempDir, type TempDir } from './workspace.js';
 /** Calls per tool in the race tests ($RACE_CALLS overrides, e.g. for a quick look). */
 export const RACE_CALLS = Number(process.env.RACE_CALLS ?? 300);
 
+/**
+ * $RACE_CONTROL=1: every link leads to a copy of `d` inside the workspace instead, so nothing can
+ * leak and every race test must pass on any code: a check that the leak detection itself raises no
+ * false alarm (the delegate test's "some reads were refused" evidence is skipped then).
+ */
+export const RACE_CONTROL = Boolean(process.env.RACE_CONTROL);
+
 /** Swaps the swapper must make over a whole test file, for a clean result to count. */
 export const MIN_SWAPS = 2000;
 
@@ -59,7 +66,7 @@ export interface RaceTree {
 
 /**
  * The race tree:
- *   ws/            git repository (README.md, d/ committed); race/, s, h, d.swap excluded from status
+ *   ws/            git repository (README.md, d/ committed); race/, s, h, d.swap, *-control excluded
  *   ws/d/          x.txt "inside A", config.toml, nested/deep.txt
  *   outside/       the same names holding `secret`, plus `<secret>.txt` (a leak by name)
  *   home/          config.toml with `homeMarker`, plus `<homeMarker>.txt`
@@ -88,7 +95,7 @@ export function raceTree(): RaceTree {
   git('config', 'commit.gpgsign', 'false');
   git('add', '-A');
   git('commit', '-q', '-m', 'initial');
-  writeFileSync(path.join(ws, '.git', 'info', 'exclude'), '/race/\n/s\n/h\n/d.swap\n');
+  writeFileSync(path.join(ws, '.git', 'info', 'exclude'), '/race/\n/s\n/h\n/d.swap\n/*-control/\n');
   mkdirSync(path.join(ws, 'race'));
 
   const fd = openSync(path.join(ws, 'd'), 'r');
@@ -268,6 +275,11 @@ export async function startSwapper(conn: Connected, opts: SwapperOptions): Promi
     return r;
   };
 
+  if (RACE_CONTROL) {
+    const copy = path.join(opts.ws, `${opts.link}-control`);
+    execFileSync('cp', ['-a', path.join(opts.ws, opts.dir), copy]);
+    opts = { ...opts, target: copy };
+  }
   await mustExec(`ln -s ${shellQuote(opts.target)} ${shellQuote(opts.link)}`);
   let kind = opts.kind ?? (process.env.RACE_SWAPPER as SwapperKind | undefined);
   if (!kind) kind = (await exec('command -v cc')).exitCode === 0 ? 'c' : 'shell';
