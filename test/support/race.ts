@@ -10,6 +10,14 @@
 //
 // The tree lives under /var/tmp, not /tmp: sandboxed commands see a private /tmp, and the link
 // `s -> <outside>` must lead to the same place inside the sandbox as for the server.
+//
+// A clean result counts only if the race really ran: raceCalls keeps calling until RACE_CALLS
+// calls had the swapper swap while they ran (read from its live counter), and each file checks
+// that the swapper made thousands of swaps and stopped cleanly.
+//
+// Knobs: $RACE_CALLS (calls per tool, default 300), $RACE_SWAPPER=c|shell (force a swapper; by
+// default `c` when the sandbox has cc), $RACE_CONTROL=1 (links lead inside the workspace: nothing
+// can leak, every test must pass; a check for false alarms).
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -261,7 +269,7 @@ export interface SwapperOptions {
  * program, exec_command `ln -s` and `cc`, then exec_command it in the background (a session).
  */
 export async function startSwapper(conn: Connected, opts: SwapperOptions): Promise<Swapper> {
-  const seconds = opts.seconds ?? 150;
+  const seconds = opts.seconds ?? 600;
   const name = opts.link.replace(/[^A-Za-z0-9]/g, '_');
   const count = `race/count-${name}`;
   const stopFile = `race/stop-${name}`;
