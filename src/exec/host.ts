@@ -65,7 +65,7 @@ export class ExecHost {
    */
   hostPaths(policy: Policy): Promise<HostPaths> {
     return this.#staticHostPaths
-      .get(policy.hidden.join('\0'), () => findStaticHostPaths(policy, this.env))
+      .get([...policy.hidden, '', ...policy.denyRead].join('\0'), () => findStaticHostPaths(policy, this.env))
       .then((known) => findHostPaths(policy, this.env, known));
   }
 

@@ -1,5 +1,5 @@
 // The sandbox's public surface: the policy value, the workspace roots and the path checks.
-export { PROTECTED_NAMES, buildPolicy, type Policy, type PolicyInput } from './policy.js';
+export { PROTECTED_NAMES, buildPolicy, expandDenyRead, type Policy, type PolicyInput } from './policy.js';
 export { Workspace, type WorkspaceOptions } from './workspace.js';
 export { isInside, containingRoot, protectedPart, resolveForRead, resolveForWrite, resolveEntryForWrite, type SafePath } from './paths.js';
 export { buildBwrapArgs, toSandboxPath, SANDBOX_TMP, type BwrapSpec, type HostPaths, type ProtectedMount } from './bwrap.js';
