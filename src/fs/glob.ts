@@ -1,12 +1,13 @@
 // Finds files by glob pattern, newest first, honouring .gitignore. ripgrep lists the candidate
-// files when installed (fast, ignore-aware); the JS walker does otherwise. The pattern itself is
+// files when installed (fast, ignore-aware; in the confined view, see ripgrep.ts); the JS walker
+// does otherwise, or when the sandbox that would confine rg cannot run. The pattern itself is
 // matched in JS for both: ripgrep's own --glob would override .gitignore for matching files.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { SafePath } from '../sandbox/index.js';
+import { containingRoot, type SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { globMatcher, normalizeGlob } from './glob-match.js';
-import { RG_COMMON, runRipgrep } from './ripgrep.js';
+import { RG_COMMON, runRipgrep, sandboxFailure, type RipgrepLauncher } from './ripgrep.js';
 import { walkFiles } from './walk.js';
 
 export interface GlobOutcome {
@@ -24,7 +25,15 @@ const STAT_CONCURRENCY = 64;
 export async function globFiles(
   dir: SafePath,
   pattern: string,
-  opts: { limit: number; rg?: string; signal?: AbortSignal; ignoreRoot?: string },
+  opts: {
+    limit: number;
+    /** How to start ripgrep; without it the JS walker lists the files. */
+    rg?: RipgrepLauncher;
+    signal?: AbortSignal;
+    ignoreRoot?: string;
+    /** Paths the JS walker never lists (hidden and deny_read; the confined view covers them for rg). */
+    exclude?: readonly string[];
+  },
 ): Promise<Result<GlobOutcome>> {
   if (!normalizeGlob(pattern)) return fail('invalid_pattern', 'The glob pattern is empty.', 'Example patterns: "**/*.ts", "src/**/test_*.py", "*.md".');
   const isMatch = globMatcher(pattern);
@@ -35,13 +44,16 @@ export async function globFiles(
       if (line && isMatch(line)) matched.push(line);
       return true;
     }, opts.signal);
-    unreadable = run.problems.unreadable;
-    if (run.exitCode === 2 && run.problems.other.length > 0 && matched.length === 0) {
-      return fail('glob_failed', `glob failed: ${run.problems.other.join('; ')}`);
+    if (!run.ok) return run;
+    const { problems, exitCode } = run.value;
+    if (problems.sandboxError) return sandboxFailure('glob', problems.sandboxError);
+    unreadable = problems.unreadable;
+    if (exitCode === 2 && problems.other.length > 0 && matched.length === 0) {
+      return fail('glob_failed', `glob failed: ${problems.other.join('; ')}`);
     }
   } else {
     for await (const entry of walkFiles(dir, { signal: opts.signal, ignoreRoot: opts.ignoreRoot })) {
-      if (isMatch(entry.rel)) matched.push(entry.rel);
+      if (isMatch(entry.rel) && !(opts.exclude && containingRoot(opts.exclude, entry.abs))) matched.push(entry.rel);
     }
   }
   const withTimes = await mapLimited(matched, STAT_CONCURRENCY, async (rel) => ({

@@ -1,12 +1,13 @@
 // Searches file contents. ripgrep when installed (fast, .gitignore-aware, output passed through
-// nearly as it prints it, grouped by file); a JS regex walker otherwise. Both stop at the cap.
+// nearly as it prints it, grouped by file; in the confined view, see ripgrep.ts); a JS regex
+// walker otherwise, or when the sandbox that would confine rg cannot run. Both stop at the cap.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { SafePath } from '../sandbox/index.js';
+import { containingRoot, type SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { globMatcher, isNameGlob, normalizeGlob } from './glob-match.js';
 import { looksBinary } from './read.js';
-import { RG_COMMON, runRipgrep } from './ripgrep.js';
+import { RG_COMMON, runRipgrep, sandboxFailure, type RipgrepLauncher } from './ripgrep.js';
 import { walkFiles } from './walk.js';
 
 export interface GrepOptions {
@@ -15,12 +16,15 @@ export interface GrepOptions {
   context?: number;
   maxResults: number;
   maxBytes: number;
-  rg?: string;
+  /** How to start ripgrep; without it the JS walker searches. */
+  rg?: RipgrepLauncher;
   signal?: AbortSignal;
   /** Prefix for file names in the output (the search directory as the model knows it). */
   prefix: string;
   /** Where .gitignore files start to count for the JS fallback (the workspace root). */
   ignoreRoot?: string;
+  /** Paths the JS fallback never reads (hidden and deny_read; the confined view covers them for rg). */
+  exclude?: readonly string[];
 }
 
 export interface GrepOutcome {
@@ -103,7 +107,7 @@ class Collector {
   }
 }
 
-async function grepWithRipgrep(rg: string, target: SafePath, isFile: boolean, pattern: string, opts: GrepOptions): Promise<Result<GrepOutcome>> {
+async function grepWithRipgrep(rg: RipgrepLauncher, target: SafePath, isFile: boolean, pattern: string, opts: GrepOptions): Promise<Result<GrepOutcome>> {
   const args = [...RG_COMMON, '--heading', '--with-filename', '--line-number', '--max-columns', String(MAX_COLUMNS), '--max-columns-preview'];
   if (opts.ignoreCase) args.push('--ignore-case');
   if (opts.context) args.push('--context', String(opts.context));
@@ -142,12 +146,14 @@ async function grepWithRipgrep(rg: string, target: SafePath, isFile: boolean, pa
     }
     return collect.line(line, /^\d+:/.test(line));
   }, opts.signal);
+  if (!run.ok) return run;
 
-  const { problems } = run;
+  const { problems } = run.value;
+  if (problems.sandboxError) return sandboxFailure('grep', problems.sandboxError);
   if (problems.patternError) {
     return fail('invalid_pattern', `grep failed: ${problems.patternError}`, 'Patterns are Rust regular expressions; escape special characters such as ( [ { . * + ? with a backslash.');
   }
-  if (run.exitCode === 2 && !run.stopped && collect.matches === 0 && problems.other.length > 0) {
+  if (run.value.exitCode === 2 && !run.value.stopped && collect.matches === 0 && problems.other.length > 0) {
     return fail('grep_failed', `grep failed: ${problems.other.join('; ')}`);
   }
   if (problems.unreadable.length > 0) {
@@ -177,6 +183,7 @@ async function grepWithJs(target: SafePath, isFile: boolean, pattern: string, op
 
   files: for await (const { rel, abs } of candidates) {
     if (globMatch && !isFile && !globMatch(rel)) continue;
+    if (opts.exclude && containingRoot(opts.exclude, abs)) continue;
     const size = await stat(abs).then((s) => s.size, () => -1);
     if (size < 0) continue;
     if (size > MAX_FALLBACK_FILE_BYTES) {

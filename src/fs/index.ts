@@ -4,6 +4,7 @@ export { listDirectory } from './list.js';
 export { globFiles, type GlobOutcome } from './glob.js';
 export { grepFiles, type GrepOutcome, type GrepOptions } from './grep.js';
 export { walkFiles } from './walk.js';
+export { ripgrepLauncher, type RipgrepLauncher } from './ripgrep.js';
 export {
   writeTextFile,
   writeFileAtomic,

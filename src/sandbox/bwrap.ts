@@ -150,7 +150,7 @@ export function toSandboxPath(policy: Policy, hostPath: string): string {
 }
 
 /** Stable sort by the number of path components, so a parent is always mounted before its children. */
-function sortByDepth<T extends { dest: string }>(items: T[]): T[] {
+export function sortByDepth<T extends { dest: string }>(items: T[]): T[] {
   const depth = (p: string) => (p === '/' ? 0 : path.normalize(p).split('/').length - 1);
   return items.map((item, i) => ({ item, i })).sort((a, b) => depth(a.item.dest) - depth(b.item.dest) || a.i - b.i).map((x) => x.item);
 }

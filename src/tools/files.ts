@@ -3,8 +3,8 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { globFiles, grepFiles, listDirectory, readFileForModel } from '../fs/index.js';
-import { resolveForRead } from '../sandbox/index.js';
+import { globFiles, grepFiles, listDirectory, readFileForModel, ripgrepLauncher } from '../fs/index.js';
+import { ConfinedView, hiddenPaths, resolveForRead } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
 import { defineTool, type AnyToolSpec } from './define.js';
 import { errorResult, textResult } from './result.js';
@@ -14,6 +14,7 @@ const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: 
 export function fileTools(ctx: SessionContext): AnyToolSpec[] {
   const { files } = ctx.runtime.config;
   const rg = ctx.runtime.bin.rg;
+  const view = ConfinedView.of(ctx.runtime);
 
   const readFile = defineTool({
     name: 'read_file',
@@ -78,15 +79,17 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
     },
     annotations: { title: 'Find files by pattern', ...READ_ONLY },
     async run(args, call) {
-      const target = await resolveForRead(ctx.policy(), args.path ?? '.');
+      const policy = ctx.policy();
+      const target = await resolveForRead(policy, args.path ?? '.');
       if (!target.ok) return errorResult(target.error);
       const isDir = await stat(target.value).then((s) => s.isDirectory(), () => false);
       if (!isDir) return errorResult(`${ctx.show(target.value)} is not a directory.`);
       const result = await globFiles(target.value, args.pattern, {
         limit: files.max_results,
-        rg,
+        rg: await ripgrepLauncher(view, policy, rg),
         signal: call.signal,
         ignoreRoot: ignoreRootFor(target.value),
+        exclude: hiddenPaths(policy),
       });
       if (!result.ok) return errorResult(result.error);
       const { paths, total, truncated, unreadable } = result.value;
@@ -115,7 +118,8 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
     },
     annotations: { title: 'Search file contents', ...READ_ONLY },
     async run(args, call) {
-      const target = await resolveForRead(ctx.policy(), args.path ?? '.');
+      const policy = ctx.policy();
+      const target = await resolveForRead(policy, args.path ?? '.');
       if (!target.ok) return errorResult(target.error);
       const info = await stat(target.value).catch(() => undefined);
       if (!info) return errorResult(`${ctx.show(target.value)} does not exist.`);
@@ -128,10 +132,11 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
         context: args.context,
         maxResults: Math.min(args.max_results ?? 200, 5000),
         maxBytes: files.max_read_bytes,
-        rg,
+        rg: await ripgrepLauncher(view, policy, rg),
         signal: call.signal,
         prefix: prefixFor(dirShown),
         ignoreRoot: ignoreRootFor(target.value),
+        exclude: hiddenPaths(policy),
       });
       if (!result.ok) return errorResult(result.error);
       const { text, matches, files: fileCount, truncated, notes } = result.value;
