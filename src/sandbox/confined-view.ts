@@ -31,6 +31,8 @@ export interface ViewRequest {
   args: readonly string[];
   /** Working directory: a real path inside the roots. */
   cwd: string;
+  /** Shown read-only besides the roots (a repository's git dir outside them). */
+  readOnly?: readonly string[];
   /** git only: directories it may write besides the writable roots (a git dir outside them, a scratch dir). */
   writable?: readonly string[];
 }
@@ -92,7 +94,7 @@ export class ConfinedView {
       purpose: req.purpose,
       system: this.#systemEntries(),
       hidden,
-      readOnly: [...gitConfig, ...(program.dir ? [program.dir] : [])],
+      readOnly: [...gitConfig, ...(program.dir ? [program.dir] : []), ...(req.readOnly ?? [])],
       writable: req.writable ?? [],
       cwd: req.cwd,
     });

@@ -178,7 +178,7 @@ async function protectEntry(p: string, maskMissing: boolean): Promise<Array<[str
   }
   if (info.isDirectory()) return [[p, maskMissing && (await isEmptyDir(p)) ? 'mask' : 'ro-bind']];
   const out: Array<[string, ProtectedMount['kind']]> = [[p, 'ro-bind']];
-  if (path.basename(p) === '.git' && info.isFile()) for (const dir of await gitdirsOf(p)) out.push([dir, 'ro-bind']);
+  if (path.basename(p) === '.git' && info.isFile()) for (const dir of await gitPointerTargets(p)) out.push([dir, 'ro-bind']);
   return out;
 }
 
@@ -215,8 +215,8 @@ export async function gitFileTarget(gitFile: string): Promise<string | undefined
   return named ? realpath(path.resolve(path.dirname(gitFile), named)).catch(() => undefined) : undefined;
 }
 
-/** The directories a `.git` pointer file leads to: its gitdir and, for a worktree, the common dir. */
-async function gitdirsOf(gitFile: string): Promise<string[]> {
+/** The directories a `.git` pointer file leads to: its gitdir and, for a worktree, the common dir (real paths). */
+export async function gitPointerTargets(gitFile: string): Promise<string[]> {
   const gitdir = await gitFileTarget(gitFile);
   if (!gitdir) return [];
   const dirs = [gitdir];
