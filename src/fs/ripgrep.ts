@@ -97,5 +97,9 @@ export function classifyStderr(stderr: string): RipgrepProblems {
 
 /** grep or glob could not start rg in its confined view (bwrap's own error): said as such, never treated as no match. */
 export function sandboxFailure(tool: 'grep' | 'glob', bwrapError: string): Result<never> {
+  // The directory was checked a moment ago: in the view it is gone, or it was replaced by a link out of the workspace.
+  if (/^bwrap: Can't chdir/.test(bwrapError)) {
+    return fail('not_found', `${tool} failed: the directory to search is no longer a directory in the workspace (it was moved, or replaced by a link).`, 'Check the path with list_dir and try again.');
+  }
   return fail('sandbox_failed', `${tool} failed: ripgrep could not start in its sandbox (${bwrapError}).`, 'Run `agentbox doctor` to check the sandbox.');
 }
