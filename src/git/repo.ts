@@ -24,7 +24,7 @@ import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { containingRoot, gitFileTarget, gitPointerTargets, isInside, resolveForRead, type ConfinedView, type Policy, type SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
-import { checkIncludes, checkLayout, checkProtected, nestedRefusal, type Layout, type Located } from './confine.js';
+import { checkIncludes, checkLayout, checkProtected, nestedRefusal, sandboxCanWrite, type Layout, type Located } from './confine.js';
 import { runGit, type GitCommand, type RunOptions, type RunOutput } from './run.js';
 import { gitEnv, includedFiles, parseScopedConfig, repoConfigOverrides, repoSigningProgram, safeConfig, type GitSettings } from './settings.js';
 
@@ -86,7 +86,7 @@ export async function openRepo(ctx: GitContext, repoPath: string | undefined, ac
   if (!found.ok) {
     // What git could not see in its view (a repository above the roots, a git dir outside them) is
     // refused for that reason, not as "not a repository".
-    const unseen = found.error.code === 'cancelled' || found.error.code === 'timeout' ? undefined : await unseenRepository(policy, dir.value, requested);
+    const unseen = found.error.code === 'cancelled' || found.error.code === 'timeout' ? undefined : await unseenRepository(policy, dir.value, requested, access);
     if (unseen) return unseen;
     if (found.error.code === 'not_a_repository') {
       return fail('not_a_repository', `${requested} is not in a git repository.`, 'Pass repo_path pointing at a repository inside the workspace.');
@@ -352,7 +352,7 @@ interface ShownDirs {
  * whose git dir or common dir lies outside them. Only names are looked at, and only to refuse with
  * the reason instead of "not a repository" or git's own complaint.
  */
-async function unseenRepository(policy: Policy, dir: string, requested: string): Promise<Result<never> | undefined> {
+async function unseenRepository(policy: Policy, dir: string, requested: string, access: Access): Promise<Result<never> | undefined> {
   if (policy.mode === 'danger-full-access') return undefined;
   const shown = [...policy.roots, ...policy.readRoots, policy.tmpDir];
   for (let d = dir; ; d = path.dirname(d)) {
@@ -360,10 +360,11 @@ async function unseenRepository(policy: Policy, dir: string, requested: string):
     const info = await lstat(dotGit).catch(() => undefined);
     if (info) {
       if (!containingRoot(shown, d)) {
+        // As openLocated says it when git could see the repository.
         return fail(
           'outside_workspace',
-          `The repository at ${d}${requested !== d ? ` (found from ${requested})` : ''} lies outside the workspace.`,
-          `git tools work on repositories inside ${allowedRoots(policy, 'read').join(', ')}.`,
+          `The repository at ${d}${requested !== d ? ` (found from ${requested})` : ''} lies outside the ${access === 'write' ? 'writable roots' : 'workspace'}.`,
+          `git tools work on repositories inside ${allowedRoots(policy, access).join(', ')}.`,
         );
       }
       const nested = nestedRefusal(policy, d);
@@ -388,17 +389,22 @@ function repoDirs(policy: Policy, { gitDir, commonDir }: Located): ShownDirs {
 }
 
 /**
- * Where the `.git` file of the root holding `dir` points (its git dir and that one's common dir),
- * for git to find a root that is a linked worktree. Only a root's own `.git`, which sandboxed
- * commands cannot change; nested `.git` files are not followed out of the roots.
+ * Where the `.git` files of the roots holding `dir` point (a git dir and that one's common dir),
+ * for git to find a root that is a linked worktree (a delegate's worktree is a read root above its
+ * working root). Only a root's own `.git`, and only one sandboxed commands cannot change; nested
+ * `.git` files are not followed out of the roots.
  */
 async function rootPointerTargets(policy: Policy, dir: string): Promise<string[]> {
   if (policy.mode === 'danger-full-access') return [];
-  const root = containingRoot([...policy.roots, ...policy.readRoots], dir);
-  if (!root) return [];
-  const dotGit = path.join(root, '.git');
-  const info = await lstat(dotGit).catch(() => undefined);
-  return info?.isFile() ? gitPointerTargets(dotGit) : [];
+  const holding = [...policy.roots, ...policy.readRoots].filter((root) => isInside(root, dir) && !sandboxCanWrite(policy, path.join(root, '.git')));
+  const targets = await Promise.all(
+    holding.map(async (root) => {
+      const dotGit = path.join(root, '.git');
+      const info = await lstat(dotGit).catch(() => undefined);
+      return info?.isFile() ? gitPointerTargets(dotGit) : [];
+    }),
+  );
+  return [...new Set(targets.flat())];
 }
 
 function baseCommand(ctx: GitContext, cwd: string, extraConfig: readonly string[], pinned: PinnedEnv, shown: ShownDirs): GitCommand {
