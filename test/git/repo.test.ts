@@ -74,18 +74,18 @@ describe('openRepo', () => {
     const outside = track(tempRepo());
     ws.write('sub/.git', `gitdir: ${outside.path('.git')}\n`);
     const ctx = track(gitContext([ws.dir]));
-    // git runs in a view of the workspace, where the outside git dir does not exist.
     const r = await openRepo(ctx, 'sub', 'write');
     expect(r.ok).toBe(false);
-    if (!r.ok) {
-      expect(r.error.code).toBe('outside_workspace');
-      expect(r.error.message).toContain(`points at ${outside.path('.git')}`);
-    }
-    // In read-only mode (nested repositories may be read there) it is refused all the same.
+    if (!r.ok) expect(r.error.code).toBe('unprotected_repository');
+    // In read-only mode (nested repositories may be read there) it is refused all the same: git
+    // runs in a view of the workspace, where the outside git dir does not exist.
     const ro = track(gitContext([ws.dir], { mode: 'read-only' }));
     const read = await openRepo(ro, 'sub', 'read');
     expect(read.ok).toBe(false);
-    if (!read.ok) expect(read.error.code).toBe('outside_workspace');
+    if (!read.ok) {
+      expect(read.error.code).toBe('outside_workspace');
+      expect(read.error.message).toContain(`points at ${outside.path('.git')}`);
+    }
     // Where it is shown (a read root), the layout check refuses it.
     const shown = track(gitContext([ws.dir], { mode: 'read-only', readRoots: [outside.dir] }));
     const seen = await openRepo(shown, 'sub', 'read');
