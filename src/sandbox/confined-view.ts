@@ -47,7 +47,8 @@ export function sandboxProbe(runtime: Pick<Runtime, 'shared' | 'bin'>): Promise<
 
 export class ConfinedView {
   readonly #bwrap: string | undefined;
-  readonly #probe: () => Promise<SandboxProbe>;
+  readonly #probeOnce: () => Promise<SandboxProbe>;
+  #probed: Promise<SandboxProbe> | undefined;
   readonly #env: Readonly<Record<string, string | undefined>>;
   #system: SystemEntry[] | undefined;
   readonly #programs = new Map<string, { real: string; dir?: string }>();
@@ -56,13 +57,19 @@ export class ConfinedView {
 
   constructor(opts: { bwrap: string | undefined; probe: () => Promise<SandboxProbe>; env: Readonly<Record<string, string | undefined>> }) {
     this.#bwrap = opts.bwrap;
-    this.#probe = opts.probe;
+    this.#probeOnce = opts.probe;
     this.#env = opts.env;
   }
 
   /** The view of `runtime`, created on first use. */
   static of(runtime: Runtime): ConfinedView {
     return runtime.shared('sandbox.view', () => new ConfinedView({ bwrap: runtime.bin.bwrap, probe: () => sandboxProbe(runtime), env: { ...process.env } }));
+  }
+
+  /** Whether bwrap works here: asked once, then remembered for the view's life. */
+  #probe(): Promise<SandboxProbe> {
+    this.#probed ??= this.#probeOnce();
+    return this.#probed;
   }
 
   /** Whether `policy` can use the view: always in danger-full-access (nothing to confine), else when bwrap works. */
