@@ -4,8 +4,9 @@
 // matched in JS for both: ripgrep's own --glob would override .gitignore for matching files.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { containingRoot, type SafePath } from '../sandbox/index.js';
+import type { SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
+import { excludedFrom } from './exclude.js';
 import { globMatcher, normalizeGlob } from './glob-match.js';
 import { RG_COMMON, runRipgrep, sandboxFailure, type RipgrepLauncher } from './ripgrep.js';
 import { walkFiles } from './walk.js';
@@ -31,17 +32,18 @@ export async function globFiles(
     rg?: RipgrepLauncher;
     signal?: AbortSignal;
     ignoreRoot?: string;
-    /** Paths the JS walker never lists (hidden and deny_read; the confined view covers them for rg). */
+    /** Paths whose files are never listed (hidden and deny_read; the confined view covers them for rg, not on the host). */
     exclude?: readonly string[];
   },
 ): Promise<Result<GlobOutcome>> {
   if (!normalizeGlob(pattern)) return fail('invalid_pattern', 'The glob pattern is empty.', 'Example patterns: "**/*.ts", "src/**/test_*.py", "*.md".');
   const isMatch = globMatcher(pattern);
+  const excluded = excludedFrom(dir, opts.exclude);
   const matched: string[] = [];
   let unreadable: string[] = [];
   if (opts.rg) {
     const run = await runRipgrep(opts.rg, ['--files', ...RG_COMMON], dir, (line) => {
-      if (line && isMatch(line)) matched.push(line);
+      if (line && isMatch(line) && !excluded(line)) matched.push(line);
       return true;
     }, opts.signal);
     if (!run.ok) return run;
@@ -53,7 +55,7 @@ export async function globFiles(
     }
   } else {
     for await (const entry of walkFiles(dir, { signal: opts.signal, ignoreRoot: opts.ignoreRoot })) {
-      if (isMatch(entry.rel) && !(opts.exclude && containingRoot(opts.exclude, entry.abs))) matched.push(entry.rel);
+      if (isMatch(entry.rel) && !excluded(entry.rel)) matched.push(entry.rel);
     }
   }
   const withTimes = await mapLimited(matched, STAT_CONCURRENCY, async (rel) => ({

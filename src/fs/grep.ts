@@ -3,9 +3,10 @@
 // walker otherwise, or when the sandbox that would confine rg cannot run. Both stop at the cap.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { containingRoot, type SafePath } from '../sandbox/index.js';
+import type { SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { globMatcher, isNameGlob, normalizeGlob } from './glob-match.js';
+import { excludedFrom } from './exclude.js';
 import { looksBinary } from './read.js';
 import { RG_COMMON, runRipgrep, sandboxFailure, type RipgrepLauncher } from './ripgrep.js';
 import { walkFiles } from './walk.js';
@@ -23,7 +24,11 @@ export interface GrepOptions {
   prefix: string;
   /** Where .gitignore files start to count for the JS fallback (the workspace root). */
   ignoreRoot?: string;
-  /** Paths the JS fallback never reads (hidden and deny_read; the confined view covers them for rg). */
+  /**
+   * Paths whose files are never searched (hidden and deny_read): the JS fallback does not read them,
+   * and rg's results from them are dropped (the confined view covers them anyway; rg on the host
+   * in danger-full-access does not).
+   */
   exclude?: readonly string[];
 }
 
@@ -118,6 +123,7 @@ async function grepWithRipgrep(rg: RipgrepLauncher, target: SafePath, isFile: bo
   args.push('--regexp', pattern);
   const cwd = isFile ? path.dirname(target) : target;
   if (isFile) args.push('--', path.basename(target));
+  const excluded = excludedFrom(cwd, opts.exclude);
 
   const collect = new Collector(opts);
   const notes: string[] = [];
@@ -135,7 +141,7 @@ async function grepWithRipgrep(rg: RipgrepLauncher, target: SafePath, isFile: bo
     }
     if (atHeading) {
       atHeading = false;
-      skipping = pathFilter !== undefined && !pathFilter(line);
+      skipping = (pathFilter !== undefined && !pathFilter(line)) || excluded(line);
       if (!skipping) collect.heading(line);
       return true;
     }
@@ -171,6 +177,7 @@ async function grepWithJs(target: SafePath, isFile: boolean, pattern: string, op
     return fail('invalid_pattern', `grep failed: ${(err as Error).message}`, 'Escape special characters such as ( [ { . * + ? with a backslash.');
   }
   const globMatch = opts.glob ? globMatcher(opts.glob) : undefined;
+  const excludedFiles = excludedFrom(isFile ? path.dirname(target) : target, opts.exclude);
   const context = Math.max(0, opts.context ?? 0);
   const collect = new Collector(opts);
   const notes: string[] = [];
@@ -183,7 +190,7 @@ async function grepWithJs(target: SafePath, isFile: boolean, pattern: string, op
 
   files: for await (const { rel, abs } of candidates) {
     if (globMatch && !isFile && !globMatch(rel)) continue;
-    if (opts.exclude && containingRoot(opts.exclude, abs)) continue;
+    if (excludedFiles(rel)) continue;
     const size = await stat(abs).then((s) => s.size, () => -1);
     if (size < 0) continue;
     if (size > MAX_FALLBACK_FILE_BYTES) {

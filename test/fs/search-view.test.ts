@@ -90,6 +90,20 @@ describe.skipIf(!rg || !canSandbox)('grep and glob after a directory is swapped 
     expect(r.ok && r.value.text).toBe('in.txt\n1:needle in d');
   });
 
+  it('drops what rg on the host (danger-full-access) finds in a deny_read path', async () => {
+    ws.write('.ssh/id_ed25519', 'needle key\n');
+    const root = await resolveForRead(policy, '.');
+    if (!root.ok) throw new Error(root.error.message);
+    const exclude = [ws.path('.ssh')];
+    const r = await grepFiles(root.value, false, 'needle', { maxResults: 100, maxBytes: 64 * 1024, prefix: '', rg: onHost, exclude });
+    expect(r.ok && r.value.text).toBe('d/in.txt\n1:needle in d');
+    const files = await globFiles(root.value, '**/*', { limit: 100, rg: onHost, exclude });
+    expect(files.ok && files.value.paths).toEqual(['d/in.txt']);
+    // Without the exclusion rg reads it (so this test can fail).
+    const all = await grepFiles(root.value, false, 'needle', { maxResults: 100, maxBytes: 64 * 1024, prefix: '', rg: onHost });
+    expect(all.ok && all.value.text).toContain('needle key');
+  });
+
   it('uses the built-in walker (no launcher) when the sandbox cannot run, and never reads a deny_read path with it', async () => {
     const broken = new ConfinedView({ bwrap: undefined, probe: () => probeSandbox(undefined), env: {} });
     expect(await ripgrepLauncher(broken, policy, rg)).toBeUndefined();
