@@ -17,9 +17,11 @@
 //    a command swaps in after the check is not read.
 // Every git command runs in the confined view (run.ts), which shows the roots and, besides them,
 // the repository's git dir and common dir (writable in workspace-write mode: git tools are the
-// controlled way to change a repository). Before git has located the repository, what a root's
-// own `.git` file points to is shown read-only, so a root that is a linked worktree of a
-// repository elsewhere is found (that `.git` file is protected from sandboxed commands).
+// controlled way to change a repository). Before git has located the repository, what the `.git`
+// files of the roots holding the directory point to is shown read-only, so a root that is a
+// linked worktree of a repository elsewhere is found (only `.git` files sandboxed commands cannot
+// rewrite). A repository git could not see (above the roots, a `.git` file naming a git dir
+// outside them, or nested where commands can rewrite it) is refused with that reason.
 import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { containingRoot, gitFileTarget, gitPointerTargets, isInside, resolveForRead, type ConfinedView, type Policy, type SafePath } from '../sandbox/index.js';
@@ -348,9 +350,9 @@ interface ShownDirs {
 
 /**
  * Why git, in its view, found no repository from `dir` where there is one it was not shown: a
- * `.git` above the roots, a nested `.git` sandboxed commands can rewrite, or a `.git` in the roots
- * whose git dir or common dir lies outside them. Only names are looked at, and only to refuse with
- * the reason instead of "not a repository" or git's own complaint.
+ * `.git` above the roots, a nested `.git` sandboxed commands can rewrite, or a `.git` file in the
+ * roots naming a git dir outside them. Only names are looked at, and only to refuse with the
+ * reason instead of "not a repository" or git's own complaint.
  */
 async function unseenRepository(policy: Policy, dir: string, requested: string, access: Access): Promise<Result<never> | undefined> {
   if (policy.mode === 'danger-full-access') return undefined;
