@@ -7,7 +7,7 @@ import type { LoadedConfig } from './config/index.js';
 import { CommandCgroups } from './exec/index.js';
 import { createLogger } from './log.js';
 import { resolveProvider } from './agent/index.js';
-import { probeSandbox, sandboxChecks, withheldSecretNames } from './sandbox/index.js';
+import { expandDenyRead, probeSandbox, sandboxChecks, withheldSecretNames } from './sandbox/index.js';
 import { which } from './util/which.js';
 import { VERSION } from './version.js';
 
@@ -96,6 +96,8 @@ async function collectChecks(loaded: LoadedConfig): Promise<Check[]> {
       memoryCgroup: cgroups?.has('memory') ?? false,
       isRoot: process.getuid?.() === 0,
       withheld: withheldSecretNames(process.env, config.shell.env.include),
+      denyRead: denyReadFacts(config.sandbox.deny_read),
+      home: tildePath(loaded.home),
     }),
   );
   if (!which('bash')) checks.push({ name: 'bash', status: 'fix', detail: 'not found; exec_command runs every command with bash: `sudo apt-get install -y bash`' });
@@ -132,6 +134,20 @@ function httpCheck(host: string, withToken: boolean): Check {
   return withToken
     ? { name: 'http', status: 'ok', detail: `binds ${host} with a bearer token` }
     : { name: 'http', status: 'fix', detail: `http.host is ${host} but no auth token is set: serve --http will refuse to start. Set AGENTBOX_AUTH_TOKEN (16+ characters) or bind 127.0.0.1` };
+}
+
+/** sandbox.deny_read, `~` expanded as the server does, split by whether each entry exists here. */
+function denyReadFacts(entries: readonly string[]): { present: string[]; absent: string[] } {
+  const present: string[] = [];
+  const absent: string[] = [];
+  for (const p of expandDenyRead(entries, process.env.HOME)) (existsSync(p) ? present : absent).push(tildePath(p));
+  return { present, absent };
+}
+
+/** `~/x` for a path in $HOME, as the user wrote it in the config. */
+function tildePath(p: string): string {
+  const home = process.env.HOME;
+  return home && home !== '/' && (p === home || p.startsWith(`${home}/`)) ? `~${p.slice(home.length)}` : p;
 }
 
 function homeCheck(home: string): Check {

@@ -63,13 +63,15 @@ async function gitTracker(repo: Repo, dir: string): Promise<ChangeTracker> {
     GIT_LITERAL_PATHSPECS: '0',
   };
   await mkdir(env.GIT_OBJECT_DIRECTORY);
+  // git writes the private index and objects there from inside its confined view.
+  const scratchDirs = [scratch];
   // Starting from a copy of the real index lets `git add` skip files whose stat is unchanged.
   await copyFile(path.join(repo.gitDir, 'index'), env.GIT_INDEX_FILE).catch(() => undefined);
   const rel = path.relative(repo.top, dir);
   const pathspec = [rel === '' ? ':(top)' : `:(top)${rel}`, ':(top,exclude,glob)**/.agentbox/**'];
   const tree = async () => {
-    if (!(await repo.run(['add', '-A', '--ignore-errors', '--', ...pathspec], { env })).ok) return undefined;
-    const written = await repo.run(['write-tree'], { env });
+    if (!(await repo.run(['add', '-A', '--ignore-errors', '--', ...pathspec], { env, scratch: scratchDirs })).ok) return undefined;
+    const written = await repo.run(['write-tree'], { env, scratch: scratchDirs });
     return written.ok ? written.value.stdout.trim() : undefined;
   };
   const before = await tree();
@@ -78,10 +80,11 @@ async function gitTracker(repo: Repo, dir: string): Promise<ChangeTracker> {
       try {
         const after = await tree();
         if (!before || !after || before === after) return { diff: '', files: [] };
-        const names = await repo.run(['diff-tree', '-r', '-M', '-z', '--name-status', '--end-of-options', before, after], { env });
+        const names = await repo.run(['diff-tree', '-r', '-M', '-z', '--name-status', '--end-of-options', before, after], { env, scratch: scratchDirs });
         const files = names.ok ? parseChanges(names.value.stdout) : [];
         const out = await repo.run(['diff-tree', '-r', '-M', '-p', '--no-color', '--no-ext-diff', '--no-textconv', '--end-of-options', before, after], {
           env,
+          scratch: scratchDirs,
           maxBytes: MAX_DIFF_BYTES,
         });
         if (!out.ok) return { diff: '', files };

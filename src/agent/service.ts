@@ -19,7 +19,7 @@ import path from 'node:path';
 import type { ApprovalPolicy, ReasoningEffort, SandboxMode } from '../config/index.js';
 import type { Runtime } from '../runtime.js';
 import { gitSettings, openRepo, type GitContext } from '../git/index.js';
-import { isInside, resolveForRead, resolveForWrite, type Policy } from '../sandbox/index.js';
+import { ConfinedView, isInside, resolveForRead, resolveForWrite, type Policy } from '../sandbox/index.js';
 import { createSessionContext, type SessionContext } from '../session.js';
 import type { AnyToolSpec, CallContext } from '../tools/define.js';
 import { fail, ok, type Result } from '../util/result.js';
@@ -379,7 +379,7 @@ export class AgentService {
 
   /** How the git core runs for this server, with `policy` deciding which repositories may be used. */
   #git(policy: Policy): GitContext {
-    return { policy, settings: gitSettings(this.runtime.config.git, this.runtime.bin.git) };
+    return { policy, settings: gitSettings(this.runtime.config.git, this.runtime.bin.git), view: ConfinedView.of(this.runtime) };
   }
 
   /** Codex's own environment and its commands' (codex-env.ts), from the server's environment and config. */

@@ -23,6 +23,25 @@ export const WireApi = z.enum(['responses', 'chat']);
 export type WireApi = z.infer<typeof WireApi>;
 
 const positiveInt = () => z.number().int().positive();
+
+/**
+ * Credential files and directories hidden from commands, grep/glob/git and the file tools unless
+ * `sandbox.deny_read` says otherwise (a configured list replaces this one). `~` is the server's $HOME.
+ */
+export const DEFAULT_DENY_READ: readonly string[] = [
+  '~/.ssh',
+  '~/.aws',
+  '~/.gnupg',
+  '~/.config/gh',
+  '~/.netrc',
+  '~/.git-credentials',
+  '~/.docker/config.json',
+  '~/.npmrc',
+  '~/.pypirc',
+  '~/.kube',
+  '~/.config/gcloud',
+  '~/.azure',
+];
 /** setTimeout's largest delay (2^31 - 1 ms, about 24.8 days): a larger one fires at once. */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
 const timeoutMs = () => positiveInt().max(MAX_TIMEOUT_MS);
@@ -32,6 +51,10 @@ const SandboxConfig = z
     mode: SandboxMode.default('workspace-write'),
     network: z.boolean().default(false),
     writable_roots: z.array(z.string()).default([]),
+    // Paths no command, search, git or file tool may read (absolute, or `~/...` for the server's $HOME).
+    deny_read: z
+      .array(z.string().refine((p) => p.startsWith('/') || p === '~' || p.startsWith('~/'), 'expected an absolute path or one starting with ~/'))
+      .default([...DEFAULT_DENY_READ]),
     max_processes: positiveInt().default(1024),
     max_memory_mb: positiveInt().default(8192),
     max_cpu_seconds: positiveInt().default(3600),

@@ -4,7 +4,7 @@
 // session may see) is in SessionTable.
 import { readdirSync, rmdirSync } from 'node:fs';
 import type { Runtime } from '../runtime.js';
-import { findHostPaths, findStaticHostPaths, keyringSeccompFilter, probeSandbox, TtlMemo, type HostPaths, type Policy, type SandboxProbe } from '../sandbox/index.js';
+import { findHostPaths, findStaticHostPaths, keyringSeccompFilter, sandboxProbe, TtlMemo, type HostPaths, type Policy, type SandboxProbe } from '../sandbox/index.js';
 import { CommandCgroups } from './cgroups.js';
 import { Watchdog } from './watchdog.js';
 import type { ExecSession } from './session.js';
@@ -20,7 +20,6 @@ export class ExecHost {
   readonly env: Readonly<Record<string, string | undefined>> = { ...process.env };
   /** The seccomp program every sandboxed command gets (no keyctl, add_key, request_key), built once. */
   readonly seccomp: Buffer = keyringSeccompFilter();
-  #probe: Promise<SandboxProbe> | undefined;
   #cgroups: CommandCgroups | undefined | null = null;
   #masks = new Set<string>();
   #watchdog: Watchdog | undefined;
@@ -47,10 +46,9 @@ export class ExecHost {
     return this.#nextId++;
   }
 
-  /** Whether bwrap can run here: checked once (one trivial sandbox), then cached for the server's life. */
+  /** Whether bwrap can run here: checked once (one trivial sandbox), then cached for the server's life (shared with the confined view). */
   sandbox(): Promise<SandboxProbe> {
-    this.#probe ??= probeSandbox(this.runtime.bin.bwrap);
-    return this.#probe;
+    return sandboxProbe(this.runtime);
   }
 
   /** The cgroup hierarchies (pids, memory), detected on first use; undefined where there is none. */
@@ -65,7 +63,7 @@ export class ExecHost {
    */
   hostPaths(policy: Policy): Promise<HostPaths> {
     return this.#staticHostPaths
-      .get(policy.hidden.join('\0'), () => findStaticHostPaths(policy, this.env))
+      .get([...policy.hidden, '', ...policy.denyRead].join('\0'), () => findStaticHostPaths(policy, this.env))
       .then((known) => findHostPaths(policy, this.env, known));
   }
 

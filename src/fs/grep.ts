@@ -1,12 +1,14 @@
 // Searches file contents. ripgrep when installed (fast, .gitignore-aware, output passed through
-// nearly as it prints it, grouped by file); a JS regex walker otherwise. Both stop at the cap.
+// nearly as it prints it, grouped by file; in the confined view, see ripgrep.ts); a JS regex
+// walker otherwise, or when the sandbox that would confine rg cannot run. Both stop at the cap.
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { globMatcher, isNameGlob, normalizeGlob } from './glob-match.js';
+import { excludedFrom } from './exclude.js';
 import { looksBinary } from './read.js';
-import { RG_COMMON, runRipgrep } from './ripgrep.js';
+import { RG_COMMON, runRipgrep, sandboxFailure, type RipgrepLauncher } from './ripgrep.js';
 import { walkFiles } from './walk.js';
 import * as confined from './confined.js';
 
@@ -16,12 +18,19 @@ export interface GrepOptions {
   context?: number;
   maxResults: number;
   maxBytes: number;
-  rg?: string;
+  /** How to start ripgrep; without it the JS walker searches. */
+  rg?: RipgrepLauncher;
   signal?: AbortSignal;
   /** Prefix for file names in the output (the search directory as the model knows it). */
   prefix: string;
   /** Where .gitignore files start to count for the JS fallback (the workspace root). */
   ignoreRoot?: string;
+  /**
+   * Paths whose files are never searched (hidden and deny_read): the JS fallback does not read them,
+   * and rg's results from them are dropped (the confined view covers them anyway; rg on the host
+   * in danger-full-access does not).
+   */
+  exclude?: readonly string[];
 }
 
 export interface GrepOutcome {
@@ -104,7 +113,7 @@ class Collector {
   }
 }
 
-async function grepWithRipgrep(rg: string, target: SafePath, isFile: boolean, pattern: string, opts: GrepOptions): Promise<Result<GrepOutcome>> {
+async function grepWithRipgrep(rg: RipgrepLauncher, target: SafePath, isFile: boolean, pattern: string, opts: GrepOptions): Promise<Result<GrepOutcome>> {
   const args = [...RG_COMMON, '--heading', '--with-filename', '--line-number', '--max-columns', String(MAX_COLUMNS), '--max-columns-preview'];
   if (opts.ignoreCase) args.push('--ignore-case');
   if (opts.context) args.push('--context', String(opts.context));
@@ -115,6 +124,7 @@ async function grepWithRipgrep(rg: string, target: SafePath, isFile: boolean, pa
   args.push('--regexp', pattern);
   const cwd = isFile ? path.dirname(target) : target;
   if (isFile) args.push('--', path.basename(target));
+  const excluded = excludedFrom(cwd, opts.exclude);
 
   const collect = new Collector(opts);
   const notes: string[] = [];
@@ -132,7 +142,7 @@ async function grepWithRipgrep(rg: string, target: SafePath, isFile: boolean, pa
     }
     if (atHeading) {
       atHeading = false;
-      skipping = pathFilter !== undefined && !pathFilter(line);
+      skipping = (pathFilter !== undefined && !pathFilter(line)) || excluded(line);
       if (!skipping) collect.heading(line);
       return true;
     }
@@ -143,12 +153,14 @@ async function grepWithRipgrep(rg: string, target: SafePath, isFile: boolean, pa
     }
     return collect.line(line, /^\d+:/.test(line));
   }, opts.signal);
+  if (!run.ok) return run;
 
-  const { problems } = run;
+  const { problems } = run.value;
+  if (problems.sandboxError) return sandboxFailure('grep', problems.sandboxError);
   if (problems.patternError) {
     return fail('invalid_pattern', `grep failed: ${problems.patternError}`, 'Patterns are Rust regular expressions; escape special characters such as ( [ { . * + ? with a backslash.');
   }
-  if (run.exitCode === 2 && !run.stopped && collect.matches === 0 && problems.other.length > 0) {
+  if (run.value.exitCode === 2 && !run.value.stopped && collect.matches === 0 && problems.other.length > 0) {
     return fail('grep_failed', `grep failed: ${problems.other.join('; ')}`);
   }
   if (problems.unreadable.length > 0) {
@@ -166,6 +178,7 @@ async function grepWithJs(target: SafePath, isFile: boolean, pattern: string, op
     return fail('invalid_pattern', `grep failed: ${(err as Error).message}`, 'Escape special characters such as ( [ { . * + ? with a backslash.');
   }
   const globMatch = opts.glob ? globMatcher(opts.glob) : undefined;
+  const excludedFiles = excludedFrom(isFile ? path.dirname(target) : target, opts.exclude);
   const context = Math.max(0, opts.context ?? 0);
   const collect = new Collector(opts);
   const notes: string[] = [];
@@ -178,6 +191,7 @@ async function grepWithJs(target: SafePath, isFile: boolean, pattern: string, op
 
   files: for await (const { rel, abs, at } of candidates) {
     if (globMatch && !isFile && !globMatch(rel)) continue;
+    if (excludedFiles(rel)) continue;
     // Through the walk's directory descriptor (or, for one file, its verified parent): never by name.
     const size = await (at ? lstat(at) : confined.lstat(abs)).then((s) => (s.isFile() ? s.size : -1), () => -1);
     if (size < 0) continue;

@@ -7,6 +7,7 @@ export { walkFiles } from './walk.js';
 export * as confined from './confined.js';
 export { RACED } from './confined.js';
 export { changedMeanwhile } from './read.js';
+export { ripgrepLauncher, type RipgrepLauncher } from './ripgrep.js';
 export {
   writeTextFile,
   writeFileAtomic,

@@ -62,30 +62,32 @@ export async function workingTreeChanges(repo: Repo, opts: ChangesOptions = {}):
   try {
     const index = path.join(tmp, 'index');
     const env = { GIT_INDEX_FILE: index };
+    // The temporary index (in the server's own temp dir, which sandboxed commands cannot see) is written by git in its view.
+    const scratch = [tmp];
     const copied = await copyFile(path.join(repo.gitDir, 'index'), index).then(() => true, () => false);
     if (!copied) {
-      const read = await repo.run(['read-tree', base], { env });
+      const read = await repo.run(['read-tree', base], { env, scratch });
       if (!read.ok) return read;
     }
-    const others = await repo.run(['ls-files', '-z', '--others', '--exclude-standard'], { env });
+    const others = await repo.run(['ls-files', '-z', '--others', '--exclude-standard'], { env, scratch });
     if (!others.ok) return others;
     if (others.value.stdout !== '') {
       const list = path.join(tmp, 'untracked');
       await writeFile(list, others.value.stdout);
-      const added = await repo.run(['add', '--intent-to-add', `--pathspec-from-file=${list}`, '--pathspec-file-nul'], { env });
+      const added = await repo.run(['add', '--intent-to-add', `--pathspec-from-file=${list}`, '--pathspec-file-nul'], { env, scratch });
       if (!added.ok) return added;
     }
-    const names = await repo.run(['diff', '--name-status', '-z', '-M', ...PLAIN_DIFF, '--end-of-options', base, '--'], { env });
+    const names = await repo.run(['diff', '--name-status', '-z', '-M', ...PLAIN_DIFF, '--end-of-options', base, '--'], { env, scratch });
     if (!names.ok) return names;
     const files = parseChanges(names.value.stdout);
     if (!opts.diff) return ok({ base, files });
 
     const max = opts.maxBytes ?? repo.ctx.settings.maxOutputBytes;
     const select = ['-M', ...PLAIN_DIFF, ...(opts.binary ? ['--binary'] : []), '--end-of-options', base, '--'];
-    const out = await repo.run(['diff', ...select], { env, maxBytes: max });
+    const out = await repo.run(['diff', ...select], { env, scratch, maxBytes: max });
     if (!out.ok) return out;
     if (!out.value.truncated) return ok({ base, files, diff: out.value.stdout, truncated: false });
-    const stat = await repo.run(['diff', '--numstat', '-z', ...select], { env, maxBytes: 256 * 1024 });
+    const stat = await repo.run(['diff', '--numstat', '-z', ...select], { env, scratch, maxBytes: 256 * 1024 });
     const shown = cutAtLine(out.value.stdout);
     const note = cutNote(shown, stat.ok ? parseNumstat(stat.value.stdout) : [], max, 'See each file in the worktree.');
     return ok({ base, files, diff: `${shown}\n${note}`, truncated: true });

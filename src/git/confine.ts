@@ -125,6 +125,15 @@ export async function checkIncludes(
   return ok(undefined);
 }
 
+/**
+ * The refusal for a repository at `top` whose `.git` sandboxed commands can rewrite (nested in a
+ * writable root), known before git located it; undefined when that is not so. Pure.
+ */
+export function nestedRefusal(policy: Policy, top: string): Result<never> | undefined {
+  if (policy.mode !== 'workspace-write' || policy.writableRoots.includes(top)) return undefined;
+  return sandboxCanWrite(policy, path.join(top, '.git')) ? nested(top) : undefined;
+}
+
 function nested(top: string): Result<never> {
   return fail(
     'unprotected_repository',

@@ -15,11 +15,18 @@
 //    is listed only when its files mention filters, signing or includes: most never do.
 // 5. Every later command gets GIT_DIR and GIT_WORK_TREE, so git never searches again: a `.git`
 //    a command swaps in after the check is not read.
+// Every git command runs in the confined view (run.ts), which shows the roots and, besides them,
+// the repository's git dir and common dir (writable in workspace-write mode: git tools are the
+// controlled way to change a repository). Before git has located the repository, what the `.git`
+// files of the roots holding the directory point to is shown read-only, so a root that is a
+// linked worktree of a repository elsewhere is found (only `.git` files sandboxed commands cannot
+// rewrite). A repository git could not see (above the roots, a `.git` file naming a git dir
+// outside them, or nested where commands can rewrite it) is refused with that reason.
 import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { containingRoot, gitFileTarget, isInside, resolveForRead, type Policy, type SafePath } from '../sandbox/index.js';
+import { containingRoot, gitFileTarget, gitPointerTargets, isInside, resolveForRead, type ConfinedView, type Policy, type SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
-import { checkIncludes, checkLayout, checkProtected, type Layout, type Located } from './confine.js';
+import { checkIncludes, checkLayout, checkProtected, nestedRefusal, sandboxCanWrite, type Layout, type Located } from './confine.js';
 import { runGit, type GitCommand, type RunOptions, type RunOutput } from './run.js';
 import { gitEnv, includedFiles, parseScopedConfig, repoConfigOverrides, repoSigningProgram, safeConfig, type GitSettings } from './settings.js';
 
@@ -27,6 +34,8 @@ import { gitEnv, includedFiles, parseScopedConfig, repoConfigOverrides, repoSign
 export interface GitContext {
   policy: Policy;
   settings: GitSettings;
+  /** Where git runs: the confined view (ConfinedView.of(runtime)); in danger-full-access it runs as is. */
+  view: ConfinedView;
   signal?: AbortSignal;
 }
 
@@ -74,8 +83,13 @@ export async function openRepo(ctx: GitContext, repoPath: string | undefined, ac
     if (locateCache.get(cacheKey)?.located === cached) locateCache.delete(cacheKey);
     refusedHits++;
   }
-  const found = await runGit(baseCommand(ctx, dir.value, [], {}), ['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir']);
+  const pointed = await rootPointerTargets(policy, dir.value);
+  const found = await runGit(baseCommand(ctx, dir.value, [], {}, { dirs: pointed, writable: false }), ['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir']);
   if (!found.ok) {
+    // What git could not see in its view (a repository above the roots, a git dir outside them) is
+    // refused for that reason, not as "not a repository".
+    const unseen = found.error.code === 'cancelled' || found.error.code === 'timeout' ? undefined : await unseenRepository(policy, dir.value, requested, access);
+    if (unseen) return unseen;
     if (found.error.code === 'not_a_repository') {
       return fail('not_a_repository', `${requested} is not in a git repository.`, 'Pass repo_path pointing at a repository inside the workspace.');
     }
@@ -264,9 +278,10 @@ async function openLocated(ctx: GitContext, located: Located, access: Access, re
 
   // Repositories the sandbox protects may save a refreshed index as git status does; others not.
   const env = { GIT_DIR: gitDir, GIT_WORK_TREE: top, ...(policy.mode === 'read-only' ? {} : { optionalLocks: true }) };
-  const config = await repoConfig(ctx, located, env);
+  const dirs = repoDirs(policy, located);
+  const config = await repoConfig(ctx, located, env, dirs);
   if (!config.ok) return config;
-  const cmd = baseCommand(ctx, top, config.value.overrides, env);
+  const cmd = baseCommand(ctx, top, config.value.overrides, env, dirs);
   return ok({
     top: top as SafePath,
     gitDir,
@@ -295,12 +310,12 @@ const CONFIG_SECTIONS = /\[(filter|gpg|include|includeif)[\s".\]]/i;
  * that it includes no file sandboxed commands can write. git lists the config only when the
  * repository's config files mention a filter, gpg or an include at all.
  */
-async function repoConfig(ctx: GitContext, { top, gitDir, commonDir }: Located, env: PinnedEnv): Promise<Result<RepoConfig>> {
+async function repoConfig(ctx: GitContext, { top, gitDir, commonDir }: Located, env: PinnedEnv, dirs: ShownDirs): Promise<Result<RepoConfig>> {
   const files = [path.join(commonDir, 'config'), path.join(gitDir, 'config.worktree')];
   const texts = await Promise.all(files.map((f) => readFile(f, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? '' : undefined))));
   if (texts.every((t) => t !== undefined && !CONFIG_SECTIONS.test(t))) return ok({ overrides: [] });
 
-  const listed = await runGit(baseCommand(ctx, top, [], env), ['config', '--show-scope', '--show-origin', '-z', '--get-regexp', '^(filter|gpg|include|includeif)\\.'], { okExit: [1] });
+  const listed = await runGit(baseCommand(ctx, top, [], env, dirs), ['config', '--show-scope', '--show-origin', '-z', '--get-regexp', '^(filter|gpg|include|includeif)\\.'], { okExit: [1] });
   if (!listed.ok) return listed;
   const entries = parseScopedConfig(listed.value.stdout);
   const included = await checkIncludes(ctx.policy, top, ctx.settings.env.HOME, includedFiles(entries));
@@ -327,16 +342,93 @@ interface PinnedEnv {
   optionalLocks?: boolean;
 }
 
-function baseCommand(ctx: GitContext, cwd: string, extraConfig: readonly string[], pinned: PinnedEnv): GitCommand {
-  const { settings } = ctx;
+/** Directories the confined view shows besides the roots (the view skips those a root shows already). */
+interface ShownDirs {
+  dirs: readonly string[];
+  writable: boolean;
+}
+
+/**
+ * Why git, in its view, found no repository from `dir` where there is one it was not shown: a
+ * `.git` above the roots, a nested `.git` sandboxed commands can rewrite, or a `.git` file in the
+ * roots naming a git dir outside them. Only names are looked at, and only to refuse with the
+ * reason instead of "not a repository" or git's own complaint.
+ */
+async function unseenRepository(policy: Policy, dir: string, requested: string, access: Access): Promise<Result<never> | undefined> {
+  if (policy.mode === 'danger-full-access') return undefined;
+  const shown = [...policy.roots, ...policy.readRoots, policy.tmpDir];
+  for (let d = dir; ; d = path.dirname(d)) {
+    const dotGit = path.join(d, '.git');
+    const info = await lstat(dotGit).catch(() => undefined);
+    if (info) {
+      if (!containingRoot(shown, d)) {
+        // As openLocated says it when git could see the repository.
+        return fail(
+          'outside_workspace',
+          `The repository at ${d}${requested !== d ? ` (found from ${requested})` : ''} lies outside the ${access === 'write' ? 'writable roots' : 'workspace'}.`,
+          `git tools work on repositories inside ${allowedRoots(policy, access).join(', ')}.`,
+        );
+      }
+      const nested = nestedRefusal(policy, d);
+      if (nested) return nested;
+      const target = info.isFile() ? await gitFileTarget(dotGit) : undefined;
+      if (target && !containingRoot(shown, target)) {
+        return fail(
+          'outside_workspace',
+          `${dotGit} points at ${target}, the git directory of a repository outside the workspace.`,
+          'git tools work on repositories whose git directory lies in the workspace (or on a root that is a linked worktree).',
+        );
+      }
+      return undefined;
+    }
+    if (d === path.dirname(d)) return undefined;
+  }
+}
+
+/** A located repository's git dir and common dir: writable where the git tools may change repositories. */
+function repoDirs(policy: Policy, { gitDir, commonDir }: Located): ShownDirs {
+  return { dirs: [...new Set([gitDir, commonDir])], writable: policy.mode === 'workspace-write' };
+}
+
+/**
+ * Where the `.git` files of the roots holding `dir` point (a git dir and that one's common dir),
+ * for git to find a root that is a linked worktree (a delegate's worktree is a read root above its
+ * working root). Only a root's own `.git`, and only one sandboxed commands cannot change; nested
+ * `.git` files are not followed out of the roots.
+ */
+async function rootPointerTargets(policy: Policy, dir: string): Promise<string[]> {
+  if (policy.mode === 'danger-full-access') return [];
+  const holding = [...policy.roots, ...policy.readRoots].filter((root) => isInside(root, dir) && !sandboxCanWrite(policy, path.join(root, '.git')));
+  const targets = await Promise.all(
+    holding.map(async (root) => {
+      const dotGit = path.join(root, '.git');
+      const info = await lstat(dotGit).catch(() => undefined);
+      return info?.isFile() ? gitPointerTargets(dotGit) : [];
+    }),
+  );
+  return [...new Set(targets.flat())];
+}
+
+function baseCommand(ctx: GitContext, cwd: string, extraConfig: readonly string[], pinned: PinnedEnv, shown: ShownDirs): GitCommand {
+  const { settings, policy, view } = ctx;
   const { optionalLocks, ...paths } = pinned;
+  const bin = settings.bin!;
   return {
-    bin: settings.bin!,
+    bin,
     cwd,
     env: { ...gitEnv(settings, { optionalLocks: optionalLocks ?? false }), ...paths },
     config: [...safeConfig(settings), ...extraConfig],
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     timeoutMs: settings.timeoutMs,
+    launch: (args, dir, scratch) =>
+      view.launch(policy, {
+        purpose: 'git',
+        bin,
+        args,
+        cwd: dir,
+        readOnly: shown.writable ? [] : shown.dirs,
+        writable: [...(shown.writable ? shown.dirs : []), ...scratch],
+      }),
   };
 }
 

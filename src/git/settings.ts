@@ -1,5 +1,6 @@
-// What every git invocation runs with. The git tools run in the server process, outside the
-// sandbox. Which repositories they open at all is decided in confine.ts (in workspace-write mode
+// What every git invocation runs with. git runs outside the command sandbox, in the confined view
+// (run.ts: only the workspace is visible, and it can write the writable roots, .git included).
+// Which repositories they open at all is decided in confine.ts (in workspace-write mode
 // only those whose .git the sandbox protects); this module is the defence in depth for the
 // repositories that pass: a repository's config (which an earlier session, a downloaded tree or
 // the user wrote) must not be able to make git run a program. It builds, as pure functions:

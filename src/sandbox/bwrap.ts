@@ -10,8 +10,9 @@
 //      a size-limited tmpfs on /dev/shm (the one /dev brings is unlimited);
 //    - the private temp dir as /tmp, the writable roots (`--bind`), and the roots that live under
 //      /tmp and would otherwise be hidden by the private /tmp (`--ro-bind`);
-//    - empty tmpfs over the hidden paths ($AGENTBOX_HOME) and, without network, the runtime
-//      directories (/run, ...); /dev/null over container engine sockets;
+//    - empty tmpfs over the hidden directories ($AGENTBOX_HOME, sandbox.deny_read's ~/.ssh, ...),
+//      /dev/null over hidden files (~/.netrc, ...) and container engine sockets, and, without
+//      network, empty tmpfs over the runtime directories (/run, ...);
 //    - the protected paths inside writable roots, read-only again (`--ro-bind`), or, when missing,
 //      masked by an empty tmpfs; worktrees under .agentbox writable again (`--bind`).
 // 3. Last, `--remount-ro` for every tmpfs that must stay empty and for /dev (after all the mount
@@ -33,7 +34,7 @@ export interface ProtectedMount {
 
 /** What the sandbox hides on this machine in every sandboxed mode (found by protected.ts). */
 export interface HostPaths {
-  /** The policy's hidden paths that exist, other than /proc and /sys (a fresh /proc replaces those). */
+  /** The policy's hidden and deny_read paths that exist, other than /proc and /sys (a fresh /proc replaces those). */
   hidden: ReadonlyArray<{ path: string; kind: 'dir' | 'file' }>;
   /** Existing runtime directories full of named sockets (/run, /var/run when a real directory, $XDG_RUNTIME_DIR): covered when the network is off. */
   runtimeDirs: readonly string[];
@@ -149,7 +150,7 @@ export function toSandboxPath(policy: Policy, hostPath: string): string {
 }
 
 /** Stable sort by the number of path components, so a parent is always mounted before its children. */
-function sortByDepth<T extends { dest: string }>(items: T[]): T[] {
+export function sortByDepth<T extends { dest: string }>(items: T[]): T[] {
   const depth = (p: string) => (p === '/' ? 0 : path.normalize(p).split('/').length - 1);
   return items.map((item, i) => ({ item, i })).sort((a, b) => depth(a.item.dest) - depth(b.item.dest) || a.i - b.i).map((x) => x.item);
 }

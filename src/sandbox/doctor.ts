@@ -64,6 +64,10 @@ export interface SandboxFacts {
   isRoot: boolean;
   /** Names in the server's environment that commands will not see because they look like secrets. */
   withheld: readonly string[];
+  /** sandbox.deny_read as shown to the user (`~/.ssh`), split by whether it exists here. */
+  denyRead?: { present: readonly string[]; absent: readonly string[] };
+  /** $AGENTBOX_HOME as shown to the user. */
+  home?: string;
 }
 
 /** The sandbox's state as doctor lines: sandbox, process limit, resource limits, environment, approvals. */
@@ -103,6 +107,8 @@ export function sandboxChecks(f: SandboxFacts): SandboxCheck[] {
         : `memory: ${sandbox.max_memory_mb} MB per process only (RLIMIT_DATA; no writable cgroup v1 memory hierarchy, so a command's processes together may use more); `) +
       `/dev/shm ${sandbox.max_memory_mb} MB; CPU: ${sandbox.max_cpu_seconds} s per process (RLIMIT_CPU); at most ${sandbox.max_sessions} commands at once; default timeout ${shell.default_timeout_ms} ms`,
   });
+  checks.push(viewCheck(sandbox.mode, probe));
+  if (f.denyRead) checks.push(hiddenCheck(sandbox.mode, f.denyRead, f.home));
   checks.push({
     name: 'environment',
     status: 'ok',
@@ -120,4 +126,33 @@ export function sandboxChecks(f: SandboxFacts): SandboxCheck[] {
         : `approval_policy = ${config.approval_policy}: asks the host's user (MCP elicitation) ${config.approval_policy === 'untrusted' ? 'for every command not known read-only and ' : ''}before running a command outside the sandbox; no answer in ${Math.round(config.approval_timeout_ms / 1000)} s or no elicitation support means decline`,
   });
   return checks;
+}
+
+/** Where grep, glob and git run: the confined view (sandbox/view.ts), or unconfined in danger-full-access. */
+function viewCheck(mode: Config['sandbox']['mode'], probe: SandboxProbe): SandboxCheck {
+  const name = 'search and git';
+  if (mode === 'danger-full-access') return { name, status: 'ok', detail: 'danger-full-access: ripgrep (grep, glob) and git run unconfined, as any command does' };
+  if (!probe.ok) {
+    return { name, status: 'fix', detail: `no sandbox to confine them: grep and glob use the slower built-in walker, and every git tool fails until bubblewrap works (${probe.fix})` };
+  }
+  return {
+    name,
+    status: 'ok',
+    detail:
+      'ripgrep (grep, glob) and git run in a confined view: a mount namespace that shows only the system directories, the workspace roots ' +
+      '(read-only for searches; writable roots writable for git) and your git config, with no network; a symlink out of the roots leads nowhere',
+  };
+}
+
+/** What sandbox.deny_read and agentbox's home hide, and from what. */
+function hiddenCheck(mode: Config['sandbox']['mode'], deny: NonNullable<SandboxFacts['denyRead']>, home: string | undefined): SandboxCheck {
+  const from = mode === 'danger-full-access' ? 'the file tools (commands run unsandboxed in danger-full-access and can read them)' : 'commands, grep, glob, git and the file tools';
+  const listed = deny.present.length > 0 ? deny.present.join(', ') : 'nothing that exists here';
+  const absent = deny.absent.length > 0 ? ` (also listed, not present: ${deny.absent.join(', ')})` : '';
+  const own = home ? `; agentbox's home ${home} is hidden too` : '';
+  return {
+    name: 'hidden',
+    status: 'ok',
+    detail: `sandbox.deny_read hides ${listed} from ${from}${absent}${own}. Change the list with sandbox.deny_read in config.toml (it replaces the default)`,
+  };
 }

@@ -11,6 +11,8 @@
 //    `.git` or `.agentbox` of a writable root, at any depth, nor in what a `.git` file points to;
 //    except inside the worktrees the git tools make under `.agentbox/worktrees/`. In read-only
 //    mode only the private temp dir is writable.
+// In every mode, reads and writes alike, nothing in a hidden path ($AGENTBOX_HOME, /proc, /sys) or
+// in a `sandbox.deny_read` entry (credentials), compared as real paths.
 import { realpathSync } from 'node:fs';
 import { lstat, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
@@ -194,10 +196,13 @@ async function realpathMissingOk(absolute: string, sync: boolean, hops = 0): Pro
   return realpathMissingOk(path.resolve(realParent, target), sync, hops + 1);
 }
 
-/** Paths the file tools never touch in any mode: they hold the server's own secrets. */
+/**
+ * Paths the file tools never touch in any mode: they hold the server's own secrets, or the user's
+ * credentials (`sandbox.deny_read`).
+ */
 function hiddenFailure(policy: Policy, requested: string, real: string): Result<never> | undefined {
   const hit = containingRoot(policy.hidden, real);
-  if (!hit) return undefined;
+  if (!hit) return denyReadFailure(policy, requested, real);
   return fail(
     'hidden_path',
     `Access denied: ${requested} lies in ${hit}, which agentbox's file tools never read or write.`,
@@ -205,6 +210,25 @@ function hiddenFailure(policy: Policy, requested: string, real: string): Result<
       ? 'It exposes the server\'s own environment and memory; use exec_command (sandboxed, with its own /proc) to inspect the system.'
       : 'It holds agentbox\'s own configuration and state.',
   );
+}
+
+/** A path in a `sandbox.deny_read` entry: refused, naming the setting and how to change it. */
+function denyReadFailure(policy: Policy, requested: string, real: string): Result<never> | undefined {
+  const hit = containingRoot(policy.denyRead, real);
+  if (!hit) return undefined;
+  const entry = homeRelative(hit);
+  return fail(
+    'denied_path',
+    `Access denied: ${requested}${entry === requested ? '' : ` lies in ${entry}, which`} is hidden by sandbox.deny_read.`,
+    'It may hold credentials, so commands, searches and the file tools cannot see it. Only the user can change this: ' +
+      `sandbox.deny_read in ~/.agentbox/config.toml lists what is hidden (a list there replaces the default one; \`agentbox doctor\` shows it).`,
+  );
+}
+
+/** `~/...` for a path in the server's home directory, as deny_read entries are usually written. */
+function homeRelative(p: string): string {
+  const home = process.env.HOME;
+  return home && home !== '/' && isInside(home, p) ? path.join('~', path.relative(home, p)) : p;
 }
 
 function expandHome(p: string): string {

@@ -24,6 +24,11 @@ export interface Policy {
   /** Never readable or writable through the file tools, in any mode (/proc, /sys, $AGENTBOX_HOME); the sandbox covers all but /proc and /sys. */
   readonly hidden: readonly string[];
   /**
+   * `sandbox.deny_read`: credential files and directories (real paths where they exist) that the
+   * sandbox covers and the file tools refuse, in every mode, like `hidden`.
+   */
+  readonly denyRead: readonly string[];
+  /**
    * The last scans for nested `.git` entries under each writable root (protected.ts), reused for a
    * few seconds by the shell and the file tools alike. Optional: a policy without one scans every time.
    */
@@ -44,6 +49,8 @@ export interface PolicyInput {
   tmpDir: string;
   /** agentbox's own state directory ($AGENTBOX_HOME), hidden from the file tools. */
   home?: string;
+  /** `sandbox.deny_read`, absolute (see expandDenyRead). */
+  denyRead?: readonly string[];
 }
 
 /** Builds a policy; roots are resolved to real paths so that later containment checks are exact. */
@@ -65,8 +72,18 @@ export function buildPolicy(input: PolicyInput): Policy {
     network: input.mode === 'danger-full-access' ? true : (input.network ?? false),
     tmpDir,
     hidden: uniq(['/proc', '/sys', ...(input.home ? [realOrResolved(input.home)] : [])]),
+    denyRead: uniq((input.denyRead ?? []).map(realOrResolved)),
     scans: new TtlMemo(SCAN_TTL_MS),
   };
+}
+
+/** `sandbox.deny_read` entries as absolute paths: `~` and `~/...` in the server's home directory `home`. Pure. */
+export function expandDenyRead(entries: readonly string[], home: string | undefined): string[] {
+  return entries.flatMap((p) => {
+    if (p !== '~' && !p.startsWith('~/')) return [path.resolve(p)];
+    // Without a home directory there is nothing of the user's to hide.
+    return home ? [path.join(home, p.slice(1))] : [];
+  });
 }
 
 function realOrResolved(p: string): string {

@@ -20,7 +20,8 @@
 // The private temp dir gets rule 2 only: it is agentbox's own scratch space.
 //
 // In every sandboxed mode (hostPaths):
-// 4. The policy's hidden paths other than /proc and /sys ($AGENTBOX_HOME: config with tokens).
+// 4. The policy's hidden paths other than /proc and /sys ($AGENTBOX_HOME: config with tokens) and
+//    its `sandbox.deny_read` entries (credentials: ~/.ssh, ~/.aws, ...), those that exist.
 // 5. Runtime directories full of named UNIX sockets (/run, /var/run, $XDG_RUNTIME_DIR), for
 //    commands without network: connect() to a socket works on a read-only mount, and a socket is a
 //    door to a daemon outside the sandbox (D-Bus, systemd, a database).
@@ -128,17 +129,27 @@ export async function findHostPaths(
   return { hidden, runtimeDirs, engineSockets };
 }
 
-/** The hidden paths that exist (but /proc and /sys) and the runtime directories that are real directories. */
+/** The hidden and deny_read paths that exist (but /proc and /sys) and the runtime directories that are real directories. */
 export async function findStaticHostPaths(policy: Policy, env: Readonly<Record<string, string | undefined>>): Promise<Pick<HostPaths, 'hidden' | 'runtimeDirs'>> {
-  const list = policy.hidden.filter((p) => p !== '/proc' && p !== '/sys');
   const runtimeCandidates = ['/run', '/var/run', ...(env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR) ? [path.normalize(env.XDG_RUNTIME_DIR)] : [])];
-  const [infos, runtimeInfo] = await Promise.all([
-    Promise.all(list.map((p) => stat(p).catch(() => undefined))),
+  const [hidden, runtimeInfo] = await Promise.all([
+    findHiddenPaths(policy),
     // A symlink (Debian's /var/run -> /run) is covered where it points.
     Promise.all(runtimeCandidates.map((p) => lstat(p).then((i) => i.isDirectory(), () => false))),
   ]);
-  const hidden = list.flatMap((p, i): Array<HostPaths['hidden'][number]> => (infos[i] ? [{ path: p, kind: infos[i]!.isDirectory() ? 'dir' : 'file' }] : []));
   return { hidden, runtimeDirs: [...new Set(runtimeCandidates.filter((_, i) => runtimeInfo[i]))] };
+}
+
+/** Every path the sandbox covers in every mode (but /proc and /sys, which it replaces): hidden, then deny_read. */
+export function hiddenPaths(policy: Policy): string[] {
+  return [...new Set([...policy.hidden.filter((p) => p !== '/proc' && p !== '/sys'), ...policy.denyRead])];
+}
+
+/** The hidden and deny_read paths that exist, each as a directory or a file (what covers it differs). */
+export async function findHiddenPaths(policy: Policy): Promise<HostPaths['hidden']> {
+  const list = hiddenPaths(policy);
+  const infos = await Promise.all(list.map((p) => stat(p).catch(() => undefined)));
+  return list.flatMap((p, i): Array<HostPaths['hidden'][number]> => (infos[i] ? [{ path: p, kind: infos[i]!.isDirectory() ? 'dir' : 'file' }] : []));
 }
 
 /**
@@ -167,7 +178,7 @@ async function protectEntry(p: string, maskMissing: boolean): Promise<Array<[str
   }
   if (info.isDirectory()) return [[p, maskMissing && (await isEmptyDir(p)) ? 'mask' : 'ro-bind']];
   const out: Array<[string, ProtectedMount['kind']]> = [[p, 'ro-bind']];
-  if (path.basename(p) === '.git' && info.isFile()) for (const dir of await gitdirsOf(p)) out.push([dir, 'ro-bind']);
+  if (path.basename(p) === '.git' && info.isFile()) for (const dir of await gitPointerTargets(p)) out.push([dir, 'ro-bind']);
   return out;
 }
 
@@ -204,8 +215,8 @@ export async function gitFileTarget(gitFile: string): Promise<string | undefined
   return named ? realpath(path.resolve(path.dirname(gitFile), named)).catch(() => undefined) : undefined;
 }
 
-/** The directories a `.git` pointer file leads to: its gitdir and, for a worktree, the common dir. */
-async function gitdirsOf(gitFile: string): Promise<string[]> {
+/** The directories a `.git` pointer file leads to: its gitdir and, for a worktree, the common dir (real paths). */
+export async function gitPointerTargets(gitFile: string): Promise<string[]> {
   const gitdir = await gitFileTarget(gitFile);
   if (!gitdir) return [];
   const dirs = [gitdir];

@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config, SandboxMode } from '../config/index.js';
-import { buildPolicy, type Policy } from './policy.js';
+import { buildPolicy, expandDenyRead, type Policy } from './policy.js';
 
 export interface WorkspaceOptions {
   config: Config;
@@ -72,6 +72,8 @@ export class Workspace {
       network: this.#opts.network ?? config.sandbox.network,
       tmpDir,
       home: this.#opts.home,
+      // `~` is the server's home directory, as for a `~/...` path given to a file tool.
+      denyRead: expandDenyRead(config.sandbox.deny_read, process.env.HOME),
     });
   }
 }

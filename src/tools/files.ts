@@ -2,8 +2,8 @@
 // sandbox's path policy, then calls one function in fs/.
 import path from 'node:path';
 import { z } from 'zod';
-import { confined, globFiles, grepFiles, listDirectory, readFileForModel } from '../fs/index.js';
-import { resolveForRead } from '../sandbox/index.js';
+import { confined, globFiles, grepFiles, listDirectory, readFileForModel, ripgrepLauncher } from '../fs/index.js';
+import { ConfinedView, hiddenPaths, resolveForRead } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
 import { defineTool, type AnyToolSpec } from './define.js';
 import { errorResult, textResult } from './result.js';
@@ -13,6 +13,7 @@ const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: 
 export function fileTools(ctx: SessionContext): AnyToolSpec[] {
   const { files } = ctx.runtime.config;
   const rg = ctx.runtime.bin.rg;
+  const view = ConfinedView.of(ctx.runtime);
 
   const readFile = defineTool({
     name: 'read_file',
@@ -77,15 +78,17 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
     },
     annotations: { title: 'Find files by pattern', ...READ_ONLY },
     async run(args, call) {
-      const target = await resolveForRead(ctx.policy(), args.path ?? '.');
+      const policy = ctx.policy();
+      const target = await resolveForRead(policy, args.path ?? '.');
       if (!target.ok) return errorResult(target.error);
       const isDir = await confined.lstat(target.value).then((s) => s.isDirectory(), () => false);
       if (!isDir) return errorResult(`${ctx.show(target.value)} is not a directory.`);
       const result = await globFiles(target.value, args.pattern, {
         limit: files.max_results,
-        rg,
+        rg: await ripgrepLauncher(view, policy, rg),
         signal: call.signal,
         ignoreRoot: ignoreRootFor(target.value),
+        exclude: hiddenPaths(policy),
       });
       if (!result.ok) return errorResult(result.error);
       const { paths, total, truncated, unreadable } = result.value;
@@ -114,7 +117,8 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
     },
     annotations: { title: 'Search file contents', ...READ_ONLY },
     async run(args, call) {
-      const target = await resolveForRead(ctx.policy(), args.path ?? '.');
+      const policy = ctx.policy();
+      const target = await resolveForRead(policy, args.path ?? '.');
       if (!target.ok) return errorResult(target.error);
       const info = await confined.lstat(target.value).catch(() => undefined);
       if (!info) return errorResult(`${ctx.show(target.value)} does not exist.`);
@@ -127,10 +131,11 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
         context: args.context,
         maxResults: Math.min(args.max_results ?? 200, 5000),
         maxBytes: files.max_read_bytes,
-        rg,
+        rg: await ripgrepLauncher(view, policy, rg),
         signal: call.signal,
         prefix: prefixFor(dirShown),
         ignoreRoot: ignoreRootFor(target.value),
+        exclude: hiddenPaths(policy),
       });
       if (!result.ok) return errorResult(result.error);
       const { text, matches, files: fileCount, truncated, notes } = result.value;

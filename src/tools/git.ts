@@ -32,6 +32,7 @@ import {
   type StatusEntry,
   worktreePathOf,
 } from '../git/index.js';
+import { ConfinedView } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
 import type { Result } from '../util/result.js';
 import type { CallContext } from '../types/call.js';
@@ -95,6 +96,7 @@ const BranchOutput = {
 
 export function gitTools(ctx: SessionContext): AnyToolSpec[] {
   const settings = gitSettings(ctx.runtime.config.git, ctx.runtime.bin.git);
+  const view = ConfinedView.of(ctx.runtime);
 
   /** Opens the repository for this call (policy and mode as in force now) and runs `fn` on it. */
   async function withRepo(
@@ -103,7 +105,7 @@ export function gitTools(ctx: SessionContext): AnyToolSpec[] {
     access: Access,
     fn: (repo: Repo) => Promise<CallToolResult>,
   ): Promise<CallToolResult> {
-    const repo = await openRepo({ policy: ctx.policy(), settings, signal: call.signal }, dir, access);
+    const repo = await openRepo({ policy: ctx.policy(), settings, view, signal: call.signal }, dir, access);
     return repo.ok ? fn(repo.value) : errorResult(repo.error);
   }
   const text = <T>(r: Result<T>, render: (v: T) => string) => (r.ok ? textResult(render(r.value)) : errorResult(r.error));

@@ -7,11 +7,13 @@ import { gitSettings, type GitContext } from '../../src/git/index.js';
 import { buildPolicy } from '../../src/sandbox/index.js';
 import { which } from '../../src/util/which.js';
 import { tempDir, tempRepo, type TempDir } from '../support/workspace.js';
+import { testView } from '../git/support.js';
 
 /** The git core's context with a workspace at `root`, as the delegate's caller would have it. */
 const gitFor = (root: string): GitContext => ({
   policy: buildPolicy({ mode: 'workspace-write', roots: [root], tmpDir: '/tmp' }),
   settings: gitSettings(ConfigSchema.parse({}).git, which('git', process.env.PATH)),
+  view: testView(),
 });
 let dir: TempDir | undefined;
 afterEach(() => dir?.cleanup());

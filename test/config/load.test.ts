@@ -47,6 +47,18 @@ describe('loadConfig', () => {
     expect(fromFlags.sources.get('sandbox.mode')).toBe('flags');
   });
 
+  it('hides the usual credential paths by default; a file or AGENTBOX_SANDBOX_DENY_READ replaces the list', () => {
+    home = tempDir('agentbox-home-');
+    const defaults = loadConfig({ env: { AGENTBOX_HOME: home.dir } }).config.sandbox.deny_read;
+    expect(defaults).toEqual(expect.arrayContaining(['~/.ssh', '~/.aws', '~/.gnupg', '~/.config/gh', '~/.netrc', '~/.git-credentials', '~/.docker/config.json', '~/.npmrc', '~/.pypirc', '~/.kube', '~/.config/gcloud', '~/.azure']));
+    const env = withFile('[sandbox]\ndeny_read = ["~/.ssh", "/srv/secrets"]\n');
+    expect(loadConfig({ env }).config.sandbox.deny_read).toEqual(['~/.ssh', '/srv/secrets']);
+    expect(loadConfig({ env: { ...env, AGENTBOX_SANDBOX_DENY_READ: '~/.ssh, ~/.aws' } }).config.sandbox.deny_read).toEqual(['~/.ssh', '~/.aws']);
+    expect(() => loadConfig({ env: { ...env, AGENTBOX_SANDBOX_DENY_READ: 'relative/path' } })).toThrow(
+      /sandbox\.deny_read\[0\] = "relative\/path" \(from environment variable AGENTBOX_SANDBOX_DENY_READ\): expected an absolute path or one starting with ~\//,
+    );
+  });
+
   it('reads AGENTBOX_AUTH_TOKEN as http.auth_token', () => {
     home = tempDir('agentbox-home-');
     const { config } = loadConfig({ env: { AGENTBOX_HOME: home.dir, AGENTBOX_AUTH_TOKEN: 'a-long-enough-token-123' } });

@@ -157,7 +157,8 @@ describe('git location cache', () => {
     const repo = track(tempRepo());
     const home = track(tempDir('agentbox-gitloc-home-'));
     const counter = countingGit();
-    const ctx = track(gitContext([repo.dir], { git: { bin: counter.bin } }));
+    // As in contexts(): unconfined, so that the counting wrapper can write its log.
+    const ctx = track(gitContext([repo.dir], { mode: 'danger-full-access', git: { bin: counter.bin } }));
     const withHome = (env: NodeJS.ProcessEnv): GitContext => ({ ...ctx, settings: { ...ctx.settings, env } });
     await answer(withHome({ ...process.env, HOME: home.dir }));
     await answer(withHome({ ...process.env, HOME: home.dir }));

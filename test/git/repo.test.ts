@@ -77,11 +77,20 @@ describe('openRepo', () => {
     const r = await openRepo(ctx, 'sub', 'write');
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.code).toBe('unprotected_repository');
-    // In read-only mode (nested repositories may be read there) it is refused all the same.
+    // In read-only mode (nested repositories may be read there) it is refused all the same: git
+    // runs in a view of the workspace, where the outside git dir does not exist.
     const ro = track(gitContext([ws.dir], { mode: 'read-only' }));
     const read = await openRepo(ro, 'sub', 'read');
     expect(read.ok).toBe(false);
-    if (!read.ok) expect(read.error.message).toContain(`the .git of another work tree`);
+    if (!read.ok) {
+      expect(read.error.code).toBe('outside_workspace');
+      expect(read.error.message).toContain(`points at ${outside.path('.git')}`);
+    }
+    // Where it is shown (a read root), the layout check refuses it.
+    const shown = track(gitContext([ws.dir], { mode: 'read-only', readRoots: [outside.dir] }));
+    const seen = await openRepo(shown, 'sub', 'read');
+    expect(seen.ok).toBe(false);
+    if (!seen.ok) expect(seen.error.message).toContain(`the .git of another work tree`);
   });
 
   it('accepts worktrees and submodules whose git dirs lie in the root\'s .git, and refuses a borrowed git dir', async () => {
@@ -297,7 +306,8 @@ describe('a repository config that runs programs', () => {
     const blocked = await must(await openRepo(ctx, undefined, 'read')).run(['ls-remote', `file://${other.dir}`]);
     expect(blocked.ok).toBe(false);
     if (!blocked.ok) expect(blocked.error.code).toBe('network_disabled');
-    const open = track(gitContext([repo.dir], { git: { allowNetwork: true } }));
+    // The other repository must be in the view git runs in (a read root) for file:// to reach it.
+    const open = track(gitContext([repo.dir], { readRoots: [other.dir], git: { allowNetwork: true } }));
     const allowed = await must(await openRepo(open, undefined, 'read')).run(['ls-remote', `file://${other.dir}`]);
     expect(must(allowed).stdout).toContain('refs/heads/main');
   });

@@ -8,7 +8,7 @@
 // earlier session or by a downloaded tree (a root's .git cannot be changed by this session's
 // commands, but it may already hold anything).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectStdio, type Connected } from '../support/client.js';
@@ -241,7 +241,11 @@ describe('a root repository that a sandboxed command prepared around', () => {
     expect((await call('git_commit', { message: 'amended', amend: true })).isError).toBeFalsy();
     await call('git_show', { ref: 'HEAD' });
     // A new commit in the submodule is still staged, without asking a git inside it.
-    await sh('cd nested && echo more >> f && git commit -qam more', r);
+    // Made on the host with the filter off: a sandboxed command could only commit there within 5 s
+    // of creating the repository (then the scan makes nested/.git read-only), a race with this
+    // test's own pace.
+    appendFileSync(path.join(r, 'nested', 'f'), 'more\n');
+    hostGit(path.join(r, 'nested'), '-c', 'filter.evil.clean=', 'commit', '-qam', 'more');
     expect((await call('git_add', { paths: ['.'] })).text).toContain('modified: nested');
     expect((await call('git_commit', { message: 'move nested' })).text).toContain('modified: nested');
     expect((await call('git_checkout', { ref: 'side', create: true })).isError).toBeFalsy();

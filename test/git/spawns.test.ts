@@ -2,6 +2,7 @@
 // Every git tool call pays for each process it spawns (fork, exec, config and index reads), and
 // the machines agentbox runs on are often small: these bounds keep the counts from creeping up.
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   addPaths,
@@ -52,7 +53,8 @@ describe('git processes per tool call', () => {
   it('stays within a small budget for each tool', async () => {
     const repo = track(tempRepo({ 'a.txt': 'a\n', 'b.txt': 'b\n' }));
     const counter = countingGit();
-    const ctx = track(gitContext([repo.dir], { git: { bin: counter.bin } }));
+    // git runs in its confined view: the wrapper's directory is a writable root there, for its log.
+    const ctx = track(gitContext([repo.dir], { git: { bin: counter.bin }, writableRoots: [path.dirname(counter.bin)] }));
     const counts: Record<string, number> = {};
     counts.status = await spawns(ctx, counter, 'read', (r) => getStatus(r).then(must));
     repo.write('a.txt', 'a2\n');

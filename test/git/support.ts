@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { afterEach } from 'vitest';
 import { ConfigSchema, type SandboxMode } from '../../src/config/index.js';
 import { gitSettings, type GitContext, type GitSettings } from '../../src/git/index.js';
-import { buildPolicy } from '../../src/sandbox/index.js';
+import { buildPolicy, ConfinedView, probeSandbox } from '../../src/sandbox/index.js';
 import { which } from '../../src/util/which.js';
 import { tempDir, type TempDir } from '../support/workspace.js';
 
@@ -11,14 +11,22 @@ export interface CtxOptions {
   mode?: SandboxMode;
   git?: Partial<GitSettings>;
   readRoots?: string[];
+  /** Extra writable roots (workspace-write). */
+  writableRoots?: string[];
 }
 
 /** A GitContext whose workspace is `roots`, with a private temp dir of its own. */
 export function gitContext(roots: string[], opts: CtxOptions = {}): GitContext & { cleanup(): void } {
   const tmp = tempDir('agentbox-gittmp-');
-  const policy = buildPolicy({ mode: opts.mode ?? 'workspace-write', roots, readRoots: opts.readRoots ?? [], tmpDir: tmp.dir });
+  const policy = buildPolicy({ mode: opts.mode ?? 'workspace-write', roots, readRoots: opts.readRoots ?? [], extraWritableRoots: opts.writableRoots ?? [], tmpDir: tmp.dir });
   const settings = { ...gitSettings(ConfigSchema.parse({}).git, which('git')), ...opts.git };
-  return { policy, settings, cleanup: tmp.cleanup };
+  return { policy, settings, view: testView(), cleanup: tmp.cleanup };
+}
+
+/** The confined view git runs in, with the machine's bwrap (as a server would have it). */
+export function testView(): ConfinedView {
+  const bwrap = which('bwrap');
+  return new ConfinedView({ bwrap, probe: () => probeSandbox(bwrap), env: { ...process.env } });
 }
 
 /** Runs git in `dir` for test setup (the machine's config applies; tempRepo sets an identity). */

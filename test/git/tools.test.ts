@@ -342,13 +342,18 @@ describe('safety', () => {
     expect(existsSync(mark)).toBe(false);
   });
 
-  it('runs hooks when git.allow_hooks is true (so the test above can fail)', async () => {
+  it('runs hooks when git.allow_hooks is true (so the test above can fail), inside git\'s view of the workspace', async () => {
     const { mark } = hookRepo('hooked-allowed');
+    // The hook also leaves a mark in the workspace; the one outside it cannot be written from the view.
+    const inside = ws.path('hooked-allowed-ran');
+    const hook = ws.write('hooked-allowed/.git/hooks/pre-commit', `#!/bin/sh\necho pwned > ${inside}\necho pwned > ${mark} 2>/dev/null\nexit 0\n`);
+    chmodSync(hook, 0o755);
     const c = await connectStdio({ args: rootArgs(), env: isolatedEnv(home, { AGENTBOX_GIT_ALLOW_HOOKS: 'true' }) });
     try {
       const r = await c.call('git_commit', { repo_path: 'hooked-allowed', message: 'x' });
       expect(r.isError).toBeFalsy();
-      expect(readFileSync(mark, 'utf8')).toBe('pwned\n');
+      expect(readFileSync(inside, 'utf8')).toBe('pwned\n');
+      expect(existsSync(mark)).toBe(false);
     } finally {
       await c.close();
     }

@@ -288,6 +288,29 @@ describe('findHostPaths', () => {
   });
 });
 
+describe('deny_read in the command sandbox', () => {
+  it('lists the existing deny_read entries with the hidden paths, as a directory or a file, and buildBwrapArgs covers them', async () => {
+    const user = tempDir('agentbox-userhome-', '/var/tmp');
+    try {
+      mkdirSync(user.path('.ssh'));
+      writeFileSync(user.path('.netrc'), 'machine x');
+      const p = buildPolicy({ mode: 'workspace-write', roots: [user.dir], tmpDir: user.dir, denyRead: [user.path('.ssh'), user.path('.netrc'), user.path('.aws')] });
+      const found = await findHostPaths(p, {});
+      expect(found.hidden).toEqual([
+        { path: user.path('.ssh'), kind: 'dir' },
+        { path: user.path('.netrc'), kind: 'file' },
+      ]);
+      const m = mounts(build(p, [], { host: found }));
+      expect(m).toContain(`--tmpfs ${user.path('.ssh')}`);
+      expect(m).toContain(`--remount-ro ${user.path('.ssh')}`);
+      expect(m).toContain(`--ro-bind /dev/null ${user.path('.netrc')}`);
+      expect(m.join('\n')).not.toContain('.aws');
+    } finally {
+      user.cleanup();
+    }
+  });
+});
+
 describe('existingRoots', () => {
   it('leaves out roots that do not exist, so bwrap does not fail every command on them', async () => {
     const ws = tempDir();

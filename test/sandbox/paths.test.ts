@@ -132,6 +132,34 @@ describe('resolveForRead / resolveForWrite', () => {
     expect((await resolveForRead(policy, '/etc/hostname')).ok).toBe(true);
   });
 
+  it('refuses paths in sandbox.deny_read entries, for reads and writes, in every mode, also through a symlink, naming the setting', async () => {
+    const user = dir('/var/tmp');
+    user.write('.ssh/id_ed25519', 'key');
+    user.write('.netrc', 'machine x');
+    for (const mode of ['workspace-write', 'read-only', 'danger-full-access'] as const) {
+      policy = buildPolicy({ mode, roots: [user.dir], tmpDir: dir().dir, denyRead: [user.path('.ssh'), user.path('.netrc'), user.path('.kube')] });
+      for (const requested of [user.path('.ssh/id_ed25519'), user.path('.ssh'), user.path('.netrc'), user.path('.ssh/new-key')]) {
+        for (const resolve of [resolveForRead, resolveForWrite]) {
+          const r = await resolve(policy, requested);
+          expect(r.ok, `${mode} ${requested}`).toBe(false);
+          if (!r.ok) {
+            expect(r.error.code).toBe('denied_path');
+            expect(r.error.message).toContain('is hidden by sandbox.deny_read.');
+            expect(r.error.hint).toContain('sandbox.deny_read in ~/.agentbox/config.toml');
+          }
+        }
+      }
+    }
+    policy = buildPolicy({ mode: 'workspace-write', roots: [user.dir], tmpDir: dir().dir, denyRead: [user.path('.ssh')] });
+    symlinkSync(user.path('.ssh/id_ed25519'), user.path('innocent.txt'));
+    const viaLink = await resolveForRead(policy, 'innocent.txt');
+    expect(viaLink.ok).toBe(false);
+    if (!viaLink.ok) expect(viaLink.error.message).toBe(`Access denied: innocent.txt lies in ${user.path('.ssh')}, which is hidden by sandbox.deny_read.`);
+    // A name that only starts like an entry is not in it.
+    user.write('.sshrc', 'x');
+    expect((await resolveForRead(policy, '.sshrc')).ok).toBe(true);
+  });
+
   it('says there is no workspace when there are no roots', async () => {
     policy = buildPolicy({ mode: 'workspace-write', roots: [], tmpDir: dir().dir });
     const r = await resolveForRead(policy, 'a.txt');

@@ -1,5 +1,6 @@
 // delegate and delegate_reply end to end: a real agentbox over stdio, a real workspace, and the
 // scripted model server standing in for the model endpoint.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -213,10 +214,27 @@ describe('delegate in a subdirectory of a repository', () => {
   it('does the same in a worktree thread started from the subdirectory', async () => {
     ws = tempRepo({ 'README.md': '# repo\n', 'packages/calc/src/math.js': SOURCE });
     home = agentHome(model);
-    model.script({ output: [call('git_status', {}, 'st')] }, { output: [say('seen')] });
+    model.script(
+      {
+        output: [
+          call('git_status', {}, 'st'),
+          // The worktree's top (a read root of the subagent's) is not a directory git was run in yet.
+          call('git_status', { repo_path: '../..' }, 'top'),
+          call('exec_command', { cmd: 'echo "export {};" > new.js' }, 'wr'),
+        ],
+      },
+      { output: [say('seen')] },
+    );
     const conn = await connect();
     const d = data(await conn.call('delegate', { prompt: 'status?', cwd: 'packages/calc', worktree: true }));
     expect(d.status).toBe('completed');
+    const outputs = ((model.requests[1]!.body as Json).input as Json[]).filter((i) => i.type === 'function_call_output');
+    const top = outputs.find((o) => o.call_id === 'top').output as string;
+    expect(top).not.toMatch(/^Error/);
+    expect(top).toContain(d.branch!);
+    // The end of the call commits the thread's change on its branch: git ran in its view of the
+    // worktree and wrote the main repository's objects and refs.
+    expect(execFileSync('git', ['show', '--name-only', '--format=%s', d.branch!], { cwd: ws.dir, encoding: 'utf8' })).toContain('packages/calc/new.js');
     const env = ((model.requests[0]!.body as Json).input as Json[]).find((i) => String(i.content).includes('<environment_context>'));
     expect(env.content).toMatch(/<cwd>.*\/\.agentbox\/worktrees\/agentbox-[^/]+\/packages\/calc<\/cwd>/);
     const status = ((model.requests[1]!.body as Json).input as Json[]).find((i) => i.call_id === 'st' && i.type === 'function_call_output').output as string;

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectStdio } from '../support/client.js';
 import { parseExec } from '../support/exec.js';
 import { CLI } from '../support/paths.js';
-import { tempDir, type TempDir } from '../support/workspace.js';
+import { tempDir, tempRepo, type TempDir } from '../support/workspace.js';
+import { which } from '../../src/util/which.js';
 
 let bin: TempDir;
 let ws: TempDir;
@@ -42,6 +43,30 @@ describe('without bubblewrap', () => {
     }
   });
 
+  it('grep and glob fall back to the built-in walker; the git tools fail, saying why, and run nothing unconfined', async () => {
+    // rg and git are installed, bwrap is not: rg and git would walk the tree unconfined.
+    const tools = tempDir('agentbox-nobwrap-tools-');
+    mkdirSync(tools.path('bin'));
+    for (const name of ['bash', 'rg', 'git']) symlinkSync(which(name)!, tools.path('bin', name));
+    const repo = tempRepo({ 'src/a.txt': 'needle\n' });
+    const conn = await connectStdio({ args: ['--root', repo.dir], env: { PATH: tools.path('bin'), GIT_CONFIG_NOSYSTEM: '1' } });
+    try {
+      expect((await conn.call('grep', { pattern: 'needle' })).text).toContain('src/a.txt');
+      expect((await conn.call('glob', { pattern: '**/*.txt' })).text).toContain('src/a.txt');
+      for (const [tool, args] of [['git_status', {}], ['git_log', {}], ['git_add', { paths: ['src/a.txt'] }]] as const) {
+        const r = await conn.call(tool, args);
+        expect(r.isError, tool).toBe(true);
+        expect(r.text).toContain('Cannot run git: the sandbox that confines it to the workspace is unavailable. bubblewrap (bwrap) is not installed.');
+        expect(r.text).toContain('agentbox never runs git unconfined on its own, so the git tools fail until this is fixed.');
+        expect(r.text).toMatch(/apt-get install -y bubblewrap/);
+      }
+    } finally {
+      await conn.close();
+      repo.cleanup();
+      tools.cleanup();
+    }
+  });
+
   it('still runs commands in danger-full-access, which needs no sandbox', async () => {
     const conn = await connectStdio({ args: ['--root', ws.dir, '--sandbox', 'danger-full-access'], env: { PATH: bin.path('bin') } });
     try {
@@ -68,7 +93,10 @@ describe('without bubblewrap', () => {
     const present = await doctor(process.env.PATH ?? '');
     expect(present.checks.find((c) => c.name === 'sandbox')).toMatchObject({ status: 'ok' });
     expect(present.checks.find((c) => c.name === 'sandbox')?.detail).toMatch(/mode workspace-write.*\.git, \.agentbox; network off/);
-    for (const name of ['process limit', 'resource limits', 'environment', 'approvals']) {
+    expect(missing.checks.find((c) => c.name === 'search and git')).toMatchObject({ status: 'fix' });
+    expect(missing.checks.find((c) => c.name === 'search and git')?.detail).toMatch(/built-in walker.*every git tool fails/);
+    expect(present.checks.find((c) => c.name === 'search and git')).toMatchObject({ status: 'ok' });
+    for (const name of ['process limit', 'resource limits', 'environment', 'approvals', 'hidden']) {
       expect(present.checks.map((c) => c.name)).toContain(name);
     }
   });
