@@ -7,6 +7,7 @@ export { walkFiles } from './walk.js';
 export {
   writeTextFile,
   writeFileAtomic,
+  tempNameFor,
   assertUnchanged,
   makeParents,
   writeFailure,
@@ -16,6 +17,7 @@ export {
   type WriteOutcome,
   type AtomicWriteOptions,
   type OnDisk,
+  type TempRecord,
 } from './write.js';
 export { FileLocks, fileLocks } from './lock.js';
 export { editFile, planEdit, type EditRequest, type EditOutcome, type PlannedEdit } from './edit.js';
