@@ -422,7 +422,9 @@ export async function rollBack(j: Journal, io: PatchIo): Promise<RecoveryOutcome
   }
   // 2. Renames: a file moved unread goes back, if it is the very file that was moved.
   for (const r of [...j.renames].reverse()) {
-    if ((await dirState(r.to)) !== 'ok' || (await dirState(r.from)) !== 'ok') continue;
+    const where = [await dirState(r.to), await dirState(r.from)];
+    if (where.includes('moved')) keep(r.from, 'its directory is not where it was');
+    if (where.some((w) => w !== 'ok')) continue;
     const to = await entry(r.to);
     if (to?.isFile() && to.ino === r.ino && to.size === r.size && !(await entry(r.from))) await io.rename(r.to, r.from);
   }
