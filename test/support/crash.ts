@@ -4,6 +4,7 @@
 // written), a large file moved unread (renamed) and a large file deleted (set aside), new files in
 // new directories, and optionally a heavy new file that makes the commit last long enough for
 // timed kills to land inside it. Large files are sparse, so making them costs no disk writes.
+import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MAX_EDIT_BYTES } from '../../src/fs/index.js';
@@ -72,9 +73,9 @@ export function crashFixture(heavyBytes = 0): CrashFixture {
 }
 
 /**
- * The tree, with a large file as its inode, size and first bytes instead of its content: the
- * patch only ever renames large files, so the very same file must be back where it was. Without
- * `ino`, for comparing trees made apart (each reset makes new files).
+ * The tree; a file too large for apply_patch to read is its inode, size and first bytes (the
+ * patch only ever renames those, so the very same file must be back where it was), a file over
+ * 1 MiB its digest. Without `ino`, for comparing trees made apart (each reset makes new files).
  */
 export function treeOf(dir: string, opts: { ino?: boolean } = {}): Record<string, TreeEntry | { kind: 'large'; ino?: number; size: number; head: string }> {
   const out: ReturnType<typeof treeOf> = {};
@@ -83,8 +84,12 @@ export function treeOf(dir: string, opts: { ino?: boolean } = {}): Record<string
     const info = lstatSync(abs);
     if (info.isSymbolicLink()) out[rel] = { kind: 'link', target: readlinkSync(abs) };
     else if (info.isDirectory()) out[rel] = { kind: 'dir', mode: info.mode & 0o7777 };
-    else if (info.size > 1024 * 1024) out[rel] = { kind: 'large', ...(opts.ino === false ? {} : { ino: info.ino }), size: info.size, head: head(abs) };
-    else out[rel] = { kind: 'file', bytes: readFileSync(abs).toString('base64'), mode: info.mode & 0o7777 };
+    else if (info.size > MAX_EDIT_BYTES) out[rel] = { kind: 'large', ...(opts.ino === false ? {} : { ino: info.ino }), size: info.size, head: head(abs) };
+    else {
+      const bytes = readFileSync(abs);
+      const content = bytes.length > 1024 * 1024 ? `sha256:${createHash('sha256').update(bytes).digest('hex')}` : bytes.toString('base64');
+      out[rel] = { kind: 'file', bytes: content, mode: info.mode & 0o7777 };
+    }
   }
   return out;
 }
