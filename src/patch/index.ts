@@ -11,7 +11,7 @@ export { applyChunks, type FileUpdate } from './replace.js';
 export { applyHunks, resolveHunks, renderOutcome, type PatchEnv, type PatchOutcome } from './apply.js';
 export { planHunks, type Plan, type FileOp, type HunkPaths } from './plan.js';
 export { commitPlan, nodePatchIo, type PatchIo } from './commit.js';
-export { writeJournal, WriteJournal, rollBack, finishForward, encodeJournal, decodeJournal, missingDirs, type CommitRecord, type Journal, type OldState } from './journal.js';
+export { writeJournal, WriteJournal, rollBack, finishForward, encodeJournal, decodeJournal, partialJournal, missingDirs, type CommitRecord, type Journal, type OldState } from './journal.js';
 
 /** apply_patch's core: parses `text` and applies every file operation in it, or none. */
 export async function applyPatch(text: string, env: PatchEnv): Promise<Result<PatchOutcome>> {

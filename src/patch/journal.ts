@@ -10,15 +10,21 @@
 // 1. apply_patch (commit.ts): before the commit's first change, one journal names every path's
 //    old state (absent; the old bytes and mode when the plan holds them; set aside under a name)
 //    and every name the commit may create (temp names, set-aside names, directories), chosen
-//    beforehand. It is written to `.tmp`, fsynced, renamed to `.open` and the directory fsynced,
-//    so it is on disk before the first change: one write and fsync per patch. The old bytes follow
-//    a JSON header raw, not in base64, to keep that write small and quick. The caller never got
-//    an answer, so recovery rolls an `.open` journal back. Once every step has succeeded, and
+//    beforehand. It is written (`.open`) and fsynced before the first change: one write and one
+//    fsync per patch. Not to a temp name renamed after: the rename would need a second fsync (of
+//    the directory), which doubles the cost. A journal cut short (killed while writing it, or a
+//    power cut before the fsync returned) means the commit never started, and it is recognisable:
+//    every strict prefix of a journal fails to decode (partialJournal); recovery deletes it. (The
+//    new name itself is durable with the file's fsync on Linux's journaling filesystems, ext4, xfs
+//    and btrfs, which log a new file's directory entry with its inode.) The old bytes follow a
+//    JSON header raw, not in base64, to keep that write small. The caller never got an answer, so
+//    recovery rolls an `.open` journal back. Once every step has succeeded, and
 //    only when there are set-aside files to unlink, it is renamed `.done` (recovery then finishes
 //    forward: it unlinks what is still set aside, since some of it may already be gone). Then
 //    it is unlinked.
 // 2. write_file and edit_file make one atomic write each, so all a crash can leave is the temp
-//    file (and a write_file's new parent directories). Each server appends the temp name (and
+//    file (and a write_file's new parent directories); so does an apply_patch whose commit is a
+//    single write (one file updated or added), which is recorded the same way, not in a journal. Each server appends the temp name (and
 //    the directories it may create) to its own list (`.temps`) with one write(2) before the temp
 //    file exists, and a line when the write is over. A killed process cannot take back a
 //    completed write(2), so after a kill at any moment the list names every temp file that may
@@ -83,7 +89,7 @@ export interface OpenJournal {
 }
 
 const MAGIC = 'agentbox-journal 1\n';
-const NAME = /^(\d+)-(\d+)-([0-9a-f]+)\.(tmp|open|done|temps)$/;
+const NAME = /^(\d+)-(\d+)-([0-9a-f]+)\.(open|done|temps)$/;
 /** A server's temp list is emptied when no write is running and it has grown past this. */
 const TEMPS_TRUNCATE_BYTES = 64 * 1024;
 /** The filesystem operations recovery makes: the commit's own (commit.ts nodePatchIo). */
@@ -137,22 +143,31 @@ export class WriteJournal implements TempRecord {
 
   /** Writes the journal of a commit durably; nothing in the workspace has changed when this fails. */
   async begin(record: CommitRecord): Promise<Result<OpenJournal>> {
+    const [only] = record.writes;
+    if (only && record.writes.length === 1 && record.asides.length === 0 && record.renames.length === 0) {
+      // A commit of one atomic write and nothing else cannot leave a mix, only its temp file and
+      // new directories: it is recorded in the temp list, as a write_file is, without an fsync.
+      try {
+        const over = await this.#listTemp(only.path, only.tmp);
+        return ok({ committed: async () => true, end: over });
+      } catch (err) {
+        return fail('journal_failed', `Cannot record the patch before writing it: ${(err as Error).message}. Nothing was changed.`, "Check that agentbox's home directory is writable.");
+      }
+    }
     const base = path.join(this.dir, `${this.#owner}-${randomBytes(8).toString('hex')}`);
     try {
       const dirs = await missingDirs([...record.renames.map((r) => r.to), ...record.writes.map((w) => w.path)]);
       const bytes = encodeJournal(record, dirs);
       await this.#makeDir();
-      const handle = await open(`${base}.tmp`, 'wx', 0o600);
+      const handle = await open(`${base}.open`, 'wx', 0o600);
       try {
         await handle.writeFile(bytes);
         await handle.sync();
       } finally {
         await handle.close();
       }
-      await rename(`${base}.tmp`, `${base}.open`);
-      await this.#syncDir();
     } catch (err) {
-      await unlink(`${base}.tmp`).catch(() => undefined);
+      await unlink(`${base}.open`).catch(() => undefined);
       return fail(
         'journal_failed',
         `Cannot record the patch in ${this.dir} before writing it: ${(err as Error).message}. Nothing was changed.`,
@@ -195,15 +210,19 @@ export class WriteJournal implements TempRecord {
 
   async withTemp<T>(file: string, write: (tmp: string) => Promise<T>): Promise<T> {
     const tmp = tempNameFor(file);
-    // Counted before the line is queued, so that no emptying of the list is queued after it.
-    this.#inFlight++;
+    const over = await this.#listTemp(file, tmp);
     try {
-      const dirs = await missingDirs([file]);
-      await this.#listOp(async (list) => this.#appendLine(list, { tmp, dirs })).catch((err: Error) => {
-        throw new Error(`cannot record the temp file's name in ${this.dir} first: ${err.message}`);
-      });
       return await write(tmp);
     } finally {
+      await over();
+    }
+  }
+
+  /** Adds `tmp` (and the directories a write of `file` may create) to this server's temp list; answers what ends the entry. */
+  async #listTemp(file: string, tmp: string): Promise<() => Promise<void>> {
+    // Counted before the line is queued, so that no emptying of the list is queued after it.
+    this.#inFlight++;
+    const over = async () => {
       this.#inFlight--;
       const empty = this.#inFlight === 0 && this.#listBytes > TEMPS_TRUNCATE_BYTES;
       await this.#listOp(async (list) => {
@@ -212,7 +231,15 @@ export class WriteJournal implements TempRecord {
           this.#listBytes = 0;
         } else await this.#appendLine(list, { done: tmp });
       }).catch(() => undefined);
+    };
+    try {
+      const dirs = await missingDirs([file]);
+      await this.#listOp(async (list) => this.#appendLine(list, { tmp, dirs }));
+    } catch (err) {
+      await over();
+      throw new Error(`cannot record the temp file's name in ${this.dir} first: ${(err as Error).message}`);
     }
+    return over;
   }
 
   /** At shutdown: closes and removes this server's temp list (kept while a write is still running). */
@@ -256,18 +283,19 @@ export class WriteJournal implements TempRecord {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
-    if (kind === 'tmp') {
-      // Written partly or not synced: the commit had not started.
-      await unlink(mine);
-      return;
-    }
     if (kind === 'temps') {
       const removed = await removeTemps(await readFile(mine, 'utf8'), recoveryIo);
       await unlink(mine);
       if (removed.length > 0) this.#log.warn({ journal: name, removed }, 'removed the temp files of writes a crashed agentbox left unfinished');
       return;
     }
-    const journal = decodeJournal(await readFile(mine));
+    const bytes = await readFile(mine);
+    const journal = decodeJournal(bytes);
+    if (!journal && partialJournal(bytes)) {
+      // Cut short while it was written: the commit had not started.
+      await unlink(mine);
+      return;
+    }
     if (!journal) {
       await rename(mine, `${mine}.broken`);
       this.#log.error({ journal: `${mine}.broken` }, 'a write journal left by a crashed agentbox cannot be read; it was kept for a human to look at');
@@ -302,17 +330,22 @@ export class WriteJournal implements TempRecord {
 
   async #makeDir(): Promise<void> {
     if (this.#dirMade) return;
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // Made durable once, by its parent's fsync, so that a journal's own fsync is enough afterwards.
+    if (await mkdir(this.dir, { recursive: true, mode: 0o700 })) await syncDir(path.dirname(this.dir));
     this.#dirMade = true;
   }
 
-  async #syncDir(): Promise<void> {
-    const handle = await open(this.dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+  #syncDir(): Promise<void> {
+    return syncDir(this.dir);
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 
@@ -362,6 +395,21 @@ export function encodeJournal(record: CommitRecord, dirs: readonly string[]): Bu
   });
   const header = JSON.stringify({ dirs, asides: record.asides, renames: record.renames, writes, bytes: at });
   return Buffer.concat([Buffer.from(`${MAGIC}${header}\n`), ...blobs]);
+}
+
+/** Whether `buf` is the beginning of a journal cut short (rather than a damaged one): its magic line and header only unfinished. */
+export function partialJournal(buf: Buffer): boolean {
+  const magic = Buffer.from(MAGIC);
+  if (buf.length < magic.length) return magic.subarray(0, buf.length).equals(buf);
+  if (!buf.subarray(0, magic.length).equals(magic)) return false;
+  const end = buf.indexOf(0x0a, magic.length);
+  if (end < 0) return !buf.includes(0, magic.length);
+  try {
+    const header = JSON.parse(buf.subarray(magic.length, end).toString('utf8')) as { bytes?: unknown };
+    return typeof header.bytes === 'number' && buf.length - end - 1 < header.bytes;
+  } catch {
+    return false;
+  }
 }
 
 /** Reads a journal file; undefined when it is not a complete one. */

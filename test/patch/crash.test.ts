@@ -114,6 +114,40 @@ async function expectOldOrNew(conn: Connected, before: ReturnType<typeof treeOf>
   return old ? 'old' : 'new';
 }
 
+/**
+ * Kills the server before each step of the commit in turn (AGENTBOX_TEST_CRASH_AT_STEP=k) and
+ * checks the tree after each restart; answers old or new for each k. The server for step k is also
+ * the restart after the crash at step k-1, so it recovers that one first.
+ */
+async function stepTrials(fx: CrashFixture): Promise<Array<'old' | 'new'>> {
+  const after = await newTreeOf(fx);
+  const outcomes: Array<'old' | 'new'> = [];
+  let atCrash: string[] = [];
+  let before = treeOf(ws.dir);
+  for (let k = 1; ; k++) {
+    const conn = await serve({ AGENTBOX_TEST_CRASH_AT_STEP: String(k) });
+    if (k > 1) outcomes.push(await expectOldOrNew(conn, before, after, atCrash, `after the crash at step ${k - 1}`));
+    fx.reset(ws.dir);
+    before = treeOf(ws.dir);
+    const call = conn.call('apply_patch', { patch: fx.patch });
+    const result = await call.then(
+      (r) => r,
+      () => undefined,
+    );
+    if (result) {
+      // k is past the last step: the patch went through.
+      expect(result.text).toMatch(/^Success/);
+      expect(treeOf(ws.dir, { ino: false })).toEqual(after);
+      await killed(conn, call);
+      return outcomes;
+    }
+    await killed(conn, call);
+    atCrash = journalFiles();
+    // A journal, or for a single write the server's temp list.
+    expect(atCrash, `a record at the crash at step ${k}`).toHaveLength(1);
+  }
+}
+
 /** The fixture's new tree, from a run that is not interrupted. */
 async function newTreeOf(fx: CrashFixture): Promise<ReturnType<typeof treeOf>> {
   fx.reset(ws.dir);
@@ -127,37 +161,26 @@ async function newTreeOf(fx: CrashFixture): Promise<ReturnType<typeof treeOf>> {
 
 describe('apply_patch killed with SIGKILL', () => {
   it('leaves the old tree or the new one when killed before each step of the commit', async () => {
-    const fx = crashFixture();
-    const after = await newTreeOf(fx);
-    const outcomes: string[] = [];
-    let atCrash: string[] = [];
-    let before = treeOf(ws.dir);
-    for (let k = 1; ; k++) {
-      // The server for step k also starts after the crash at step k-1, so it recovers that one first.
-      const conn = await serve({ AGENTBOX_TEST_CRASH_AT_STEP: String(k) });
-      if (k > 1) outcomes.push(await expectOldOrNew(conn, before, after, atCrash, `after the crash at step ${k - 1}`));
-      fx.reset(ws.dir);
-      before = treeOf(ws.dir);
-      const call = conn.call('apply_patch', { patch: fx.patch });
-      const result = await call.then(
-        (r) => r,
-        () => undefined,
-      );
-      if (result) {
-        // k is past the last step: the patch went through.
-        expect(result.text).toMatch(/^Success/);
-        expect(treeOf(ws.dir, { ino: false })).toEqual(after);
-        break;
-      }
-      await killed(conn, call);
-      atCrash = journalFiles();
-      expect(atCrash.filter((n) => /\.(open|done)$/.test(n)), `a journal at the crash at step ${k}`).toHaveLength(1);
-    }
+    const outcomes = await stepTrials(crashFixture());
     // Every step was a crash point; the first ones roll back, the last ones (after the journal
     // was marked done) finish.
     expect(outcomes.length).toBeGreaterThanOrEqual(20);
     expect(outcomes[0]).toBe('old');
     expect(outcomes.at(-1)).toBe('new');
+  }, 600_000);
+
+  it('leaves the old file or the new one when a single-file patch is killed before each step', async () => {
+    const fx: CrashFixture = {
+      patch: '*** Begin Patch\n*** Update File: only.txt\n@@\n-old line\n+new line\n*** Add File: new/dir/added.txt\n+added\n*** End Patch',
+      reset(dir) {
+        for (const n of readdirSync(dir)) rmSync(path.join(dir, n), { recursive: true, force: true });
+        writeFileSync(path.join(dir, 'only.txt'), 'first\nold line\nlast\n');
+      },
+    };
+    const single: CrashFixture = { ...fx, patch: '*** Begin Patch\n*** Add File: new/dir/added.txt\n+added\n*** End Patch' };
+    // Before mkdir, before the write, before the finish, before the end.
+    expect(await stepTrials(single)).toEqual(['old', 'old', 'new', 'new']);
+    expect((await stepTrials(fx)).length).toBeGreaterThanOrEqual(5);
   }, 600_000);
 
   it('leaves the old tree or the new one when killed at moments from 0 to 40 ms into the commit', async () => {

@@ -3,13 +3,13 @@
 // and nothing after it runs, which leaves the disk exactly as a SIGKILL there would. A second
 // journal, owned by another (live) server that sees the first one as dead, then recovers. The
 // real-process version, with SIGKILL, is crash.test.ts.
-import { mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileLocks } from '../../src/fs/index.js';
 import type { Logger } from '../../src/log.js';
-import { applyPatch, decodeJournal, encodeJournal, finishForward, nodePatchIo, rollBack, WriteJournal, type CommitRecord, type PatchIo } from '../../src/patch/index.js';
+import { applyPatch, decodeJournal, encodeJournal, finishForward, nodePatchIo, partialJournal, rollBack, WriteJournal, type CommitRecord, type PatchIo } from '../../src/patch/index.js';
 import { ok } from '../../src/util/result.js';
 import { crashFixture, leftoverNames, treeOf, type CrashFixture } from '../support/crash.js';
 import { patchEnv } from '../support/patch.js';
@@ -236,6 +236,43 @@ describe('recovery of a crashed apply_patch', () => {
     }
   }, 300_000);
 
+  it('records a commit that is a single write in the temp list, not a journal, and recovers it the same', async () => {
+    const patch = '*** Begin Patch\n*** Add File: new/dir/file.txt\n+hello\n*** End Patch';
+    const reset = () => {
+      rmSync(ws.dir, { recursive: true, force: true });
+      mkdirSync(ws.dir);
+      writeFileSync(ws.path('keep.txt'), 'keep\n');
+    };
+    let k = 1;
+    const outcomes = new Set<string>();
+    for (; ; k++) {
+      let finished = false;
+      for (const partialTemp of [false, true]) {
+        reset();
+        const before = treeOf(ws.dir);
+        const crash = new Crash(k, partialTemp);
+        const result = applyPatch(patch, { ...patchEnv(ws.dir, { io: crash.io() }), journal: new CrashingJournal(crash) });
+        if (await Promise.race([crash.reached.then(() => false), result.then(() => true)])) {
+          expect((await result).ok).toBe(true);
+          finished = true;
+          break;
+        }
+        expect(records()).toEqual([expect.stringMatching(/^1-1-[0-9a-f]+\.temps$/)]);
+        await survivor().recover();
+        const now = treeOf(ws.dir);
+        const old = JSON.stringify(now) === JSON.stringify(before);
+        if (!old) expect(Object.keys(now)).toEqual(['keep.txt', 'new', 'new/dir', 'new/dir/file.txt']);
+        outcomes.add(old ? 'old' : 'new');
+        expect(leftoverNames(ws.dir)).toEqual([]);
+        expect(records()).toEqual([]);
+      }
+      if (finished) break;
+    }
+    // mkdir, write, end.
+    expect(k).toBe(4);
+    expect([...outcomes].sort()).toEqual(['new', 'old']);
+  });
+
   it('never acts through a directory that was swapped for a symlink since the crash', async () => {
     const fx = crashFixture();
     fx.reset(ws.dir);
@@ -309,7 +346,7 @@ describe('recovery of a crashed apply_patch', () => {
 });
 
 describe('the journal file', () => {
-  it('reads back what was written, and refuses every shorter prefix of it', () => {
+  it('reads back what was written, refuses every shorter prefix of it and tells those from a damaged journal', () => {
     const record: CommitRecord = {
       asides: [{ path: '/w/a', aside: '/w/.a.1.agentbox-del' }],
       renames: [{ from: '/w/b', to: '/w/c/b', ino: 7, size: 9 }],
@@ -326,7 +363,31 @@ describe('the journal file', () => {
     expect(back.renames).toEqual(record.renames);
     expect(back.writes.map((w) => w.old)).toEqual(record.writes.map((w) => w.old));
     expect(back.writes[0]!.size).toBe(5);
-    for (let n = 0; n < bytes.length; n++) expect(decodeJournal(bytes.subarray(0, n))).toBeUndefined();
+    for (let n = 0; n < bytes.length; n++) {
+      expect(decodeJournal(bytes.subarray(0, n))).toBeUndefined();
+      // Cut short while written: the commit never started, so recovery may delete it.
+      expect(partialJournal(bytes.subarray(0, n)), `prefix of ${n} bytes`).toBe(true);
+    }
+    expect(partialJournal(bytes)).toBe(false);
+    // Damaged (a flipped byte, a tail of zeros after a power cut, bytes too many): kept for a human.
+    const flipped = Buffer.from(bytes);
+    flipped[3] = flipped[3]! ^ 0xff;
+    expect(partialJournal(flipped)).toBe(false);
+    const zeros = Buffer.concat([bytes.subarray(0, 30), Buffer.alloc(200)]);
+    expect(partialJournal(zeros)).toBe(false);
+    expect(decodeJournal(Buffer.concat([bytes, Buffer.from('x')]))).toBeUndefined();
+    expect(partialJournal(Buffer.concat([bytes, Buffer.from('x')]))).toBe(false);
+  });
+
+  it('deletes a journal cut short while it was written, and keeps a damaged one aside', async () => {
+    const bytes = encodeJournal({ asides: [], renames: [], writes: [{ path: ws.path('a'), tmp: ws.path('.a.1.agentbox-tmp'), data: Buffer.from('x'), old: { kind: 'absent' } }] }, []);
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, '1-1-aa.open'), bytes.subarray(0, bytes.length - 3));
+    writeFileSync(path.join(dir, '1-1-bb.open'), Buffer.concat([bytes.subarray(0, 30), Buffer.alloc(64)]));
+    const { log, lines } = recording();
+    await survivor(log).recover();
+    expect(records()).toEqual(['2-2-bb.open.broken']);
+    expect(lines().map((l) => l.msg)).toEqual([expect.stringMatching(/cannot be read; it was kept/)]);
   });
 });
 
