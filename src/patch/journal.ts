@@ -294,6 +294,7 @@ export class WriteJournal implements TempRecord {
     if (!journal && partialJournal(bytes)) {
       // Cut short while it was written: the commit had not started.
       await unlink(mine);
+      this.#log.warn({ journal: name }, 'removed the journal of an apply_patch a crash interrupted before its first change');
       return;
     }
     if (!journal) {

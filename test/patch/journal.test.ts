@@ -387,7 +387,7 @@ describe('the journal file', () => {
     const { log, lines } = recording();
     await survivor(log).recover();
     expect(records()).toEqual(['2-2-bb.open.broken']);
-    expect(lines().map((l) => l.msg)).toEqual([expect.stringMatching(/cannot be read; it was kept/)]);
+    expect(lines().map((l) => l.msg)).toEqual([expect.stringMatching(/before its first change/), expect.stringMatching(/cannot be read; it was kept/)]);
   });
 });
 
