@@ -121,6 +121,9 @@ addCommonOptions(
   const { createRuntime } = await import('./runtime.js');
   const log = createLogger(loaded.config.log_level);
   const runtime = createRuntime({ config: loaded.config, home: loaded.home, log });
+  // Before serving: what a crashed server's writes left half done is rolled back (patch/journal.ts).
+  const { writeJournal } = await import('./patch/index.js');
+  await writeJournal(runtime).recover();
   if (!flags.http) {
     const { serveStdio } = await import('./transports/stdio.js');
     return serveStdio(runtime);

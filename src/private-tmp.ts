@@ -36,7 +36,7 @@ export async function removeStalePrivateTmps(parent = os.tmpdir()): Promise<stri
 }
 
 /** A process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat); undefined when it does not exist. */
-function startTime(pid: number): number | undefined {
+export function startTime(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);

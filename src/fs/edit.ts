@@ -17,7 +17,7 @@ import { clip } from '../util/format.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { encodeText, joinText, readTextFile, splitText, type LineEnding } from './text.js';
 import type { FileLocks } from './lock.js';
-import { writeFailure, writeFileAtomic } from './write.js';
+import { writeFailure, writeFileAtomic, type AtomicWriteOptions, type TempRecord } from './write.js';
 
 export interface EditRequest {
   oldString: string;
@@ -99,7 +99,8 @@ export function planEdit(text: string, req: EditRequest, shownPath: string): Res
 }
 
 /** edit_file: reads `file`, plans the edit, writes it atomically (mode kept) and returns the diff. */
-export async function editFile(file: SafePath, shownPath: string, req: EditRequest, locks: FileLocks): Promise<Result<EditOutcome>> {
+export async function editFile(file: SafePath, shownPath: string, req: EditRequest, locks: FileLocks, temps?: TempRecord): Promise<Result<EditOutcome>> {
+  await temps?.ready();
   return locks.run([file], async () => {
     const read = await readTextFile(file, shownPath);
     if (!read.ok) return read;
@@ -107,7 +108,9 @@ export async function editFile(file: SafePath, shownPath: string, req: EditReque
     const planned = planEdit(text, req, shownPath);
     if (!planned.ok) return planned;
     try {
-      await writeFileAtomic(file, encodeText(planned.value.text, bom), { mode, uid, gid, unchanged: { kind: 'file', bytes } });
+      const data = encodeText(planned.value.text, bom);
+      const opts: AtomicWriteOptions = { mode, uid, gid, unchanged: { kind: 'file', bytes } };
+      await (temps ? temps.withTemp(file, (tmp) => writeFileAtomic(file, data, { ...opts, tmp })) : writeFileAtomic(file, data, opts));
     } catch (err) {
       return writeFailure(err, shownPath);
     }

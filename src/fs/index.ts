@@ -11,6 +11,7 @@ export { ripgrepLauncher, type RipgrepLauncher } from './ripgrep.js';
 export {
   writeTextFile,
   writeFileAtomic,
+  tempNameFor,
   assertUnchanged,
   makeParents,
   writeFailure,
@@ -20,6 +21,7 @@ export {
   type WriteOutcome,
   type AtomicWriteOptions,
   type OnDisk,
+  type TempRecord,
 } from './write.js';
 export { FileLocks, fileLocks } from './lock.js';
 export { editFile, planEdit, type EditRequest, type EditOutcome, type PlannedEdit } from './edit.js';

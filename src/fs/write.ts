@@ -24,6 +24,20 @@ export interface AtomicWriteOptions {
   gid?: number;
   /** What the target must still be just before the rename; otherwise the write fails with code ECHANGED. */
   unchanged?: OnDisk;
+  /** The temp file's name (from tempNameFor), when the caller recorded it beforehand; default: a fresh one. */
+  tmp?: string;
+}
+
+/**
+ * Where write_file and edit_file record a temp name (and the parent directories a write may
+ * create) before they exist, so that a crash in the middle leaves nothing behind: the next start
+ * removes them (patch/journal.ts).
+ */
+export interface TempRecord {
+  /** Settles what a crashed server left (call before taking file locks: it takes them itself). */
+  ready(): Promise<void>;
+  /** Runs `write` (which may create `file`'s missing parents) with a temp name for `file`, recorded until `write` settles. */
+  withTemp<T>(file: string, write: (tmp: string) => Promise<T>): Promise<T>;
 }
 
 /** What a caller saw at a path when it read it: nothing, a file's bytes (or, for a file not read, its identity), a symlink. */
@@ -52,8 +66,8 @@ export interface WriteOutcome {
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
   const name = path.basename(file);
-  // Keep the temp name within NAME_MAX (255) whatever the target's name length.
-  const tmpName = `.${name.slice(0, 120)}.${randomBytes(6).toString('hex')}.agentbox-tmp`;
+  // A temp name the caller chose (and recorded, journal.ts) or a fresh one; always in the file's own directory.
+  const tmpName = path.basename(opts.tmp ?? tempNameFor(file));
   const dir = PinnedDir.open(path.dirname(file));
   try {
     let mode = opts.mode;
@@ -93,6 +107,12 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   } finally {
     dir.close();
   }
+}
+
+/** A fresh hidden temp name next to `file` for an atomic write of it. */
+export function tempNameFor(file: string): string {
+  // Keep the temp name within NAME_MAX (255) whatever the target's name length.
+  return path.join(path.dirname(file), `.${path.basename(file).slice(0, 120)}.${randomBytes(6).toString('hex')}.agentbox-tmp`);
 }
 
 /** Throws an ECHANGED error unless `file` is still what `seen` describes (compared byte for byte; links are not followed). */
@@ -170,16 +190,21 @@ export async function makeParents(dir: string): Promise<string[]> {
  * lock, so it never lands in the middle of an edit_file or apply_patch of the same file. (The path
  * check has already followed every symlink, dangling ones included, so `file` is not a link.)
  */
-export async function writeTextFile(file: SafePath, shownPath: string, content: string, locks: FileLocks): Promise<Result<WriteOutcome>> {
+export async function writeTextFile(file: SafePath, shownPath: string, content: string, locks: FileLocks, temps?: TempRecord): Promise<Result<WriteOutcome>> {
+  await temps?.ready();
   return locks.run([file], async () => {
     const existing = await confined.lstat(file).catch(() => undefined);
     if (existing?.isDirectory()) return fail('is_directory', `Cannot write ${shownPath}: it is a directory.`);
     if (existing && !existing.isFile()) return fail('not_a_file', `Cannot write ${shownPath}: it is not a regular file.`);
     const data = Buffer.from(content, 'utf8');
     try {
-      await makeParents(path.dirname(file));
       // The mode and owner to keep are the ones just read: no second stat.
-      await writeFileAtomic(file, data, existing ? { mode: existing.mode & 0o7777, uid: existing.uid, gid: existing.gid } : {});
+      const opts: AtomicWriteOptions = existing ? { mode: existing.mode & 0o7777, uid: existing.uid, gid: existing.gid } : {};
+      const write = async (tmp?: string) => {
+        await makeParents(path.dirname(file));
+        await writeFileAtomic(file, data, tmp ? { ...opts, tmp } : opts);
+      };
+      await (temps ? temps.withTemp(file, write) : write());
     } catch (err) {
       return writeFailure(err, shownPath);
     }

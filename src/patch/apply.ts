@@ -9,12 +9,15 @@
 //    changes these files between our read and our write.
 // 3. Plan (plan.ts): every file's final state in memory; nothing is written, and any failure
 //    (missing context, a directory, a binary file to edit) ends here.
-// 4. Commit (commit.ts): the plan is written; a step that fails undoes the ones before it.
+// 4. Commit (commit.ts): the plan is written; a step that fails undoes the ones before it. With a
+//    journal (journal.ts) it is recorded first, so that a crash is rolled back at the next start.
 import { confined, type FileLocks } from '../fs/index.js';
 import type { SafePath } from '../sandbox/index.js';
 import { capDiff, MAX_DIFF_CHARS } from '../util/diff.js';
 import { fail, ok, type Result } from '../util/result.js';
-import { commitPlan, type PatchIo } from './commit.js';
+import { commitPlan } from './commit.js';
+import type { PatchIo } from './io.js';
+import type { WriteJournal } from './journal.js';
 import type { Hunk } from './parse.js';
 import { label, planHunks, type FileOp, type HunkPaths } from './plan.js';
 
@@ -30,6 +33,8 @@ export interface PatchEnv {
   /** Checked before anything is written: a cancelled call writes nothing. */
   signal?: AbortSignal;
   io?: PatchIo;
+  /** The server's journal (writeJournal(runtime)): a crashed server's leftovers are recovered first, and the commit is recorded. */
+  journal?: WriteJournal;
 }
 
 export interface PatchOutcome {
@@ -45,6 +50,8 @@ export async function applyHunks(hunks: readonly Hunk[], env: PatchEnv): Promise
   const paths = await resolveHunks(hunks, env);
   if (!paths.ok) return paths;
   const touched = paths.value.flatMap((p) => [p.path, p.moveTo, p.link].filter((x): x is SafePath => x !== undefined));
+  // Before the locks: recovery takes the locks of the paths it restores.
+  await env.journal?.ready();
   return env.locks.run(touched, async () => {
     const plan = await planHunks(hunks, paths.value, env.show);
     if (!plan.ok) return plan;

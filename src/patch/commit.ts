@@ -12,30 +12,25 @@
 //    renamed back, rewritten files restored from their bytes, new files and directories removed)
 //    and the error says so.
 // 5. Finish: once every step has succeeded, the files set aside are unlinked.
+// Before step 1, every name the steps may create (set-aside and temp names, directories) is
+// chosen and written with each path's old state to a journal in agentbox's home (journal.ts), so
+// that a crash at any point is rolled back at the next start. It is marked done before step 5 and
+// removed once the commit is over.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { assertUnchanged, CHANGED, confined, encodeText, makeParents, writeFailure, writeFileAtomic, type AtomicWriteOptions, type OnDisk } from '../fs/index.js';
+import { assertUnchanged, CHANGED, confined, encodeText, makeParents, tempNameFor, writeFailure, writeFileAtomic, type AtomicWriteOptions, type OnDisk } from '../fs/index.js';
 import type { SafePath } from '../sandbox/index.js';
 import { fail, ok, type Result } from '../util/result.js';
+import { nodePatchIo, type PatchIo } from './io.js';
+import { crashTestHook, hookedIo, type OpenJournal, type WriteJournal } from './journal.js';
 import type { Disk, Plan } from './plan.js';
-
-/** The filesystem operations a commit uses; tests replace them to fail midway. */
-export interface PatchIo {
-  writeFile(file: string, data: Uint8Array, opts: AtomicWriteOptions): Promise<void>;
-  rename(from: string, to: string): Promise<void>;
-  unlink(file: string): Promise<void>;
-  /** Creates missing parents of a file's directory; returns those it created, outermost first. */
-  makeParents(dir: string): Promise<string[]>;
-  rmdir(dir: string): Promise<void>;
-}
-
-/** Each operation through the verified parent directory of its path (fs/confined.ts), never by walking the path again. */
-export const nodePatchIo: PatchIo = { writeFile: writeFileAtomic, rename: confined.rename, unlink: confined.unlink, makeParents, rmdir: confined.rmdir };
 
 export interface CommitEnv {
   /** How a real path is shown to the model. */
   show(absolute: string): string;
   io?: PatchIo;
+  /** Where the commit is recorded before its first change, so that a crash is rolled back (journal.ts); none: not recorded. */
+  journal?: WriteJournal;
 }
 
 interface Write {
@@ -44,11 +39,14 @@ interface Write {
   opts: AtomicWriteOptions;
   /** Undo rewrites these bytes (the old file was in memory); otherwise undo removes the new file. */
   restore?: Extract<Disk, { kind: 'file' }> & { bytes: Buffer };
+  /** The temp name undo rewrites them through. */
+  undoTmp?: string;
 }
 
 /** Writes `plan`; on a failure, undoes what was done. Answers notes for the model (a leftover it could not remove). */
 export async function commitPlan(plan: Plan, env: CommitEnv): Promise<Result<string[]>> {
-  const io = env.io ?? nodePatchIo;
+  const crash = crashTestHook();
+  const io = crash ? hookedIo(env.io ?? nodePatchIo, crash) : (env.io ?? nodePatchIo);
   const show = env.show;
   const renamedFrom = new Set<SafePath>();
   for (const s of plan.final.values()) if (s.kind === 'file' && s.renameFrom) renamedFrom.add(s.renameFrom);
@@ -81,6 +79,35 @@ export async function commitPlan(plan: Plan, env: CommitEnv): Promise<Result<str
     writes.push(inMemory ? { p, data, opts, restore: inMemory } : { p, data, opts });
   }
 
+  // Every name the steps may create, chosen now for the journal.
+  const asides = new Map(setAside.map((a) => [a.p, asideName(a.p)]));
+  for (const w of writes) {
+    w.opts.tmp = tempNameFor(w.p);
+    if (w.restore) w.undoTmp = tempNameFor(w.p);
+  }
+  let journal: OpenJournal | undefined;
+  if (env.journal && asides.size + renames.length + writes.length > 0) {
+    const begun = await env.journal.begin({
+      asides: setAside.map((a) => ({ path: a.p, aside: asides.get(a.p)! })),
+      renames: renames.map((r) => {
+        const d = plan.disk.get(r.from) as Extract<Disk, { kind: 'file' }>;
+        return { from: r.from, to: r.to, ino: d.ino, size: d.size };
+      }),
+      writes: writes.map((w) => ({
+        path: w.p,
+        tmp: w.opts.tmp!,
+        data: w.data,
+        old: w.restore
+          ? { kind: 'file' as const, bytes: w.restore.bytes, mode: w.restore.mode, uid: w.restore.uid, gid: w.restore.gid, undoTmp: w.undoTmp! }
+          : asides.has(w.p)
+            ? { kind: 'aside' as const }
+            : { kind: 'absent' as const },
+      })),
+    });
+    if (!begun.ok) return begun;
+    journal = begun.value;
+  }
+
   const undo: Array<{ what: string; run: () => Promise<void> }> = [];
   const asideNames: string[] = [];
   let failedAt = '';
@@ -101,7 +128,7 @@ export async function commitPlan(plan: Plan, env: CommitEnv): Promise<Result<str
       failedAt = show(a.p);
       verb = a.verb;
       await assertUnchanged(a.p, seen(plan.disk.get(a.p)!));
-      const aside = asideName(a.p);
+      const aside = asides.get(a.p)!;
       await io.rename(a.p, aside);
       asideNames.push(aside);
       undo.push({ what: `restore ${show(a.p)}`, run: () => io.rename(aside, a.p) });
@@ -126,7 +153,7 @@ export async function commitPlan(plan: Plan, env: CommitEnv): Promise<Result<str
       const old = w.restore;
       undo.push(
         old
-          ? { what: `restore ${show(w.p)}`, run: () => io.writeFile(w.p, old.bytes, { mode: old.mode, uid: old.uid, gid: old.gid }) }
+          ? { what: `restore ${show(w.p)}`, run: () => io.writeFile(w.p, old.bytes, { mode: old.mode, uid: old.uid, gid: old.gid, tmp: w.undoTmp! }) }
           : { what: `remove ${show(w.p)}`, run: () => io.unlink(w.p) },
       );
     }
@@ -143,6 +170,9 @@ export async function commitPlan(plan: Plan, env: CommitEnv): Promise<Result<str
         unrestored.push(`${u.what} (${(e as Error).message})`);
       }
     }
+    // The caller gets an answer now, which says what is left: nothing for recovery to do.
+    crash?.();
+    await journal?.end();
     const what = changed ? `${failedAt} changed since it was read (by another process).` : cause.message;
     if (unrestored.length > 0) {
       return fail(
@@ -155,9 +185,13 @@ export async function commitPlan(plan: Plan, env: CommitEnv): Promise<Result<str
     return fail(cause.code, `${what} The files already written were restored; nothing was changed.`, cause.hint);
   }
 
-  // 5. Finish.
+  // 5. Finish. Once the journal says done, a crash here completes the patch instead of undoing it.
   const leftovers: string[] = [];
-  for (const aside of asideNames) await io.unlink(aside).catch(() => leftovers.push(show(aside)));
+  crash?.();
+  if (asideNames.length > 0 && journal && !(await journal.committed())) leftovers.push(...asideNames.map(show));
+  else for (const aside of asideNames) await io.unlink(aside).catch(() => leftovers.push(show(aside)));
+  crash?.();
+  await journal?.end();
   return ok(leftovers.length > 0 ? [`Note: the patch is applied, but what it removed is still there under a temporary name: ${leftovers.join(', ')}. Delete it.`] : []);
 }
 

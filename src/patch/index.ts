@@ -10,7 +10,9 @@ export { seekSequence, normalisePunctuation, MATCH_LEVELS, type MatchLevel, type
 export { applyChunks, type FileUpdate } from './replace.js';
 export { applyHunks, resolveHunks, renderOutcome, type PatchEnv, type PatchOutcome } from './apply.js';
 export { planHunks, type Plan, type FileOp, type HunkPaths } from './plan.js';
-export { commitPlan, nodePatchIo, type PatchIo } from './commit.js';
+export { commitPlan } from './commit.js';
+export { nodePatchIo, type PatchIo } from './io.js';
+export { writeJournal, WriteJournal, rollBack, finishForward, encodeJournal, decodeJournal, partialJournal, missingDirs, type CommitRecord, type Journal, type OldState } from './journal.js';
 
 /** apply_patch's core: parses `text` and applies every file operation in it, or none. */
 export async function applyPatch(text: string, env: PatchEnv): Promise<Result<PatchOutcome>> {

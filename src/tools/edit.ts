@@ -3,6 +3,7 @@
 // .agentbox, and symlinks leading out), then calls one function in fs/.
 import { z } from 'zod';
 import { editFile, fileLocks, refuseDirectoryPath, writeTextFile } from '../fs/index.js';
+import { writeJournal } from '../patch/index.js';
 import { resolveForWrite } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
 import { capDiff, MAX_DIFF_CHARS } from '../util/diff.js';
@@ -15,6 +16,8 @@ const PATH = 'File path, relative to the workspace root or absolute inside it.';
 
 export function editTools(ctx: SessionContext): AnyToolSpec[] {
   const locks = fileLocks(ctx.runtime);
+  // Records temp names so that a crash leaves none behind (patch/journal.ts).
+  const journal = writeJournal(ctx.runtime);
   const { stdio, http } = ctx.runtime.config;
   const writeFile = defineTool({
     name: 'write_file',
@@ -35,7 +38,7 @@ export function editTools(ctx: SessionContext): AnyToolSpec[] {
       const target = await resolveForWrite(ctx.policy(), args.path);
       if (!target.ok) return errorResult(target.error);
       const shown = ctx.show(target.value);
-      return toToolResult(await writeTextFile(target.value, shown, args.content, locks), (w) =>
+      return toToolResult(await writeTextFile(target.value, shown, args.content, locks, journal), (w) =>
         textResult(
           w.created
             ? `Created ${shown} (${w.bytes} bytes).`
@@ -69,7 +72,7 @@ export function editTools(ctx: SessionContext): AnyToolSpec[] {
         oldString: args.old_string,
         newString: args.new_string,
         replaceAll: args.replace_all ?? false,
-      }, locks);
+      }, locks, journal);
       return toToolResult(result, (e) => {
         const where = e.lineCount === 1 ? `line ${e.lines[0]}` : `lines ${e.lines.join(', ')}${e.lineCount > e.lines.length ? ', …' : ''}`;
         const head = `Edited ${shown}: replaced ${e.replaced} occurrence${e.replaced === 1 ? '' : 's'} (at ${where}).`;

@@ -3,7 +3,7 @@
 // The delegate's subagent calls this same ToolSpec with the raw patch text as `patch`.
 import { z } from 'zod';
 import { fileLocks } from '../fs/index.js';
-import { applyPatch } from '../patch/index.js';
+import { applyPatch, writeJournal } from '../patch/index.js';
 import { resolveEntryForWrite, resolveForWrite } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
 import { defineTool, type AnyToolSpec } from './define.js';
@@ -41,6 +41,7 @@ export function patchTools(ctx: SessionContext): AnyToolSpec[] {
         resolveEntry: (p) => resolveEntryForWrite(policy, p),
         show: (p) => ctx.show(p),
         locks: fileLocks(ctx.runtime),
+        journal: writeJournal(ctx.runtime),
         signal: call.signal,
       });
       if (result.ok) call.progress(`patch applied: ${result.value.ops.map((o) => `${o.code} ${o.path}`).join(', ')}`);
