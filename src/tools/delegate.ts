@@ -84,7 +84,7 @@ export function delegateTools(ctx: SessionContext, toolsFor: ToolsFor): AnyToolS
     group: 'delegate',
     description:
       'Hand a coding task to a subagent that works in this sandbox with shell, patch, search and git tools until done. ' +
-      'Returns its answer, the diff, files changed, token usage and a thread_id for delegate_reply.',
+      'Returns its answer, the diff, files changed and a thread_id for delegate_reply.',
     input: {
       prompt: z.string().min(1).describe('The task, self-contained.'),
       cwd: z.string().optional().describe('Default: workspace root.'),

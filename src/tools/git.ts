@@ -70,7 +70,7 @@ const READ = { readOnlyHint: true, openWorldHint: false } as const;
 const CHANGE = { readOnlyHint: false, destructiveHint: false, openWorldHint: false } as const;
 
 const repoPath = z.string().optional().describe('Default: workspace root.');
-const paths = z.array(z.string()).min(1).describe('Relative to the repo root.');
+const paths = z.array(z.string()).min(1).describe('Files, relative to the repo root.');
 
 const Entry = z.object({ path: z.string(), change: z.string(), from: z.string().optional() });
 const StatusOutput = {
@@ -171,7 +171,7 @@ export function gitTools(ctx: SessionContext): AnyToolSpec[] {
       staged: z.boolean().optional().describe('Index vs HEAD (or ref). Default false.'),
       ref: z.string().optional().describe('Compare the working tree (or index) with this commit.'),
       ref2: z.string().optional().describe('With ref: between two commits.'),
-      paths: paths.optional(),
+      paths: paths.optional().describe('Only these files, relative to the repo root.'),
       context_lines: z.number().int().min(0).max(100).optional().describe('Default 3.'),
     },
     annotations: READ,
@@ -201,7 +201,7 @@ export function gitTools(ctx: SessionContext): AnyToolSpec[] {
       skip: z.number().int().min(0).optional().describe('Newest commits to skip (paging). Default 0.'),
       ref: z.string().optional().describe('Branch, commit or range (a..b). Default HEAD.'),
       path: z.string().optional().describe('Only commits touching this path.'),
-      since: z.string().optional().describe('e.g. "2 weeks ago", "2024-01-31".'),
+      since: z.string().optional().describe('Only newer commits, e.g. "2 weeks ago", "2024-01-31".'),
     },
     output: LogOutput,
     annotations: READ,

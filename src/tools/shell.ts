@@ -112,7 +112,7 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
     name: 'list_sessions',
     title: 'List shell sessions',
     group: 'shell',
-    description: 'List exec_command sessions: running ones, and ended ones whose last output was not read yet.',
+    description: 'exec_command sessions: running ones, and ended ones whose output was not read yet.',
     input: {},
     output: { sessions: z.array(sessionShape) },
     annotations: { readOnlyHint: true, openWorldHint: false },
