@@ -24,7 +24,7 @@ export function editTools(ctx: SessionContext): AnyToolSpec[] {
     description:
       'Create or overwrite a file with the given content: atomic, keeps the mode, creates parent directories. ' +
       'To change part of an existing file use edit_file or apply_patch. ' +
-      `One request carries at most ${formatBytes(stdio.max_message_bytes)} (stdio) or ${formatBytes(http.max_body_bytes)} (HTTP); generate bigger files with exec_command.`,
+      `A request carries at most ${formatBytes(stdio.max_message_bytes)} (stdio) or ${formatBytes(http.max_body_bytes)} (HTTP); make bigger files with exec_command.`,
     input: {
       path: z.string().describe(PATH),
       content: z.string().describe('The complete new content (UTF-8).'),

@@ -37,7 +37,7 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
       login: z.boolean().optional().describe('Login shell (bash -lc). Default false.'),
       max_output_bytes: maxOutput,
       sandbox_permissions: z.enum(['use_default', 'require_escalated']).optional().describe('require_escalated: ask the user to run it once unsandboxed. Default use_default.'),
-      justification: z.string().optional().describe('With require_escalated: why, shown to the user.'),
+      justification: z.string().optional().describe('Why (require_escalated), shown to the user.'),
     },
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     async run(args, call) {
@@ -88,7 +88,7 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
     name: 'kill_session',
     title: 'Stop a running command',
     group: 'shell',
-    description: 'Stop an exec_command session and everything it started; returns its last output.',
+    description: 'Stop an exec_command session and all it started; returns its last output.',
     input: { session_id: z.number().int().describe('From exec_command.') },
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     async run(args) {
@@ -112,9 +112,9 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
     name: 'list_sessions',
     title: 'List shell sessions',
     group: 'shell',
-    description: 'exec_command sessions: running ones, and ended ones whose output was not read yet.',
+    description: 'exec_command sessions: running, or ended with output not yet read.',
     input: {},
-    output: { sessions: z.array(sessionShape) },
+    output: { summary: z.string(), sessions: z.array(sessionShape) },
     annotations: { readOnlyHint: true, openWorldHint: false },
     async run() {
       const sessions = listSessions(ctx, table);
@@ -124,7 +124,12 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
           : sessions
               .map((s) => `${s.session_id}  ${s.running ? 'running' : `exited ${s.exit_code}`}  ${(s.wall_time_ms / 1000).toFixed(1)}s  ${s.unread_bytes} bytes unread  ${s.cwd}  $ ${s.command}`)
               .join('\n');
-      return dataResult({ sessions }, text);
+      const running = sessions.filter((x) => x.running).length;
+      const summary =
+        sessions.length === 0
+          ? 'No shell sessions.'
+          : `${running} running, ${sessions.length - running} ended with unread output; write_stdin {"session_id": N} reads a session's output.`;
+      return dataResult({ summary, sessions }, text);
     },
   });
 

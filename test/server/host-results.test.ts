@@ -98,7 +98,8 @@ describe('structuredContent carries what the model needs', () => {
     conn = track(await connectStdio({ args: ['--root', repo.dir] }));
   });
 
-  it('git_status, git_log and git_branch_list carry a one-line summary', async () => {
+  it('git_status, git_log, git_branch_list and list_sessions carry a one-line summary', async () => {
+    expect(sc(await conn.call('list_sessions', {})).summary).toBe('No shell sessions.');
     expect(sc(await conn.call('git_status', {})).summary).toBe('On branch main; 1 unstaged, 1 untracked.');
     const log = sc(await conn.call('git_log', { max_count: 1 }));
     expect(log.summary).toMatch(/^1 commit, newest first\.$/);
