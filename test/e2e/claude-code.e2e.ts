@@ -2,8 +2,8 @@
 // scripts/e2e.sh into .ci/tools/e2e) as the MCP host: headless `claude -p` with agentbox over stdio
 // and over Streamable HTTP, and its model replaced by a scripted stand-in for the Anthropic
 // Messages API on loopback (test/support/anthropic-server.mjs). The stand-in plays the model: it
-// calls one tool of each group, follows the hint the background delegate returns, asks to run a
-// command outside the sandbox, then answers. The test reads what reached the model from the
+// calls tools of every group (files, shell, git, patch, delegate), follows the hint the background
+// delegate returns, asks to run a command outside the sandbox, then answers. The test reads what reached the model from the
 // requests Claude Code sent the stand-in (the tool_result blocks), which is the point: what a real
 // host shows its model, not what agentbox meant to send.
 //
@@ -11,7 +11,7 @@
 // - a large read_file (about 200,000 characters) arrives whole: within the reply budget, inline
 //   (not "Output too large … saved to"), with its continuation hint;
 // - git_status reaches the model as structuredContent JSON carrying its summary;
-// - exec_command's text arrives as text;
+// - exec_command's, grep's and apply_patch's text arrives as text;
 // - the background delegate's `next` (delegate_status {thread_id, wait_ms}) arrives, and following
 //   it literally returns the run's result;
 // - an approval request (require_escalated) is answered by Claude Code (`cancel` in -p mode) and the
@@ -86,8 +86,8 @@ describe.skipIf(!isolated).each(['stdio', 'http'] as const)('Claude Code with ag
     anthropic.script(
       // 0. A large file: read_file's default page.
       { say: 'Reading the big file.', ...use(`${NS}read_file`, { path: 'big.ts' }) },
-      // 1. One call of each remaining group at once: git (structured data) and shell (text).
-      { tools: [use(`${NS}git_status`), use(`${NS}exec_command`, { cmd: 'echo "exec says $((6 * 7))"' })] },
+      // 1. Three calls at once: git (structured data), shell and a search (text).
+      { tools: [use(`${NS}git_status`), use(`${NS}exec_command`, { cmd: 'echo "exec says $((6 * 7))"' }), use(`${NS}grep`, { pattern: 'value2999 ' })] },
       // 2. A background delegate run.
       use(`${NS}delegate`, { prompt: 'Say something.', background: true }),
       // 3. Follow the hint the delegate returned, exactly as given.
@@ -99,6 +99,8 @@ describe.skipIf(!isolated).each(['stdio', 'http'] as const)('Claude Code with ag
       },
       // 4. Ask to leave the sandbox: Claude Code must answer the approval request (cancel in -p).
       use(`${NS}exec_command`, { cmd: `touch ${marker()}`, sandbox_permissions: 'require_escalated', justification: 'e2e: must not run' }),
+      // 5. A patch.
+      use(`${NS}apply_patch`, { patch: '*** Begin Patch\n*** Add File: patched.txt\n+added through Claude Code\n*** End Patch\n' }),
       { say: 'All agentbox tool groups answered.' },
     );
     const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: home.dir, AGENTBOX_HOME: home.path('agentbox'), AGENTBOX_LOG_LEVEL: 'warn' };
@@ -119,7 +121,7 @@ describe.skipIf(!isolated).each(['stdio', 'http'] as const)('Claude Code with ag
       'stream-json',
       '--verbose',
       '--max-turns',
-      '10',
+      '12',
       '--mcp-config',
       JSON.stringify({ mcpServers: { agentbox: mcp } }),
       '--strict-mcp-config',
@@ -160,7 +162,7 @@ describe.skipIf(!isolated).each(['stdio', 'http'] as const)('Claude Code with ag
 
   it('completes the scripted run: every step taken, the final answer reported', () => {
     expect(result.code, why()).toBe(0);
-    expect(anthropic.main().length, why()).toBe(6);
+    expect(anthropic.main().length, why()).toBe(7);
     const events = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Json);
     const init = events.find((e) => e.type === 'system' && e.subtype === 'init');
     expect((init?.mcp_servers as Json[] | undefined)?.find((s) => s.name === 'agentbox')).toMatchObject({ status: 'connected' });
@@ -186,11 +188,18 @@ describe.skipIf(!isolated).each(['stdio', 'http'] as const)('Claude Code with ag
     expect(r!.text).toContain(`${last}\texport const value${last - 1} =`);
   });
 
-  it('shows git_status as structuredContent with its summary, and exec_command as text', () => {
+  it('shows git_status as structuredContent with its summary, and exec_command and grep as text', () => {
     const status = resultOf(anthropic.requests, 1, 0);
     expect(JSON.parse(status!.text)).toMatchObject({ summary: 'On branch main; 1 untracked.', untracked: ['big.ts'] });
     const exec = resultOf(anthropic.requests, 1, 1);
     expect(exec!.text).toMatch(/^Process exited with code 0[\s\S]*exec says 42/);
+    const grep = resultOf(anthropic.requests, 1, 2);
+    expect(grep!.text).toMatch(/^1 match in 1 file for "value2999 " in the workspace root:\nbig\.ts\n3000:export const value2999 =/);
+  });
+
+  it('shows apply_patch as text, and the patch is applied', () => {
+    expect(resultOf(anthropic.requests, 5)!.text).toMatch(/^Success\. Updated the following files:\nA patched\.txt/);
+    expect(existsSync(ws.path('patched.txt'))).toBe(true);
   });
 
   it("delivers the background delegate's next-call hint, and following it returns the run", () => {
