@@ -151,6 +151,16 @@ describe('delegate through a host that shows structuredContent', () => {
     expect(data.summary).toMatch(/^completed · 2 model turns · [\d.]+ s · 1 file changed \(A big\.txt\)$/);
   });
 
+  it('the codex compatibility tool keeps its names and shape, and its answer within the budget too', async () => {
+    model.script({ output: [say(`Long. ${'An answer that goes on and on. '.repeat(3000)}`)] });
+    const conn = track(await connectAgent(home, ws.dir, { args: ['--codex-compat'] }));
+    const r = await conn.call('codex', { prompt: 'talk' });
+    expect(Object.keys(sc(r)).sort()).toEqual(['content', 'threadId']);
+    expect(JSON.stringify(sc(r)).length).toBeLessThanOrEqual(BUDGET);
+    expect(r.text.length).toBeLessThanOrEqual(BUDGET);
+    expect(r.text).toMatch(/\[… answer cut: \d+ more characters; agentbox:\/\/threads\/[0-9a-f-]{36} has all of it\]$/);
+  });
+
   it('sends each step once, as progress, and no log line until the host sets a level', async () => {
     model.script({ output: [call('read_file', { path: 'a.txt' }, 'r1')] }, { output: [say('alpha')] });
     const conn = track(await connectAgent(home, ws.dir));
