@@ -81,6 +81,8 @@ export class Run {
   #settled = false;
   /** Steps finished so far (a command ended, a patch applied or failed, a model turn ended). */
   #stepsDone = 0;
+  /** Set by end(): the run is over. */
+  #ended = false;
 
   constructor(
     readonly threadId: string,
@@ -170,7 +172,6 @@ export class Run {
     this.#ended = true;
     this.update({});
   }
-  #ended = false;
 
   /** Calls `fn` after every change of the live state; returns the unsubscribe function. */
   onChange(fn: () => void): () => void {

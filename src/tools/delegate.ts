@@ -109,7 +109,7 @@ export function delegateTools(ctx: SessionContext, toolsFor: ToolsFor): AnyToolS
       return finish(await service.start(args, ctx, call), call, render);
     },
     async task({ background: _ignored, ...args }, _call, progress) {
-      return taskStart(service, await service.start(args, ctx, detached(ctx, progress)), budget);
+      return taskStart(service, await service.start(args, ctx, detached(ctx, progress)));
     },
   });
 
@@ -129,7 +129,7 @@ export function delegateTools(ctx: SessionContext, toolsFor: ToolsFor): AnyToolS
       return finish(await service.reply(args.thread_id, args.prompt, ctx, call), call, render);
     },
     async task(args, _call, progress) {
-      return taskStart(service, await service.reply(args.thread_id, args.prompt, ctx, detached(ctx, progress)), budget);
+      return taskStart(service, await service.reply(args.thread_id, args.prompt, ctx, detached(ctx, progress)));
     },
   });
 
@@ -206,19 +206,20 @@ function startedInBackground(started: Result<Run>): CallToolResult {
   return dataResult({ thread_id: threadId, status: 'running', summary, next }, `${summary} Follow it with ${next}; stop it with delegate_cancel.`);
 }
 
-/** An MCP task for a run: id `<threadId>.<turn>`, answered by the runtime's delegate task source. */
-function taskStart(service: AgentService, started: Result<Run>, budget: number): TaskStart {
+/** An MCP task for a run: id `<thread_id>.<turn>`, answered by the runtime's delegate task source. */
+function taskStart(service: AgentService, started: Result<Run>): TaskStart {
   if (!started.ok) return { ok: false, result: errorResult(started.error) };
   const run = started.value;
-  return { ok: true, taskId: `${run.threadId}.${run.turn}`, source: delegateTaskSource(service, budget) };
+  return { ok: true, taskId: `${run.threadId}.${run.turn}`, source: delegateTaskSource(service) };
 }
 
 /** Delegate thread turns as MCP tasks (one source per runtime): state and result from the live run, else from the thread file. */
-export function delegateTaskSource(service: AgentService, budget = service.runtime.config.output.max_chars): TaskSource {
-  return service.runtime.shared('delegate-task-source', () => createTaskSource(service, budget));
+export function delegateTaskSource(service: AgentService): TaskSource {
+  return service.runtime.shared('delegate-task-source', () => createTaskSource(service));
 }
 
-function createTaskSource(service: AgentService, budget: number): TaskSource {
+function createTaskSource(service: AgentService): TaskSource {
+  const budget = service.runtime.config.output.max_chars;
   const parse = (taskId: string) => {
     const m = /^([0-9a-f-]{36})\.(\d+)$/.exec(taskId);
     return m && isThreadId(m[1]!) ? { threadId: m[1]!, turn: Number(m[2]) } : undefined;
