@@ -15,7 +15,9 @@ import { trackLogLevel } from './mcp/log-level.js';
 import { SourceTaskStore, TASK_POLL_MS } from './mcp/tasks.js';
 import { compactToolList, wrapRequestHandler } from './mcp/tool-list.js';
 import type { Runtime } from './runtime.js';
+import { fitLines, formatCount } from './util/budget.js';
 import { createSessionContext, type SessionContext } from './session.js';
+import { availableTools } from './tools/available.js';
 import type { AnyToolSpec, ResourceSpec } from './tools/define.js';
 import { codexCompatTools } from './tools/codex-compat.js';
 import { delegateResources, delegateTaskSource, delegateTools } from './tools/delegate.js';
@@ -57,7 +59,7 @@ export function allResources(session: SessionContext): ResourceSpec[] {
 }
 
 /** What the host's model is told about this server, naming the roots when they are known up front. */
-function instructions(session: SessionContext, groups: ReadonlySet<ToolGroup>): string {
+function instructions(session: SessionContext, groups: ReadonlySet<ToolGroup>, withheld: readonly string[]): string {
   const roots = session.workspace.roots;
   const mode = session.policy().mode;
   const where = session.workspace.fixedRoots
@@ -70,13 +72,14 @@ function instructions(session: SessionContext, groups: ReadonlySet<ToolGroup>): 
         ? 'The sandbox is read-only: nothing in the workspace can be changed.'
         : 'Commands and writes are confined to the workspace by an OS sandbox; .git is changed only through the git_* tools.';
   const explore = groups.has('files') ? ' Prefer grep, glob and read_file to explore before changing anything.' : '';
-  return `agentbox gives you a coding agent's tools on this machine. ${confinement} ${where}${explore}`;
+  const missing = withheld.filter((w) => !w.startsWith('The sandbox is read-only')).map((w) => ` ${w}`).join('');
+  return `agentbox gives you a coding agent's tools on this machine. ${confinement} ${where}${explore}${missing}`;
 }
 
 export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): CreatedServer {
   const session = createSessionContext(runtime);
   const groups = new Set<ToolGroup>(runtime.config.tools);
-  const tools = allTools(session).filter((t) => groups.has(t.group));
+  const { tools, withheld } = availableTools(allTools(session).filter((t) => groups.has(t.group)), session);
   // Tools that can also run as MCP tasks make the server a task server: one store per runtime,
   // so a task outlives the session that created it.
   const taskStore = tools.some((t) => t.task) ? runtime.shared('mcp-task-store', () => new SourceTaskStore()) : undefined;
@@ -84,7 +87,7 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
     { name: 'agentbox', title: 'agentbox', version: VERSION },
     {
       capabilities: { logging: {}, ...(taskStore ? { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } } : {}) },
-      instructions: instructions(session, groups),
+      instructions: instructions(session, groups, withheld),
       ...(taskStore ? { taskStore } : {}),
     },
   );
@@ -98,7 +101,7 @@ export function createServer(runtime: Runtime, opts: CreateServerOptions = {}): 
     const call = callContext(server, runtime, extra, logLevel);
     const started = performance.now();
     try {
-      const result = await tool.run(args, call);
+      const result = withinBudget(await tool.run(args, call), runtime.config.output.max_chars);
       const ms = Math.round(performance.now() - started);
       // The result already tells the model; the log line is for a human who turned on debug.
       call.log('debug', result.isError ? `${tool.name} failed after ${ms} ms: ${firstText(result)}` : `${tool.name} finished in ${ms} ms`);
@@ -207,6 +210,20 @@ function registerResource(server: McpServer, spec: ResourceSpec): void {
   const list = spec.list;
   const template = new ResourceTemplate(spec.uri, { list: list ? async () => ({ resources: await list() }) : undefined });
   server.registerResource(spec.name, template, meta, (uri, vars) => spec.read(uri, vars));
+}
+
+/**
+ * The last guard of the reply budget: a text longer than `max` characters is cut at a line with a
+ * note. Tools size their own payloads and name the exact next call; this catches what they cannot.
+ */
+function withinBudget(result: CallToolResult, max: number): CallToolResult {
+  if (!result.content.some((c) => c.type === 'text' && c.text.length > max)) return result;
+  const content = result.content.map((c) =>
+    c.type === 'text' && c.text.length > max
+      ? { ...c, text: fitLines(c.text, max, (n) => `[cut at the ${formatCount(max)}-character reply budget: ${n} more lines not shown; ask for less (a narrower path, pattern or range)]`) }
+      : c,
+  );
+  return { ...result, content };
 }
 
 function firstText(result: CallToolResult): string {

@@ -98,6 +98,8 @@ export interface CodexTurnOptions {
    * turn) when this turn starts: the thread's last `total` (see onUsage).
    */
   usageBefore?: Usage;
+  /** A step finished: a command ended, a patch applied or failed (a model turn's end comes with onUsage). */
+  stepDone?(): void;
   /** Tokens this turn used since the last report (`used`), and Codex's session total now (`total`, to store). */
   onUsage?(used: Usage, total: Usage): void;
 }
@@ -276,6 +278,7 @@ function describe(o: CodexTurnOptions, phase: string, item: ExecItem): void {
       if (phase === 'item.started') o.report(`exec_command \`${cmd}\``);
       else if (phase === 'item.completed') {
         o.report(item.exit_code === null ? `command \`${cmd}\` ${item.status}` : `command \`${cmd}\` exited with code ${item.exit_code}`);
+        o.stepDone?.();
         const call = `codex_${item.id}`;
         o.record({ type: 'function_call', call_id: call, name: 'exec_command', arguments: JSON.stringify({ cmd }) });
         o.record({ type: 'function_call_output', call_id: call, output: `Process exited with code ${item.exit_code ?? '?'}\nOutput:\n${item.aggregated_output}` });
@@ -287,6 +290,7 @@ function describe(o: CodexTurnOptions, phase: string, item: ExecItem): void {
         const mark = { add: 'A', update: 'M', delete: 'D' } as const;
         const files = item.changes.map((c) => `${mark[c.kind] ?? 'M'} ${rel(c.path)}`).join(', ');
         o.report(item.status === 'completed' ? `patch applied: ${files}` : `patch failed: ${files}`, item.status === 'completed' ? 'info' : 'warning', false);
+        o.stepDone?.();
         const call = `codex_${item.id}`;
         o.record({ type: 'function_call', call_id: call, name: 'file_change', arguments: JSON.stringify({ changes: item.changes }) });
         o.record({ type: 'function_call_output', call_id: call, output: item.status });

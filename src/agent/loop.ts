@@ -62,6 +62,8 @@ export interface TurnOptions {
   report(message: string, level?: 'info' | 'warning'): void;
   /** Live counters for whoever watches the run. */
   onTurn?(turns: number, usage: Usage): void;
+  /** A step finished: a model turn ended, a command ended, a patch applied or failed. */
+  stepDone?(): void;
   /** Sees each request, response and tool call as it happens (structured events; see events.ts). */
   observe?: LoopObserver;
 }
@@ -210,6 +212,7 @@ export async function runTurn(o: TurnOptions): Promise<TurnOutcome> {
     }
 
     o.report(`turn ${turns}: ${calls.map(describeCall).join('; ')}`);
+    o.stepDone?.();
     await runCalls(o, calls, record);
     if (!response.usageReported) lastContext = estimateTokens(o.history);
     else lastContext += estimateTokens(o.history.slice(-calls.length));
@@ -396,12 +399,14 @@ function reportOutcome(o: TurnOptions, call: ToolCallItem, output: string, isErr
     if (code !== undefined) o.report(`${what} exited with code ${code}`);
     else if (running !== undefined) o.report(call.name === 'exec_command' ? `${what} still running (session ${running})` : `${what} still running`);
     else if (isError) o.report(`${what} failed: ${firstLine(output)}`, 'warning');
+    if (code !== undefined || isError) o.stepDone?.();
   } else if (call.name === 'apply_patch') {
     if (isError) o.report(`patch failed: ${firstLine(output)}`, 'warning');
     else {
       const files = [...output.matchAll(/^([AMD]) (.+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
       o.report(`patch applied${files.length ? `: ${files.join(', ')}` : ''}`);
     }
+    o.stepDone?.();
   }
 }
 

@@ -79,6 +79,10 @@ export class Run {
   /** Set by cancel(): the step stays "cancelling…" while the run winds down. */
   #stopping = false;
   #settled = false;
+  /** Steps finished so far (a command ended, a patch applied or failed, a model turn ended). */
+  #stepsDone = 0;
+  /** Set by end(): the run is over. */
+  #ended = false;
 
   constructor(
     readonly threadId: string,
@@ -133,6 +137,40 @@ export class Run {
       if (signal?.aborted) done();
       else signal?.addEventListener('abort', done, { once: true });
     });
+  }
+
+  /**
+   * Resolves when a step finishes (stepDone) or the run ends, after `ms`, or when `signal` aborts;
+   * never for bookkeeping (the step text, usage, the plan). What delegate_status {wait_ms} waits for.
+   */
+  nextStep(ms: number, signal?: AbortSignal): Promise<void> {
+    const seen = this.#stepsDone;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        off();
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const off = this.onChange(() => {
+        if (this.#stepsDone !== seen || this.result !== undefined || this.#ended) done();
+      });
+      const timer = setTimeout(done, ms);
+      if (signal?.aborted || this.result !== undefined || this.#ended) done();
+      else signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** A step finished: a command ended, a patch applied or failed, a model turn ended. */
+  stepDone(): void {
+    this.#stepsDone++;
+    this.update({});
+  }
+
+  /** The run is over (its thread saved or its start failed): watchers waiting for a step return. */
+  end(): void {
+    this.#ended = true;
+    this.update({});
   }
 
   /** Calls `fn` after every change of the live state; returns the unsubscribe function. */

@@ -410,7 +410,7 @@ export class AgentService {
     run.done = this.#execute(setup, run, host).finally(() => {
       this.#runs.delete(run.threadId);
       setup.unlock();
-      run.update({}); // the end is a change too, even one that failed before the last update
+      run.end(); // the end is a change too, even one that failed before the last update
     });
     return run;
   }
@@ -431,10 +431,12 @@ export class AgentService {
     // The subagent's tools send their own progress (a patch tool may report "patch applied: …"
     // itself); a step the loop reports with the same words is then only logged, not sent twice.
     let lastToolProgress: string | undefined;
+    // A step goes out once, as progress; as a log line only at debug (a host that asked for debug
+    // logs gets both), while warnings are log lines at their own level.
     const report = (message: string, level: 'info' | 'warning' = 'info', echo = true) => {
       run.update({ step: message });
       if (message !== lastToolProgress) host.progress(message);
-      host.log(level, message);
+      host.log(level === 'info' ? 'debug' : level, message);
       if (level === 'warning' && echo) events?.warning(message);
       rlog.debug({ step: message }, 'delegate step');
     };
@@ -494,6 +496,7 @@ export class AgentService {
           env: codexEnv.env,
           signal: run.signal,
           report,
+          stepDone: () => run.stepDone(),
           ...(events ? { events } : {}),
           onThread: (id) => {
             if (id === setup.codexThreadId) return;
@@ -510,6 +513,7 @@ export class AgentService {
             log.append({ type: 'usage', usage: used });
             log.append({ type: 'codex_usage', total });
             run.update({ usage: addUsage({ ...run.usage }, used) });
+            run.stepDone();
           },
         });
         if (outcome.status === 'completed') report('answered');
@@ -557,6 +561,7 @@ export class AgentService {
           cacheKey: meta.id,
           report,
           onTurn: (turns, usage) => run.update({ turns, usage: { ...usage } }),
+          stepDone: () => run.stepDone(),
           ...(events ? { observe: events } : {}),
         });
       }

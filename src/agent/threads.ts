@@ -150,7 +150,7 @@ export class ThreadStore {
   }
 
   async load(id: string): Promise<Result<LoadedThread>> {
-    if (!isThreadId(id)) return fail('invalid_thread_id', `${JSON.stringify(id)} is not a thread id.`, 'Use the threadId a delegate call returned.');
+    if (!isThreadId(id)) return fail('invalid_thread_id', `${JSON.stringify(id)} is not a thread id.`, 'Use the thread_id a delegate call returned.');
     let text: string;
     try {
       text = await readFile(this.file(id), 'utf8');

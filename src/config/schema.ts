@@ -88,6 +88,16 @@ const FilesConfig = z
   })
   .strict();
 
+const OutputConfig = z
+  .object({
+    // The most characters one tool result may carry to the host's model: comfortably under the
+    // smallest common host limit (Claude Code keeps about 50,000 characters inline and saves larger
+    // results to a file the model never reads). Per-tool limits (files.max_read_bytes,
+    // shell.max_output_bytes, git.max_output_bytes) still apply where they are narrower.
+    max_chars: positiveInt().min(2000).max(1_000_000).default(30_000),
+  })
+  .strict();
+
 const StdioConfig = z
   .object({
     // The largest JSON-RPC message read from stdin (a write_file's content or a patch travels in
@@ -184,6 +194,7 @@ export const ConfigSchema = z
     sandbox: SandboxConfig.prefault({}),
     shell: ShellConfig.prefault({}),
     files: FilesConfig.prefault({}),
+    output: OutputConfig.prefault({}),
     stdio: StdioConfig.prefault({}),
     http: HttpConfig.prefault({}),
     git: GitConfig.prefault({}),

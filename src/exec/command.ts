@@ -12,6 +12,7 @@
 import type { SessionContext } from '../session.js';
 import { buildBwrapArgs, existingRoots, filterEnv, findProtectedPaths, SANDBOX_TMP, type Policy } from '../sandbox/index.js';
 import type { CallContext } from '../types/call.js';
+import { payloadRoom } from '../util/budget.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { approvalMessage, approvalOutcome, decideApproval } from './approval.js';
 import type { ExecReport } from './format.js';
@@ -326,7 +327,9 @@ export function listSessions(ctx: SessionContext, table: SessionTable): SessionS
 /** The unread output and state of `session`; a finished session leaves the table once reported. */
 function report(ctx: SessionContext, table: SessionTable, session: ExecSession, maxOutputBytes: number, notes: readonly string[] = []): ExecReport {
   const finished = session.finished;
-  const output = truncateForModel(session.drain(), clamp(maxOutputBytes, 1, CAPTURE_BYTES));
+  // The reply budget bounds what the model is shown whatever max_output_bytes asks for (a byte is
+  // at most a character, so bytes within the payload room keep the whole reply within the budget).
+  const output = truncateForModel(session.drain(), clamp(maxOutputBytes, 1, Math.min(CAPTURE_BYTES, payloadRoom(ctx.runtime.config.output.max_chars))));
   if (!finished) return { state: 'running', sessionId: session.info.id, wallMs: session.wallMs, output, notes };
   table.delete(session.info.id);
   const { sandbox } = session.info;

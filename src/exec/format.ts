@@ -30,7 +30,9 @@ export function formatReport(r: ExecReport): string {
   for (const note of r.notes ?? []) lines.push(`Note: ${note}`);
   const { text, totalBytes, omittedBytes } = r.output;
   if (totalBytes === 0) lines.push('Output: (none)');
-  else if (omittedBytes > 0) lines.push(`Output (${totalBytes} bytes, ${omittedBytes} omitted from the middle):`, text);
+  else if (omittedBytes > 0) {
+    lines.push(`Output (${totalBytes} bytes, ${omittedBytes} omitted from the middle; to see all of it, run the command again with its output redirected to a file, then grep or read_file it):`, text);
+  }
   else lines.push('Output:', text);
   return lines.join('\n');
 }

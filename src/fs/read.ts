@@ -5,12 +5,18 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { SafePath } from '../sandbox/index.js';
 import { fail, ok, type Failure, type Result } from '../util/result.js';
+import { formatCount, payloadRoom } from '../util/budget.js';
 import { formatBytes } from '../util/format.js';
 import { openForRead, RACED } from './confined.js';
 
 export interface ReadLimits {
   maxLines: number;
   maxBytes: number;
+  /**
+   * The reply budget: the most characters one reply may carry (header and notes included); a page
+   * stops before the line that would pass it. Default: no limit beyond maxBytes.
+   */
+  maxChars?: number;
   /** Longest line shown whole; longer lines are cut with a marker. */
   maxLineChars?: number;
 }
@@ -63,6 +69,7 @@ async function readChecked(
   const offset = Math.max(1, Math.floor(opts.offset ?? 1));
   const limit = Math.max(1, Math.min(Math.floor(opts.limit ?? limits.maxLines), limits.maxLines));
   const maxLineChars = limits.maxLineChars ?? 2000;
+  const cap: Cap = { bytes: limits.maxBytes, chars: limits.maxChars !== undefined ? payloadRoom(limits.maxChars) : Infinity };
   // One descriptor for the checks and the read. open, fstat and close are synchronous, and so is
   // the read of a small file: each is a few microseconds of local work, where a thread-pool round
   // trip costs 20 to 50 µs (most of a small read's cost, measured in bench/). O_NONBLOCK keeps a
@@ -91,8 +98,8 @@ async function readChecked(
       );
     }
     collected = whole
-      ? collectFromText(whole.toString('utf8'), offset, limit, limits.maxBytes, maxLineChars)
-      : await collectFromChunks(fd, first, offset, limit, limits.maxBytes, maxLineChars);
+      ? collectFromText(whole.toString('utf8'), offset, limit, cap, maxLineChars)
+      : await collectFromChunks(fd, first, offset, limit, cap, maxLineChars);
   } finally {
     try {
       closeSync(fd);
@@ -112,7 +119,12 @@ async function readChecked(
   }
   const notes: string[] = [];
   if (stoppedBy !== 'end') {
-    const why = stoppedBy === 'bytes' ? `the ${formatBytes(limits.maxBytes)} reply cap` : `the ${limit}-line limit`;
+    const why =
+      stoppedBy === 'chars'
+        ? `the ${formatCount(limits.maxChars!)}-character reply budget`
+        : stoppedBy === 'bytes'
+          ? `the ${formatBytes(limits.maxBytes)} reply cap`
+          : `the ${limit}-line limit`;
     notes.push(`[truncated at ${why}; call read_file with offset=${last + 1} to read on]`);
   }
   if (cutLines > 0) notes.push(`[${cutLines} line(s) longer than ${maxLineChars} characters were cut]`);
@@ -125,15 +137,33 @@ async function readChecked(
 interface Collected {
   lines: string[];
   totalLines?: number;
-  stoppedBy: 'end' | 'lines' | 'bytes';
+  stoppedBy: 'end' | 'lines' | 'bytes' | 'chars';
   cutLines: number;
 }
 
+/** A page's size limits: bytes of text, and characters as the model gets them (line numbers included). */
+interface Cap {
+  bytes: number;
+  chars: number;
+}
+
+/** Counts a page's size line by line; says which limit the next line would pass, if any. */
+function pageMeter(cap: Cap): (line: string) => 'bytes' | 'chars' | undefined {
+  let bytes = 0;
+  let chars = 0;
+  return (line) => {
+    // 8: the line number and tab in front of each line.
+    bytes += Buffer.byteLength(line) + 8;
+    chars += line.length + 8;
+    return bytes > cap.bytes ? 'bytes' : chars > cap.chars ? 'chars' : undefined;
+  };
+}
+
 /** Picks the window out of a whole file's text. */
-function collectFromText(text: string, offset: number, limit: number, maxBytes: number, maxLineChars: number): Collected {
+function collectFromText(text: string, offset: number, limit: number, cap: Cap, maxLineChars: number): Collected {
   const all = splitLines(text);
   const lines: string[] = [];
-  let bytes = 0;
+  const measure = pageMeter(cap);
   let cutLines = 0;
   let stoppedBy: Collected['stoppedBy'] = 'end';
   for (let i = offset - 1; i < all.length; i++) {
@@ -143,9 +173,9 @@ function collectFromText(text: string, offset: number, limit: number, maxBytes: 
     }
     const line = cutLine(all[i]!, maxLineChars);
     if (line !== all[i]) cutLines++;
-    bytes += Buffer.byteLength(line) + 8;
-    if (bytes > maxBytes && lines.length > 0) {
-      stoppedBy = 'bytes';
+    const over = measure(line);
+    if (over && lines.length > 0) {
+      stoppedBy = over;
       break;
     }
     lines.push(line);
@@ -162,11 +192,11 @@ async function collectFromChunks(
   first: Buffer,
   offset: number,
   limit: number,
-  maxBytes: number,
+  cap: Cap,
   maxLineChars: number,
 ): Promise<Collected> {
   const lines: string[] = [];
-  let bytes = 0;
+  const measure = pageMeter(cap);
   let cutLines = 0;
   let lineNo = 0;
   let stoppedBy: Collected['stoppedBy'] = 'end';
@@ -181,9 +211,9 @@ async function collectFromChunks(
     const stripped = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     const line = cutLine(stripped, maxLineChars);
     if (line !== stripped) cutLines++;
-    bytes += Buffer.byteLength(line) + 8;
-    if (bytes > maxBytes && lines.length > 0) {
-      stoppedBy = 'bytes';
+    const over = measure(line);
+    if (over && lines.length > 0) {
+      stoppedBy = over;
       return false;
     }
     lines.push(line);

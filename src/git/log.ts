@@ -25,6 +25,8 @@ export interface LogResult {
 
 export interface LogRequest {
   maxCount: number;
+  /** Newest commits to pass over first (paging). */
+  skip?: number;
   ref?: string;
   /** A pathspec relative to the top level, already checked. */
   path?: string;
@@ -56,7 +58,7 @@ export function parseLog(out: string): LogCommit[] {
 }
 
 export async function getLog(repo: Repo, req: LogRequest): Promise<Result<LogResult>> {
-  const args = ['log', '--no-color', '-z', `--format=${FORMAT}`, `--max-count=${req.maxCount + 1}`];
+  const args = ['log', '--no-color', '-z', `--format=${FORMAT}`, `--max-count=${req.maxCount + 1}`, ...(req.skip ? [`--skip=${req.skip}`] : [])];
   if (req.since !== undefined) {
     const since = checkRevision(req.since, 'since value');
     if (!since.ok) return since;
@@ -102,16 +104,18 @@ export function fitLog(commits: LogCommit[], more: boolean, max: number): LogRes
   ].join(' and ');
   const note =
     `Left out to stay within ${max} bytes: ${cut}. ` +
-    `git_show <hash> shows a whole message; a smaller max_count, path or since, or a ref range (a..b), narrows the list.`;
+    `git_show <hash> shows a whole message; skip pages on, and path, since or a ref range (a..b) narrow the list.`;
   return { commits, more: more || dropped > 0, note };
 }
 
-export function formatLog(result: LogResult): string {
+/** The log as text; `next` is the call that shows the commits after these. */
+export function formatLog(result: LogResult, next?: string): string {
   if (result.commits.length === 0) return 'No commits.';
   const lines = result.commits.map(
     (c) => `${c.hash.slice(0, 12)} ${c.date.slice(0, 10)} ${c.author}: ${c.subject}${c.body ? `\n    ${c.body.split('\n').join('\n    ')}` : ''}`,
   );
   if (result.note) lines.push(`(${result.note})`);
+  if (next) lines.push(`(more commits: call ${next})`);
   else if (result.more) lines.push('(more commits; raise max_count or narrow with since, ref or path)');
   return lines.join('\n');
 }

@@ -10,12 +10,16 @@ export interface LogLevelGate {
   enabled(level: LoggingLevel): boolean;
 }
 
-/** Until the host sets a level, only `info` and above are sent: debug lines are opt-in. */
-export function trackLogLevel(server: McpServer, initial: LoggingLevel = 'info'): LogLevelGate {
+/**
+ * Log lines are opt-in: none is sent until the host asks with logging/setLevel, then those at or
+ * above the level it set. (A host that never asked would otherwise get every delegate step twice:
+ * as progress and again as a log line.)
+ */
+export function trackLogLevel(server: McpServer, initial?: LoggingLevel): LogLevelGate {
   let threshold = initial;
   server.server.setRequestHandler(SetLevelRequestSchema, async (request) => {
     threshold = request.params.level;
     return {};
   });
-  return { enabled: (level) => SEVERITY.indexOf(level) >= SEVERITY.indexOf(threshold) };
+  return { enabled: (level) => threshold !== undefined && SEVERITY.indexOf(level) >= SEVERITY.indexOf(threshold) };
 }

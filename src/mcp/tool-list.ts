@@ -1,7 +1,8 @@
 // Keeps tools/list small: every character of it sits in the host model's context on every turn.
 // The SDK's listing carries bytes no model needs; this strips them after the SDK builds the list:
 // the `$schema` URL on every schema, zod's ±2^53 bounds on every integer, `annotations.title`
-// (a copy of the tool's title) and `execution: {taskSupport: "forbidden"}` (the default).
+// (a copy of the tool's title), `execution: {taskSupport: "forbidden"}` (the default), and
+// `additionalProperties: false` in output schemas, and setTimeout's bound on timeouts.
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ListToolsRequestSchema, type ListToolsResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Extra } from './extra.js';
@@ -31,7 +32,7 @@ export function compactToolList(server: McpServer, replace?: (tool: Tool) => Too
 
 export function compactTool(tool: Tool): Tool {
   const out: Tool = { ...tool, inputSchema: compactSchema(tool.inputSchema) as Tool['inputSchema'] };
-  if (tool.outputSchema) out.outputSchema = compactSchema(tool.outputSchema) as Tool['outputSchema'];
+  if (tool.outputSchema) out.outputSchema = compactSchema(tool.outputSchema, true) as Tool['outputSchema'];
   if (tool.annotations?.title !== undefined && tool.annotations.title === tool.title) {
     const { title: _drop, ...rest } = tool.annotations;
     out.annotations = rest;
@@ -41,16 +42,24 @@ export function compactTool(tool: Tool): Tool {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MAX_TIMER = 2_147_483_647;
 
-function compactSchema(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(compactSchema);
+/**
+ * `schema` without what no model needs. In an output schema `additionalProperties: false` goes too:
+ * it describes what agentbox sends, and the server is the only one bound by it.
+ */
+function compactSchema(schema: unknown, output = false): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => compactSchema(s, output));
   if (schema === null || typeof schema !== 'object') return schema;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === '$schema') continue;
     if (key === 'maximum' && value === MAX_SAFE) continue;
     if (key === 'minimum' && value === -MAX_SAFE) continue;
-    out[key] = compactSchema(value);
+    // setTimeout's bound on timeouts (about 24.8 days): enforced, and no information for a model.
+    if (key === 'maximum' && value === MAX_TIMER) continue;
+    if (output && key === 'additionalProperties' && value === false) continue;
+    out[key] = compactSchema(value, output);
   }
   return out;
 }

@@ -14,7 +14,7 @@ import type { SessionContext } from '../session.js';
 import type { Failure, Result } from '../util/result.js';
 import { defineTool, type AnyToolSpec, type CallContext } from './define.js';
 import { errorResult } from './result.js';
-import { waitForRun } from './delegate.js';
+import { fitResult, waitForRun } from './delegate.js';
 
 const OUTPUT_SCHEMA = { type: 'object', properties: { threadId: { type: 'string' }, content: { type: 'string' } }, required: ['threadId', 'content'] } as const;
 
@@ -94,7 +94,7 @@ export function codexCompatTools(ctx: SessionContext, toolsFor: ToolsFor): AnyTo
       if (!mapped.ok) return compatError(mapped.error);
       const { params, ignored } = mapped.value;
       if (ignored.length > 0) call.log('warning', `codex: ignored config keys agentbox does not use: ${ignored.join(', ')}`);
-      return compatResult(await service.start(params, ctx, call), call);
+      return compatResult(await service.start(params, ctx, call), call, ctx.runtime.config.output.max_chars);
     },
   });
 
@@ -120,7 +120,7 @@ export function codexCompatTools(ctx: SessionContext, toolsFor: ToolsFor): AnyTo
       if (!started.ok && (started.error.code === 'thread_not_found' || started.error.code === 'invalid_thread_id')) {
         return compatError({ ...started.error, message: `Session not found for thread_id: ${id}. ${started.error.message}` }, id);
       }
-      return compatResult(started, call, id);
+      return compatResult(started, call, ctx.runtime.config.output.max_chars, id);
     },
   });
 
@@ -215,11 +215,14 @@ function compatError(error: Failure, threadId = ''): CallToolResult {
   return { ...result, structuredContent: { threadId, content: first?.type === 'text' ? first.text : '' } };
 }
 
-/** Codex's result: the answer as text and `{threadId, content}`; a run that did not complete says so. */
-async function compatResult(started: Result<Run>, call: CallContext, threadId?: string): Promise<CallToolResult> {
+/**
+ * Codex's result: the answer as text and `{threadId, content}`; a run that did not complete says so.
+ * The answer is cut to the reply budget as delegate's is (the JSON of `{threadId, content}` within it).
+ */
+async function compatResult(started: Result<Run>, call: CallContext, budget: number, threadId?: string): Promise<CallToolResult> {
   if (!started.ok) return compatError(started.error, threadId);
   const result: DelegateResult = await waitForRun(started.value, call);
-  let content = result.content;
+  let content = fitResult({ ...result, diff: '', files_changed: [] }, budget - 300).content;
   if (result.status !== 'completed') {
     const note = `[agentbox: the run ended with status ${result.status}${result.error ? `: ${result.error}` : ''}; codex-reply continues the thread]`;
     content = content.trim() ? `${content}\n\n${note}` : note;

@@ -29,10 +29,17 @@ import { dataResult, errorResult } from './result.js';
 
 const STATUS = ['completed', 'failed', 'cancelled', 'timeout', 'max_turns', 'running', 'interrupted'] as const;
 
-/** The structuredContent of delegate, delegate_reply and delegate_status (a run still going has only threadId and status). */
+/**
+ * The structuredContent of delegate, delegate_reply and delegate_status. Hosts show their model
+ * this JSON rather than the text, so it carries everything the text says: a one-line `summary`,
+ * the answer and the diff (within the reply budget), and `next`, the exact call to make next.
+ * delegate_status adds a running run's turn, step, turns, usage, elapsed_ms and plan.
+ */
 export const DelegateOutput = {
-  threadId: z.string(),
+  thread_id: z.string(),
   status: z.enum(STATUS),
+  summary: z.string(),
+  next: z.string().optional(),
   content: z.string().optional(),
   output: z.unknown().optional(),
   error: z.string().optional(),
@@ -44,21 +51,32 @@ export const DelegateOutput = {
   notes: z.array(z.string()).optional(),
 };
 
-/** delegate_status waits at most this long for a change. */
+/** delegate_status waits at most this long for a step to finish. */
 export const MAX_WAIT_MS = 60_000;
+/** What `next` suggests for wait_ms: the cap, so a host follows a run in a few calls. */
+const NEXT_WAIT_MS = MAX_WAIT_MS;
 
 const ANNOTATIONS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true } as const;
 
 /**
- * The most diff a result carries, in structuredContent and in the text alike: hosts show their
- * model one or the other (Claude Code refuses a tool result over 25,000 tokens), and the answer
- * matters more than a huge diff. Beyond it the diff is cut, saying what is missing and where it is.
+ * The most diff a result carries before the reply budget applies: hosts show their model the
+ * structuredContent or the text, and the answer matters more than a huge diff. Beyond it the diff
+ * is cut, saying what is missing and where it is.
  */
 export const MAX_RESULT_DIFF_BYTES = 32 * 1024;
+
+/** The call that follows a run still going. */
+const statusCall = (threadId: string) => `delegate_status {"thread_id": "${threadId}", "wait_ms": ${NEXT_WAIT_MS}}`;
+/** The call that continues a thread that ended. */
+const replyCall = (threadId: string) => `delegate_reply {"thread_id": "${threadId}", "prompt": "..."}`;
 
 export function delegateTools(ctx: SessionContext, toolsFor: ToolsFor): AnyToolSpec[] {
   const service = agentService(ctx.runtime, toolsFor);
   const { config } = ctx.runtime;
+  const budget = config.output.max_chars;
+  const render = (r: DelegateResult) => resultOf(r, budget);
+  const state = (threadId: string, s: ThreadState) => stateResult(threadId, s, budget);
+  const threadId = z.string().describe('From delegate.');
 
   const delegate = defineTool({
     name: 'delegate',
@@ -66,29 +84,29 @@ export function delegateTools(ctx: SessionContext, toolsFor: ToolsFor): AnyToolS
     group: 'delegate',
     description:
       'Hand a coding task to a subagent that works in this sandbox with shell, patch, search and git tools until done. ' +
-      `Returns its answer, the diff, files changed, token usage and a threadId for delegate_reply. Default model: ${config.model}.`,
+      'Returns its answer, the diff, files changed and a thread_id for delegate_reply.',
     input: {
       prompt: z.string().min(1).describe('The task, self-contained.'),
       cwd: z.string().optional().describe('Default: workspace root.'),
-      model: z.string().optional(),
-      provider: z.string().optional().describe('A model_providers id.'),
-      sandbox: SandboxMode.optional(),
-      approval_policy: ApprovalPolicy.optional(),
-      reasoning_effort: ReasoningEffort.optional(),
-      developer_instructions: z.string().optional(),
+      model: z.string().optional().describe(`Default ${config.model}.`),
+      provider: z.string().optional().describe(`A model_providers id. Default ${config.model_provider}.`),
+      sandbox: SandboxMode.optional().describe(`Default ${config.sandbox.mode}; never wider than the server's.`),
+      approval_policy: ApprovalPolicy.optional().describe(`Default ${config.approval_policy}.`),
+      reasoning_effort: ReasoningEffort.optional().describe("Default: the model's."),
+      developer_instructions: z.string().optional().describe('Added to the instructions.'),
       base_instructions: z.string().optional().describe('Replaces the built-in ones.'),
-      worktree: z.boolean().optional().describe('Work on a new branch in a new git worktree.'),
+      worktree: z.boolean().optional().describe('Work on a new branch in a new git worktree. Default false.'),
       output_schema: z.record(z.string(), z.unknown()).optional().describe('JSON Schema for the answer; parsed into `output`.'),
-      max_turns: z.number().int().min(1).optional(),
-      timeout_ms: z.number().int().min(1000).max(MAX_TIMEOUT_MS).optional(),
-      backend: z.enum(['agentbox', 'codex']).optional().describe('codex: run the Codex CLI (`codex exec`).'),
-      background: z.boolean().optional().describe('Return {threadId} at once; then delegate_status.'),
+      max_turns: z.number().int().min(1).optional().describe(`Model turns. Default ${config.agent.max_turns}.`),
+      timeout_ms: z.number().int().min(1000).max(MAX_TIMEOUT_MS).optional().describe(`Default ${config.agent.timeout_ms}.`),
+      backend: z.enum(['agentbox', 'codex']).optional().describe('codex: run the Codex CLI. Default agentbox.'),
+      background: z.boolean().optional().describe('Return at once; follow with delegate_status. Default false.'),
     },
     output: DelegateOutput,
     annotations: ANNOTATIONS,
     async run({ background, ...args }, call) {
       if (background) return startedInBackground(await service.start(args, ctx, detached(ctx)));
-      return finish(await service.start(args, ctx, call), call);
+      return finish(await service.start(args, ctx, call), call, render);
     },
     async task({ background: _ignored, ...args }, _call, progress) {
       return taskStart(service, await service.start(args, ctx, detached(ctx, progress)));
@@ -101,18 +119,17 @@ export function delegateTools(ctx: SessionContext, toolsFor: ToolsFor): AnyToolS
     group: 'delegate',
     description: 'Continue a delegate thread with a new prompt; the subagent keeps its full history, also after a server restart. Returns what delegate returns.',
     input: {
-      threadId: z.string(),
-      prompt: z.string().min(1),
-      background: z.boolean().optional(),
+      thread_id: threadId,
+      prompt: z.string().min(1).describe('The next message.'),
+      background: z.boolean().optional().describe('As for delegate. Default false.'),
     },
-    output: DelegateOutput,
     annotations: ANNOTATIONS,
     async run(args, call) {
-      if (args.background) return startedInBackground(await service.reply(args.threadId, args.prompt, ctx, detached(ctx)));
-      return finish(await service.reply(args.threadId, args.prompt, ctx, call), call);
+      if (args.background) return startedInBackground(await service.reply(args.thread_id, args.prompt, ctx, detached(ctx)));
+      return finish(await service.reply(args.thread_id, args.prompt, ctx, call), call, render);
     },
     async task(args, _call, progress) {
-      return taskStart(service, await service.reply(args.threadId, args.prompt, ctx, detached(ctx, progress)));
+      return taskStart(service, await service.reply(args.thread_id, args.prompt, ctx, detached(ctx, progress)));
     },
   });
 
@@ -120,26 +137,32 @@ export function delegateTools(ctx: SessionContext, toolsFor: ToolsFor): AnyToolS
     name: 'delegate_status',
     title: 'Delegate run status',
     group: 'delegate',
-    description: `A delegate thread's state: while it runs, the current step, turns and usage; once done, what delegate returns. wait_ms: wait up to that long (max ${MAX_WAIT_MS}) for a change.`,
+    description:
+      "A delegate thread's state: while it runs, its step, turns and usage; once done, what delegate returns.",
     input: {
-      threadId: z.string(),
-      wait_ms: z.number().min(0).optional(),
+      thread_id: threadId,
+      wait_ms: z
+        .number()
+        .int()
+        .min(0)
+        .optional()
+        .describe(`Wait up to this long for a step to finish (a command ends, a patch applies, a model turn ends) or the run to end. Default 0, max ${MAX_WAIT_MS}.`),
     },
     annotations: { readOnlyHint: true, openWorldHint: false },
     async run(args, call) {
-      const first = await service.state(args.threadId);
+      const first = await service.state(args.thread_id);
       if (!first.ok) return errorResult(first.error);
       const wait = Math.min(args.wait_ms ?? 0, MAX_WAIT_MS);
       if (first.value.state === 'running' && wait > 0) {
-        await first.value.run.nextChange(wait, call.signal);
-        const now = await service.state(args.threadId, first.value.run.turn);
-        if (now.ok) return stateResult(args.threadId, now.value);
+        await first.value.run.nextStep(wait, call.signal);
+        const now = await service.state(args.thread_id, first.value.run.turn);
+        if (now.ok) return state(args.thread_id, now.value);
       }
       if (first.value.state === 'running_elsewhere' && wait > 0) {
-        const now = await pollElsewhere(service, args.threadId, first.value.turn, wait, call.signal);
-        if (now) return stateResult(args.threadId, now);
+        const now = await pollElsewhere(service, args.thread_id, first.value.turn, wait, call.signal);
+        if (now) return state(args.thread_id, now);
       }
-      return stateResult(args.threadId, first.value);
+      return state(args.thread_id, first.value);
     },
   });
 
@@ -148,21 +171,21 @@ export function delegateTools(ctx: SessionContext, toolsFor: ToolsFor): AnyToolS
     title: 'Cancel a delegate run',
     group: 'delegate',
     description: 'Stop a running delegate thread and kill its processes; returns its result. delegate_reply continues it.',
-    input: { threadId: z.string() },
+    input: { thread_id: threadId },
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     async run(args) {
-      const state = await service.state(args.threadId);
-      if (!state.ok) return errorResult(state.error);
-      const s = state.value;
+      const current = await service.state(args.thread_id);
+      if (!current.ok) return errorResult(current.error);
+      const s = current.value;
       if (s.state === 'running') {
         s.run.cancel('cancelled');
-        return resultOf(await s.run.done);
+        return render(await s.run.done);
       }
       if (s.state === 'running_elsewhere') {
-        return errorResult({ code: 'thread_elsewhere', message: `Thread ${args.threadId} is running in another agentbox process on the same home; only that process can cancel it.` });
+        return errorResult({ code: 'thread_elsewhere', message: `Thread ${args.thread_id} is running in another agentbox process on the same home; only that process can cancel it.` });
       }
       const was = s.state === 'interrupted' ? 'interrupted (its server stopped)' : s.result.status;
-      return errorResult({ code: 'not_running', message: `Thread ${args.threadId} is not running: its last turn ended ${was}.`, hint: 'Nothing to cancel; delegate_reply continues it.' });
+      return errorResult({ code: 'not_running', message: `Thread ${args.thread_id} is not running: its last turn ended ${was}.`, hint: 'Nothing to cancel; delegate_reply continues it.' });
     },
   });
 
@@ -178,13 +201,12 @@ function detached(ctx: SessionContext, progress?: (message: string) => void): Ru
 function startedInBackground(started: Result<Run>): CallToolResult {
   if (!started.ok) return errorResult(started.error);
   const { threadId } = started.value;
-  return dataResult(
-    { threadId, status: 'running' },
-    `Started thread ${threadId} in the background. Follow it with delegate_status {"threadId": "${threadId}", "wait_ms": 30000}; stop it with delegate_cancel.`,
-  );
+  const summary = `Started thread ${threadId} in the background.`;
+  const next = statusCall(threadId);
+  return dataResult({ thread_id: threadId, status: 'running', summary, next }, `${summary} Follow it with ${next}; stop it with delegate_cancel.`);
 }
 
-/** An MCP task for a run: id `<threadId>.<turn>`, answered by the runtime's delegate task source. */
+/** An MCP task for a run: id `<thread_id>.<turn>`, answered by the runtime's delegate task source. */
 function taskStart(service: AgentService, started: Result<Run>): TaskStart {
   if (!started.ok) return { ok: false, result: errorResult(started.error) };
   const run = started.value;
@@ -197,6 +219,7 @@ export function delegateTaskSource(service: AgentService): TaskSource {
 }
 
 function createTaskSource(service: AgentService): TaskSource {
+  const budget = service.runtime.config.output.max_chars;
   const parse = (taskId: string) => {
     const m = /^([0-9a-f-]{36})\.(\d+)$/.exec(taskId);
     return m && isThreadId(m[1]!) ? { threadId: m[1]!, turn: Number(m[2]) } : undefined;
@@ -226,8 +249,8 @@ function createTaskSource(service: AgentService): TaskSource {
       if (!id) return errorResult(`${taskId} is not a delegate task id.`);
       const s = await service.state(id.threadId, id.turn);
       if (!s.ok) return errorResult(s.error);
-      if (s.value.state === 'running') return resultOf(await s.value.run.done);
-      return stateResult(id.threadId, s.value);
+      if (s.value.state === 'running') return resultOf(await s.value.run.done, budget);
+      return stateResult(id.threadId, s.value, budget);
     },
     cancel(taskId) {
       const id = parse(taskId);
@@ -265,38 +288,54 @@ async function pollElsewhere(service: AgentService, threadId: string, turn: numb
   return last;
 }
 
-function stateResult(threadId: string, s: ThreadState): CallToolResult {
+function stateResult(threadId: string, s: ThreadState, budget: number): CallToolResult {
   switch (s.state) {
     case 'finished':
-      return resultOf(s.result);
+      return resultOf(s.result, budget);
     case 'running': {
       const { run } = s;
       const elapsed = Date.now() - run.startedAt;
       const u = run.usage;
-      const data = { threadId, status: 'running', turn: run.turn, step: run.step, turns: run.turns, usage: { ...u }, elapsed_ms: elapsed, ...(run.plan.length ? { plan: run.plan } : {}) };
+      const next = statusCall(threadId);
+      const summary = `running: turn ${run.turn} · ${run.turns} model turn${run.turns === 1 ? '' : 's'} · ${(elapsed / 1000).toFixed(1)} s · now: ${run.step}`;
+      const data = {
+        thread_id: threadId,
+        status: 'running',
+        summary,
+        next,
+        turn: run.turn,
+        step: run.step,
+        turns: run.turns,
+        usage: { ...u },
+        elapsed_ms: elapsed,
+        ...(run.plan.length ? { plan: run.plan } : {}),
+      };
       const text = [
         `running: thread ${threadId} · ${run.turns} model turn${run.turns === 1 ? '' : 's'} · ${(elapsed / 1000).toFixed(1)} s`,
         `now: ${run.step}`,
         `tokens so far: ${u.input_tokens} in (${u.cached_input_tokens} cached), ${u.output_tokens} out`,
         ...(run.plan.length ? ['plan:', ...run.plan.map((p) => `- [${p.status === 'completed' ? 'x' : ' '}] ${p.step}`)] : []),
-        'Call delegate_status again (wait_ms waits for a change), or delegate_cancel to stop it.',
+        `Next: ${next} (returns when a step finishes), or delegate_cancel to stop it.`,
       ];
       return dataResult(data, text.join('\n'));
     }
-    case 'running_elsewhere':
-      return dataResult({ threadId, status: 'running', turn: s.turn }, `Thread ${threadId} is running turn ${s.turn} in another agentbox process on the same home; its live state is only known there.`);
-    case 'interrupted':
-      return dataResult(
-        { threadId, status: 'interrupted', turn: s.turn },
-        `Thread ${threadId} was interrupted: the agentbox server running turn ${s.turn} stopped before it ended. Continue it with delegate_reply {"threadId": "${threadId}", "prompt": "..."}; it keeps everything recorded up to the interruption.`,
-      );
+    case 'running_elsewhere': {
+      const summary = `Thread ${threadId} is running turn ${s.turn} in another agentbox process on the same home; its live state is only known there.`;
+      const next = statusCall(threadId);
+      return dataResult({ thread_id: threadId, status: 'running', summary, next, turn: s.turn }, `${summary} Next: ${next}.`);
+    }
+    case 'interrupted': {
+      const summary = `Thread ${threadId} was interrupted: the agentbox server running turn ${s.turn} stopped before it ended; delegate_reply continues it with everything recorded up to then.`;
+      const next = replyCall(threadId);
+      return dataResult({ thread_id: threadId, status: 'interrupted', summary, next, turn: s.turn }, `${summary} Next: ${next}.`);
+    }
   }
 }
 
 /** Waits for the run (cancelling it when the call is cancelled) and renders its result. */
-async function finish(started: Result<Run>, call: CallContext) {
+async function finish(started: Result<Run>, call: CallContext, render: (r: DelegateResult) => CallToolResult) {
   if (!started.ok) return errorResult(started.error);
-  return resultOf(await waitForRun(started.value, call));
+  return render(await waitForRun(started.value, call));
 }
 
 /** The run's result; cancelling the call cancels the run. */
@@ -311,12 +350,56 @@ export async function waitForRun(run: Run, call: CallContext): Promise<DelegateR
   }
 }
 
-/** A finished run as a tool result: structuredContent plus the text rendering; isError when it failed. */
-function resultOf(raw: DelegateResult): CallToolResult {
-  const result = { ...raw, diff: capDiff(raw) };
-  const { turns: _turns, ...data } = result;
-  const rendered = dataResult(data as Record<string, unknown>, renderText(result));
-  return result.status === 'failed' ? { ...rendered, isError: true } : rendered;
+/**
+ * A finished run as a tool result: structuredContent (what hosts show their model) plus the text
+ * rendering, both within `budget` characters; isError when it failed.
+ */
+function resultOf(raw: DelegateResult, budget: number): CallToolResult {
+  const fitted = fitResult(raw, budget);
+  const { turns: _turns, threadId, status, ...rest } = fitted;
+  const data = { thread_id: threadId, status, summary: resultSummary(fitted), next: replyCall(threadId), ...rest };
+  const rendered = dataResult(data as Record<string, unknown>, renderText(fitted));
+  return fitted.status === 'failed' ? { ...rendered, isError: true } : rendered;
+}
+
+/** A finished run in one line: status, size of the work, files changed. */
+export function resultSummary(r: DelegateResult): string {
+  const mark = { added: 'A', modified: 'M', deleted: 'D', renamed: 'R' } as const;
+  const files =
+    r.files_changed.length === 0
+      ? 'no files changed'
+      : `${r.files_changed.length} file${r.files_changed.length === 1 ? '' : 's'} changed (${r.files_changed.slice(0, 5).map((f) => `${mark[f.kind]} ${f.path}`).join(', ')}${r.files_changed.length > 5 ? ', …' : ''})`;
+  const error = r.error ? ` · ${r.error.split('\n')[0]!.slice(0, 200)}` : '';
+  return `${r.status} · ${r.turns} model turn${r.turns === 1 ? '' : 's'} · ${(r.duration_ms / 1000).toFixed(1)} s · ${files}${error}${r.branch ? ` · branch ${r.branch}` : ''}`;
+}
+
+/**
+ * The result with its answer and diff cut so that its JSON (what a host shows its model) stays
+ * within `budget` characters: the answer keeps up to half of the room, the diff the rest, each cut
+ * saying what is missing and where the whole of it is.
+ */
+export function fitResult(raw: DelegateResult, budget: number): DelegateResult {
+  const size = (r: DelegateResult) => JSON.stringify({ ...r, summary: resultSummary(r), next: replyCall(r.threadId) }).length;
+  // What the result costs without its answer and diff: every other field, and the JSON around them.
+  const fixed = size({ ...raw, content: '', diff: '' }) + 200;
+  const room = Math.max(1000, budget - fixed);
+  let content = raw.content;
+  const maxAnswer = raw.diff ? Math.floor(room / 2) : room;
+  if (JSON.stringify(content).length > maxAnswer) {
+    // JSON escapes cost up to 6 characters each; cut by the escaped length, then step back until it fits.
+    let keep = maxAnswer;
+    const tail = (n: number) => `\n[… answer cut: ${raw.content.length - n} more characters; agentbox://threads/${raw.threadId} has all of it]`;
+    while (keep > 0 && JSON.stringify(raw.content.slice(0, keep) + tail(keep)).length > maxAnswer) keep = Math.floor(keep * 0.9);
+    content = raw.content.slice(0, keep) + tail(keep);
+  }
+  // The diff gets what the answer left, measured as JSON (escapes included).
+  let max = Math.max(200, Math.min(MAX_RESULT_DIFF_BYTES, room - JSON.stringify(content).length));
+  let result: DelegateResult = { ...raw, content, diff: capDiff(raw, max) };
+  for (let i = 0; i < 8 && size(result) > budget && max > 200; i++) {
+    max = Math.max(200, max - (size(result) - budget) - 100);
+    result = { ...raw, content, diff: capDiff(raw, max) };
+  }
+  return result;
 }
 
 /** The result for hosts that read text: the answer first, then a summary line, the files and the diff. */
@@ -337,10 +420,11 @@ export function renderText(r: DelegateResult): string {
     lines.push(`files changed: ${r.files_changed.map((f) => `${mark[f.kind]} ${f.from ? `${f.from} -> ` : ''}${f.path}`).join(', ')}`);
     lines.push('', '```diff', r.diff.trimEnd(), '```');
   }
+  lines.push(`continue: ${replyCall(r.threadId)}`);
   return lines.join('\n');
 }
 
-/** The result's diff, cut at MAX_RESULT_DIFF_BYTES (at a file boundary when one is near) with a note. */
+/** The result's diff, cut at `max` bytes (at a file boundary when one is near) with a note. */
 export function capDiff(r: Pick<DelegateResult, 'diff' | 'files_changed' | 'threadId' | 'branch'>, max = MAX_RESULT_DIFF_BYTES): string {
   const bytes = Buffer.from(r.diff, 'utf8');
   if (bytes.length <= max) return r.diff;
@@ -354,7 +438,7 @@ export function capDiff(r: Pick<DelegateResult, 'diff' | 'files_changed' | 'thre
     `agentbox://threads/${r.threadId} has each patch the subagent applied`,
   ];
   return (
-    `${shown}[… diff cut at ${Math.round(max / 1024)} KiB: ${bytes.length - Buffer.byteLength(shown)} more bytes not shown` +
+    `${shown}[… diff cut at ${max < 10 * 1024 ? `${max} bytes` : `${Math.round(max / 1024)} KiB`}: ${bytes.length - Buffer.byteLength(shown)} more bytes not shown` +
     `${missing.length ? `, including all of ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ` and ${missing.length - 20} more files` : ''}` : ''}. ` +
     `files_changed lists every file; ${where.join('; ')}.]\n`
   );

@@ -8,6 +8,7 @@ import { resolveForWrite } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
 import { capDiff, MAX_DIFF_CHARS } from '../util/diff.js';
 import { formatBytes } from '../util/format.js';
+import { fitLines, formatCount } from '../util/budget.js';
 import { defineTool, type AnyToolSpec } from './define.js';
 import { errorResult, textResult, toToolResult } from './result.js';
 
@@ -24,9 +25,9 @@ export function editTools(ctx: SessionContext): AnyToolSpec[] {
     title: 'Write a file',
     group: 'files',
     description:
-      'Create or overwrite a file with the given content. Creates parent directories; the write is atomic and keeps the mode. ' +
+      'Create or overwrite a file with the given content: atomic, keeps the mode, creates parent directories. ' +
       'To change part of an existing file use edit_file or apply_patch. ' +
-      `One request carries at most ${formatBytes(stdio.max_message_bytes)} (stdio) or ${formatBytes(http.max_body_bytes)} (HTTP); generate bigger files with exec_command.`,
+      `A request carries at most ${formatBytes(stdio.max_message_bytes)} (stdio) or ${formatBytes(http.max_body_bytes)} (HTTP); make bigger files with exec_command.`,
     input: {
       path: z.string().describe(PATH),
       content: z.string().describe('The complete new content (UTF-8).'),
@@ -54,7 +55,7 @@ export function editTools(ctx: SessionContext): AnyToolSpec[] {
     group: 'files',
     description:
       'Replace text in a file; returns a unified diff. old_string must match the file exactly (copy it from read_file without the line numbers) ' +
-      'and be unique unless replace_all is set. Line endings are kept. If only indentation or line endings differ, a unique whole-line match is used and the result says so.',
+      'and be unique unless replace_all is set. Line endings are kept.',
     input: {
       path: z.string().describe(PATH),
       old_string: z.string().describe('Text to replace, exactly as in the file.'),
@@ -79,7 +80,8 @@ export function editTools(ctx: SessionContext): AnyToolSpec[] {
         const parts = [head];
         if (e.fallback) parts.push(e.fallback);
         if (e.diff) parts.push(capDiff(e.diff, MAX_DIFF_CHARS, 'use read_file to see the rest').trimEnd());
-        return textResult(parts.join('\n'));
+        const budget = ctx.runtime.config.output.max_chars;
+        return textResult(fitLines(parts.join('\n'), budget, (n) => `[cut at the ${formatCount(budget)}-character reply budget: ${n} more lines of the diff; read_file shows the rest]`));
       });
     },
   });

@@ -5,13 +5,17 @@ import { z } from 'zod';
 import { confined, globFiles, grepFiles, listDirectory, readFileForModel, ripgrepLauncher } from '../fs/index.js';
 import { ConfinedView, hiddenPaths, resolveForRead } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
+import { fitLines, formatCount, payloadRoom } from '../util/budget.js';
 import { defineTool, type AnyToolSpec } from './define.js';
 import { errorResult, textResult } from './result.js';
 
-const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+// The hints other than readOnlyHint mean nothing for a read-only tool (MCP), so they are left out.
+const READ_ONLY = { readOnlyHint: true, openWorldHint: false } as const;
 
 export function fileTools(ctx: SessionContext): AnyToolSpec[] {
   const { files } = ctx.runtime.config;
+  const budget = ctx.runtime.config.output.max_chars;
+  const room = payloadRoom(budget);
   const rg = ctx.runtime.bin.rg;
   const view = ConfinedView.of(ctx.runtime);
 
@@ -20,8 +24,8 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
     title: 'Read a file',
     group: 'files',
     description:
-      'Read a text file with line numbers, or view an image (png/jpeg/gif/webp). Paths are relative to the workspace root. ' +
-      `Returns at most ${files.max_read_lines} lines; use offset/limit to page through long files.`,
+      'Read a text file with line numbers, or view an image (png/jpeg/gif/webp). ' +
+      `At most ${files.max_read_lines} lines or ${formatCount(budget)} characters a call; the result names the offset to read on.`,
     input: {
       path: z.string().describe('File path, relative to the workspace root or absolute inside it.'),
       offset: z.number().int().min(1).optional().describe('First line to read (1-based). Default 1.'),
@@ -34,6 +38,8 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
       const result = await readFileForModel(target.value, ctx.show(target.value), args, {
         maxLines: files.max_read_lines,
         maxBytes: files.max_read_bytes,
+        maxChars: budget,
+        maxLineChars: Math.min(2000, Math.floor(room / 4)),
       });
       if (!result.ok) return errorResult(result.error);
       const out = result.value;
@@ -62,7 +68,10 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
         depth: args.depth ?? 1,
         limit: Math.min(args.limit ?? files.max_results, 5000),
       });
-      return result.ok ? textResult(result.value) : errorResult(result.error);
+      if (!result.ok) return errorResult(result.error);
+      return textResult(
+        fitLines(result.value, budget, (n) => `[cut at the ${formatCount(budget)}-character reply budget: ${n} more entries not shown; list a subdirectory or lower depth]`),
+      );
     },
   });
 
@@ -97,7 +106,11 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
       const note = unreadable.length > 0 ? `\n[${unreadable.length} path(s) could not be read: ${unreadable.slice(0, 5).join(', ')}]` : '';
       if (total === 0) return textResult(`No files match ${args.pattern} in ${where}.${note}`);
       const header = `${total} file${total === 1 ? ' matches' : 's match'} ${args.pattern} in ${where}${truncated ? ` (showing the newest ${paths.length}; narrow the pattern or path)` : ''}, newest first:`;
-      return textResult(`${header}${note}\n${paths.map((p) => prefix + p).join('\n')}`);
+      return textResult(
+        fitLines(`${header}${note}\n${paths.map((p) => prefix + p).join('\n')}`, budget, (n) =>
+          `[cut at the ${formatCount(budget)}-character reply budget: ${n} more paths not shown; narrow the pattern or path]`,
+        ),
+      );
     },
   });
 
@@ -111,8 +124,8 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
       pattern: z.string().describe('Regular expression.'),
       path: z.string().optional().describe('File or directory. Default: the workspace root.'),
       glob: z.string().optional().describe('Only files matching this glob, e.g. "*.py".'),
-      ignore_case: z.boolean().optional(),
-      context: z.number().int().min(0).max(20).optional().describe('Lines of context around each match.'),
+      ignore_case: z.boolean().optional().describe('Default false.'),
+      context: z.number().int().min(0).max(20).optional().describe('Lines around each match. Default 0.'),
       max_results: z.number().int().min(1).optional().describe('Max matching lines. Default 200.'),
     },
     annotations: { title: 'Search file contents', ...READ_ONLY },
@@ -125,12 +138,13 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
       if (!info.isFile() && !info.isDirectory()) return errorResult(`${ctx.show(target.value)} is neither a file nor a directory.`);
       const base = ctx.show(target.value);
       const dirShown = info.isFile() ? ctx.show(path.dirname(target.value)) : base;
+      const maxResults = Math.min(args.max_results ?? 200, 5000);
       const result = await grepFiles(target.value, info.isFile(), args.pattern, {
         glob: args.glob,
         ignoreCase: args.ignore_case,
         context: args.context,
-        maxResults: Math.min(args.max_results ?? 200, 5000),
-        maxBytes: files.max_read_bytes,
+        maxResults,
+        maxBytes: Math.min(files.max_read_bytes, room),
         rg: await ripgrepLauncher(view, policy, rg),
         signal: call.signal,
         prefix: prefixFor(dirShown),
@@ -142,7 +156,7 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
       const noteText = notes.map((n) => `\n[${n}]`).join('');
       const where = `${describeWhere(base)}${args.glob ? ` (files matching ${args.glob})` : ''}`;
       if (matches === 0) return textResult(`No matches for ${JSON.stringify(args.pattern)} in ${where}.${noteText}`);
-      const header = `${matches} match${matches === 1 ? '' : 'es'} in ${fileCount} file${fileCount === 1 ? '' : 's'} for ${JSON.stringify(args.pattern)} in ${where}${truncated ? ' (stopped at the cap; narrow with path or glob, or raise max_results)' : ''}:`;
+      const header = `${matches} match${matches === 1 ? '' : 'es'} in ${fileCount} file${fileCount === 1 ? '' : 's'} for ${JSON.stringify(args.pattern)} in ${where}${truncated ? ` (stopped at the ${matches >= maxResults ? `max_results cap of ${maxResults}` : `${formatCount(budget)}-character reply budget`}; narrow with a more specific pattern, path or glob)` : ''}:`;
       return textResult(`${header}${noteText}\n${text}`);
     },
   });

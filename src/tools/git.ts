@@ -30,26 +30,52 @@ import {
   type Repo,
   type ResetResult,
   type StatusEntry,
+  type RepoStatus,
+  type BranchList,
   worktreePathOf,
 } from '../git/index.js';
 import { ConfinedView } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
+import { fitLists } from '../util/budget.js';
 import type { Result } from '../util/result.js';
 import type { CallContext } from '../types/call.js';
 import { defineTool, type AnyToolSpec } from './define.js';
 import { dataResult, errorResult, textResult } from './result.js';
+
+/** `args` without its undefined values (for a next-call hint). */
+function definedOnly(args: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined));
+}
+
+/** git_status in one line: where HEAD is, and how many files of each kind. */
+function statusSummary(s: RepoStatus): string {
+  const where = s.branch ? `On branch ${s.branch}` : s.head ? `HEAD detached at ${s.head.slice(0, 12)}` : 'No commits yet';
+  const track = s.upstream ? ` (${s.upstream}: ahead ${s.ahead}, behind ${s.behind})` : '';
+  const op = s.operation ? `; a ${s.operation} is in progress` : '';
+  if (s.clean) return `${where}${track}${op}; working tree clean.`;
+  const counts = [
+    [s.conflicted.length, 'conflicted'],
+    [s.staged.length, 'staged'],
+    [s.unstaged.length, 'unstaged'],
+    [s.untracked.length, 'untracked'],
+  ]
+    .filter(([n]) => (n as number) > 0)
+    .map(([n, what]) => `${n} ${what}`);
+  const omitted = s.omitted ? `; ${s.omitted} more not listed (git_diff with paths, or a narrower repo_path)` : '';
+  return `${where}${track}${op}; ${counts.join(', ')}${omitted}.`;
+}
 
 // Defaults per MCP: destructiveHint true, idempotentHint false, openWorldHint true; the hints other
 // than readOnlyHint mean nothing for a read-only tool.
 const READ = { readOnlyHint: true, openWorldHint: false } as const;
 const CHANGE = { readOnlyHint: false, destructiveHint: false, openWorldHint: false } as const;
 
-// Repository directory; default the first workspace root (self-explanatory, so no description).
-const repoPath = z.string().optional();
-const paths = z.array(z.string()).min(1).describe('Relative to the repo root.');
+const repoPath = z.string().optional().describe('Default: workspace root.');
+const paths = z.array(z.string()).min(1).describe('Files, relative to the repo root.');
 
 const Entry = z.object({ path: z.string(), change: z.string(), from: z.string().optional() });
 const StatusOutput = {
+  summary: z.string(),
   branch: z.string().nullable(),
   head: z.string().optional(),
   upstream: z.string().optional(),
@@ -64,6 +90,7 @@ const StatusOutput = {
   omitted: z.number().optional(),
 };
 const LogOutput = {
+  summary: z.string(),
   commits: z.array(
     z.object({
       hash: z.string(),
@@ -76,8 +103,10 @@ const LogOutput = {
   ),
   more: z.boolean(),
   note: z.string().optional(),
+  next: z.string().optional(),
 };
 const BranchOutput = {
+  summary: z.string(),
   current: z.string().optional(),
   branches: z.array(
     z.object({
@@ -95,7 +124,10 @@ const BranchOutput = {
 };
 
 export function gitTools(ctx: SessionContext): AnyToolSpec[] {
-  const settings = gitSettings(ctx.runtime.config.git, ctx.runtime.bin.git);
+  const budget = ctx.runtime.config.output.max_chars;
+  // Room for the header and the note that lists what a cut diff left out (up to 40 files).
+  const base = gitSettings(ctx.runtime.config.git, ctx.runtime.bin.git);
+  const settings = { ...base, maxOutputBytes: Math.min(base.maxOutputBytes, Math.max(1000, budget - 5000)) };
   const view = ConfinedView.of(ctx.runtime);
 
   /** Opens the repository for this call (policy and mode as in force now) and runs `fn` on it. */
@@ -121,7 +153,12 @@ export function gitTools(ctx: SessionContext): AnyToolSpec[] {
     run: (args, call) =>
       withRepo(call, args.repo_path, 'read', async (repo) => {
         const r = await getStatus(repo);
-        return r.ok ? dataResult({ ...r.value }, formatStatus(r.value)) : errorResult(r.error);
+        if (!r.ok) return errorResult(r.error);
+        const data: Record<string, unknown> = { summary: '', ...r.value };
+        const dropped = fitLists(data, ['staged', 'unstaged', 'untracked', 'conflicted'], budget - 500);
+        if (dropped > 0) data.omitted = ((data.omitted as number | undefined) ?? 0) + dropped;
+        data.summary = statusSummary(data as unknown as RepoStatus);
+        return dataResult(data, formatStatus(data as unknown as RepoStatus));
       }),
   });
 
@@ -130,14 +167,14 @@ export function gitTools(ctx: SessionContext): AnyToolSpec[] {
     title: 'Git diff',
     group: 'git',
     description:
-      'Unified diff. Default: unstaged changes. staged: index vs HEAD (or ref). ref: working tree vs ref. ref+ref2: between two commits.',
+      'Unified diff. Default: unstaged changes (working tree vs index).',
     input: {
       repo_path: repoPath,
-      staged: z.boolean().optional(),
-      ref: z.string().optional(),
-      ref2: z.string().optional(),
-      paths: paths.optional(),
-      context_lines: z.number().int().min(0).max(100).optional(),
+      staged: z.boolean().optional().describe('Index vs HEAD (or ref). Default false.'),
+      ref: z.string().optional().describe('Compare the working tree (or index) with this commit.'),
+      ref2: z.string().optional().describe('With ref: between two commits.'),
+      paths: paths.optional().describe('Only these files, relative to the repo root.'),
+      context_lines: z.number().int().min(0).max(100).optional().describe('Default 3.'),
     },
     annotations: READ,
     run: (args, call) =>
@@ -163,9 +200,10 @@ export function gitTools(ctx: SessionContext): AnyToolSpec[] {
     input: {
       repo_path: repoPath,
       max_count: z.number().int().min(1).max(500).optional().describe('Default 20.'),
+      skip: z.number().int().min(0).optional().describe('Newest commits to skip (paging). Default 0.'),
       ref: z.string().optional().describe('Branch, commit or range (a..b). Default HEAD.'),
       path: z.string().optional().describe('Only commits touching this path.'),
-      since: z.string().optional().describe('e.g. "2 weeks ago", "2024-01-31".'),
+      since: z.string().optional().describe('Only newer commits, e.g. "2 weeks ago", "2024-01-31".'),
     },
     output: LogOutput,
     annotations: READ,
@@ -173,8 +211,14 @@ export function gitTools(ctx: SessionContext): AnyToolSpec[] {
       withRepo(call, args.repo_path, 'read', async (repo) => {
         const spec = args.path !== undefined ? await resolvePathspecs(repo, [args.path]) : undefined;
         if (spec && !spec.ok) return errorResult(spec.error);
-        const r = await getLog(repo, { maxCount: args.max_count ?? 20, ref: args.ref, path: spec?.value[0], since: args.since });
-        return r.ok ? dataResult({ ...r.value }, formatLog(r.value)) : errorResult(r.error);
+        const skip = args.skip ?? 0;
+        const r = await getLog(repo, { maxCount: args.max_count ?? 20, skip, ref: args.ref, path: spec?.value[0], since: args.since });
+        if (!r.ok) return errorResult(r.error);
+        const { commits, more } = r.value;
+        const next = more ? `git_log ${JSON.stringify(definedOnly({ ...args, skip: skip + commits.length }))}` : undefined;
+        const range = commits.length === 0 ? 'No commits' : `${commits.length} commit${commits.length === 1 ? '' : 's'}${skip > 0 ? ` after the newest ${skip}` : ''}, newest first`;
+        const summary = `${range}${more ? `; more follow: call ${next}` : ''}.`;
+        return dataResult({ summary, ...r.value, ...(next ? { next } : {}) }, formatLog(r.value, next));
       }),
   });
 
@@ -186,7 +230,7 @@ export function gitTools(ctx: SessionContext): AnyToolSpec[] {
     input: {
       repo_path: repoPath,
       ref: z.string().describe('Commit, branch or tag.'),
-      path: z.string().optional(),
+      path: z.string().optional().describe("A file: show its content at ref instead."),
     },
     annotations: READ,
     run: (args, call) =>
@@ -208,7 +252,13 @@ export function gitTools(ctx: SessionContext): AnyToolSpec[] {
     run: (args, call) =>
       withRepo(call, args.repo_path, 'read', async (repo) => {
         const r = await listBranches(repo);
-        return r.ok ? dataResult({ ...r.value }, formatBranches(r.value)) : errorResult(r.error);
+        if (!r.ok) return errorResult(r.error);
+        const data: Record<string, unknown> = { summary: '', ...r.value };
+        const dropped = fitLists(data, ['branches', 'remotes'], budget - 500);
+        if (dropped > 0) data.omitted = ((data.omitted as number | undefined) ?? 0) + dropped;
+        const list = data as unknown as BranchList;
+        data.summary = `${list.branches.length} local branch${list.branches.length === 1 ? '' : 'es'}${list.current ? `, on ${list.current}` : ''}; ${list.remotes.length} remote-tracking${list.omitted ? `; ${list.omitted} more not listed` : ''}.`;
+        return dataResult(data, formatBranches(list));
       }),
   });
 
@@ -257,8 +307,8 @@ export function gitTools(ctx: SessionContext): AnyToolSpec[] {
     description: 'Commit the staged changes.',
     input: {
       repo_path: repoPath,
-      message: z.string().min(1),
-      amend: z.boolean().optional().describe('Replace the last commit.'),
+      message: z.string().min(1).describe('Commit message.'),
+      amend: z.boolean().optional().describe('Replace the last commit. Default false.'),
     },
     // amend rewrites history.
     annotations: { ...CHANGE, destructiveHint: true },
@@ -272,7 +322,7 @@ export function gitTools(ctx: SessionContext): AnyToolSpec[] {
     description: 'Create a branch without switching to it.',
     input: {
       repo_path: repoPath,
-      name: z.string(),
+      name: z.string().describe('New branch name.'),
       start_point: z.string().optional().describe('Default HEAD.'),
     },
     annotations: CHANGE,
@@ -289,8 +339,8 @@ export function gitTools(ctx: SessionContext): AnyToolSpec[] {
     description: 'Switch to a branch or commit. Refuses if uncommitted changes would be overwritten.',
     input: {
       repo_path: repoPath,
-      ref: z.string(),
-      create: z.boolean().optional().describe('Create branch ref from HEAD.'),
+      ref: z.string().describe('Branch or commit.'),
+      create: z.boolean().optional().describe('Create branch ref from HEAD. Default false.'),
     },
     annotations: { ...CHANGE, destructiveHint: true },
     run: (args, call) =>
@@ -308,13 +358,13 @@ export function gitTools(ctx: SessionContext): AnyToolSpec[] {
     title: 'Git worktree',
     group: 'git',
     description:
-      'List, add or remove worktrees. add checks out branch (created from HEAD if new) at path (default .agentbox/worktrees/<branch>).',
+      'List, add or remove worktrees. add checks out branch (created from HEAD if new) at path.',
     input: {
       repo_path: repoPath,
-      action: z.enum(['list', 'add', 'remove']),
-      path: z.string().optional(),
+      action: z.enum(['list', 'add', 'remove']).describe('What to do.'),
+      path: z.string().optional().describe('The worktree. add: default .agentbox/worktrees/<branch>.'),
       branch: z.string().optional().describe('add: default a new agentbox/<id>.'),
-      force: z.boolean().optional().describe('remove even with uncommitted files (lost).'),
+      force: z.boolean().optional().describe('remove even with uncommitted files (lost). Default false.'),
     },
     annotations: { ...CHANGE, destructiveHint: true },
     run: (args, call) =>

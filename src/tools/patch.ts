@@ -6,6 +6,7 @@ import { fileLocks } from '../fs/index.js';
 import { applyPatch, writeJournal } from '../patch/index.js';
 import { resolveEntryForWrite, resolveForWrite } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
+import { fitLines, formatCount } from '../util/budget.js';
 import { defineTool, type AnyToolSpec } from './define.js';
 import { textResult, toToolResult } from './result.js';
 
@@ -45,7 +46,10 @@ export function patchTools(ctx: SessionContext): AnyToolSpec[] {
         signal: call.signal,
       });
       if (result.ok) call.progress(`patch applied: ${result.value.ops.map((o) => `${o.code} ${o.path}`).join(', ')}`);
-      return toToolResult(result, (r) => textResult(r.text));
+      const budget = ctx.runtime.config.output.max_chars;
+      return toToolResult(result, (r) =>
+        textResult(fitLines(r.text, budget, (n) => `[cut at the ${formatCount(budget)}-character reply budget: ${n} more lines of the diff; git_diff with paths, or read_file, shows the rest]`)),
+      );
     },
   });
   return [applyPatchTool];

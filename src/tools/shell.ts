@@ -7,6 +7,7 @@ import { execCommand, formatReport, killSession, listSessions, sessionTableFor, 
 import { resolveForRead } from '../sandbox/index.js';
 import type { SessionContext } from '../session.js';
 import type { Result } from '../util/result.js';
+import { payloadRoom } from '../util/budget.js';
 import { defineTool, type AnyToolSpec } from './define.js';
 import { dataResult, errorResult, textResult } from './result.js';
 
@@ -14,7 +15,13 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
   const table = sessionTableFor(ctx);
   const { shell } = ctx.runtime.config;
   const toText = (r: Result<ExecReport>) => (r.ok ? textResult(formatReport(r.value)) : errorResult(r.error));
-  const maxOutput = z.number().positive().optional().describe(`Max output bytes shown (cut in the middle). Default ${shell.max_output_bytes}.`);
+  const budget = payloadRoom(ctx.runtime.config.output.max_chars);
+  const maxOutput = z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe(`Max output bytes shown (cut in the middle). Default ${shell.max_output_bytes}, max ${budget}.`);
 
   const execCommandTool = defineTool({
     name: 'exec_command',
@@ -24,13 +31,13 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
     input: {
       cmd: z.string().min(1).describe('Shell command (bash).'),
       workdir: z.string().optional().describe('Working directory. Default: the workspace root.'),
-      timeout_ms: z.number().positive().optional().describe(`Kill the command (exit code 124) after this many ms (at most 2147483647). Default ${shell.default_timeout_ms}.`),
-      yield_time_ms: z.number().optional().describe('Wait this long before returning with a session_id. Default 10000, range 250-30000.'),
-      tty: z.boolean().optional().describe('Run in a PTY (interactive programs). Default false: pipes.'),
+      timeout_ms: z.number().int().min(1).optional().describe(`Kill it (exit code 124) after this many ms. Default ${shell.default_timeout_ms}.`),
+      yield_time_ms: z.number().int().optional().describe('Return a session_id after this long if still running. Default 10000 (250-30000).'),
+      tty: z.boolean().optional().describe('Run in a PTY. Default false.'),
       login: z.boolean().optional().describe('Login shell (bash -lc). Default false.'),
       max_output_bytes: maxOutput,
-      sandbox_permissions: z.enum(['use_default', 'require_escalated']).optional().describe('require_escalated asks the user to run this once outside the sandbox.'),
-      justification: z.string().optional().describe('With require_escalated: why, shown to the user.'),
+      sandbox_permissions: z.enum(['use_default', 'require_escalated']).optional().describe('require_escalated: ask the user to run it once unsandboxed. Default use_default.'),
+      justification: z.string().optional().describe('Why (require_escalated), shown to the user.'),
     },
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     async run(args, call) {
@@ -61,14 +68,13 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
     group: 'shell',
     description:
       'Send input to a running exec_command session and return its new output. With chars, returns when the command ends or ' +
-      'after yield_time_ms (default 250). With no chars, waits for new output (up to 300 s), then keeps collecting until ' +
-      'yield_time_ms (default 10000) since the call began or the end: no need to poll in a loop. close_stdin ends the input (EOF). ' +
-      'Ctrl-C is "\\u0003" and interrupts only with tty: true; else use kill_session.',
+      'after yield_time_ms. With no chars, waits for new output (up to 300 s), then collects until yield_time_ms ' +
+      'since the call began or the end: no need to poll in a loop. Ctrl-C is "\\u0003" and interrupts only with tty: true; else use kill_session.',
     input: {
-      session_id: z.number().describe('From exec_command.'),
+      session_id: z.number().int().describe('From exec_command.'),
       chars: z.string().optional().describe('Input to send, e.g. "yes\\n". Default: none.'),
-      close_stdin: z.boolean().optional().describe('After chars, end the input (EOF; Ctrl-D with a tty), e.g. for cat or sort reading stdin.'),
-      yield_time_ms: z.number().optional().describe('How long to wait (ms, 250-300000). Default 250 with chars, 10000 without.'),
+      close_stdin: z.boolean().optional().describe('After chars, end the input (EOF; Ctrl-D with a tty). Default false.'),
+      yield_time_ms: z.number().int().optional().describe('How long to wait (ms, 250-300000). Default 250 with chars, 10000 without.'),
       max_output_bytes: maxOutput,
     },
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
@@ -82,8 +88,8 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
     name: 'kill_session',
     title: 'Stop a running command',
     group: 'shell',
-    description: 'Stop a running exec_command session and everything it started; returns its last output.',
-    input: { session_id: z.number() },
+    description: 'Stop an exec_command session and all it started; returns its last output.',
+    input: { session_id: z.number().int().describe('From exec_command.') },
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     async run(args) {
       return toText(await killSession(ctx, table, args.session_id));
@@ -106,10 +112,10 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
     name: 'list_sessions',
     title: 'List shell sessions',
     group: 'shell',
-    description: 'List exec_command sessions: running ones, and ended ones whose last output was not read yet.',
+    description: 'exec_command sessions: running, or ended with output not yet read.',
     input: {},
-    output: { sessions: z.array(sessionShape) },
-    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    output: { summary: z.string(), sessions: z.array(sessionShape) },
+    annotations: { readOnlyHint: true, openWorldHint: false },
     async run() {
       const sessions = listSessions(ctx, table);
       const text =
@@ -118,33 +124,44 @@ export function shellTools(ctx: SessionContext): AnyToolSpec[] {
           : sessions
               .map((s) => `${s.session_id}  ${s.running ? 'running' : `exited ${s.exit_code}`}  ${(s.wall_time_ms / 1000).toFixed(1)}s  ${s.unread_bytes} bytes unread  ${s.cwd}  $ ${s.command}`)
               .join('\n');
-      return dataResult({ sessions }, text);
+      const running = sessions.filter((x) => x.running).length;
+      const summary =
+        sessions.length === 0
+          ? 'No shell sessions.'
+          : `${running} running, ${sessions.length - running} ended with unread output; write_stdin {"session_id": N} reads a session's output.`;
+      return dataResult({ summary, sessions }, text);
     },
   });
 
   return [execCommandTool, writeStdinTool, killSessionTool, listSessionsTool];
 }
 
-/** exec_command's description, saying what the sandbox in force allows and naming only the tools that are published. */
+/**
+ * exec_command's description: exactly what commands may read and write under the sandbox in force
+ * (as docs/sandbox.md says), how that differs from the file tools, and only tools that are published.
+ */
 function describeExec(ctx: SessionContext): string {
   const policy = ctx.policy();
   const approval = ctx.approvalPolicy();
   const groups = new Set(ctx.runtime.config.tools);
-  const gitNote = groups.has('git') ? '.git is read-only: use the git tools' : '.git is read-only';
+  const files = groups.has('files');
+  const gitTools = groups.has('git') && ctx.runtime.bin.git !== undefined;
+  const gitNote = policy.mode === 'read-only' ? '' : gitTools ? ' (.git read-only: use the git tools)' : ' (.git read-only)';
   const where =
     policy.mode === 'danger-full-access'
       ? 'No sandbox: full access to this machine.'
-      : `Sandboxed: reads anywhere; writes ${policy.mode === 'read-only' ? 'only in /tmp' : `only in the workspace and /tmp (${gitNote})`}; network ${policy.network ? 'on' : 'off'}.`;
+      : `Sandboxed: reads all files but agentbox's home${files ? ' (file tools: only the workspace and /tmp)' : ''}; ` +
+        `writes ${policy.mode === 'read-only' ? 'only /tmp' : `only the workspace and /tmp${gitNote}`}; network ${policy.network ? 'on' : 'off'}.`;
   const escalation =
     policy.mode === 'danger-full-access'
       ? ''
       : approval === 'never'
         ? ' Escalation is disabled.'
-        : (approval === 'untrusted' ? ' Commands that may change things need the user\'s approval.' : '') +
-          ' If the sandbox blocks something essential, retry with sandbox_permissions "require_escalated" and a justification (the user decides).';
-  const prefer = groups.has('files')
-    ? ' Prefer the file tools for reading and editing files.'
-    : groups.has('patch')
+        : (approval === 'untrusted' ? " Commands that may change things need the user's approval." : '') +
+          ' If the sandbox blocks something essential, retry with sandbox_permissions "require_escalated" and a justification.';
+  const prefer = files
+    ? ' For workspace files use the file tools, not cat or sed.'
+    : groups.has('patch') && policy.mode !== 'read-only'
       ? ' Prefer apply_patch for editing files.'
       : '';
   return `Run a bash command. ${where}${escalation} Returns exit code and output if it ends within yield_time_ms, else a session_id for write_stdin.${prefer}`;

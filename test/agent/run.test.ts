@@ -53,4 +53,22 @@ describe('a run', () => {
     await run.nextChange(60_000, stop.signal); // already aborted: at once
     expect(run.watchers).toBe(0);
   });
+
+  it('nextStep ignores bookkeeping and resolves when a step finishes or the run ends', async () => {
+    const run = new Run('t', 1);
+    let resolved = false;
+    const waiting = run.nextStep(60_000).then(() => (resolved = true));
+    run.update({ step: 'started thread t' });
+    run.update({ usage: { input_tokens: 1, cached_input_tokens: 0, output_tokens: 1, reasoning_tokens: 0 }, plan: [] });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(resolved).toBe(false);
+    run.stepDone();
+    await waiting;
+    expect(run.watchers).toBe(0);
+    const ending = run.nextStep(60_000);
+    run.end();
+    await ending;
+    await run.nextStep(60_000); // already ended: at once
+    expect(run.watchers).toBe(0);
+  });
 });

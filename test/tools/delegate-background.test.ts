@@ -49,7 +49,7 @@ async function connect(opts: Parameters<typeof connectAgent>[2] = {}) {
 const sc = (r: CallToolResult) => r.structuredContent as Json;
 
 describe('delegate in the background', () => {
-  it('returns {threadId, status: "running"} at once and is polled to completion with delegate_status', async () => {
+  it('returns {thread_id, status: "running"} at once and is polled to completion with delegate_status', async () => {
     model.script(
       { output: [call('read_file', { path: 'a.txt' }, 'r1')], delayMs: 800, usage: { input_tokens: 100, output_tokens: 10 } },
       { output: [say('a.txt says alpha')], usage: { input_tokens: 150, output_tokens: 5 } },
@@ -57,41 +57,47 @@ describe('delegate in the background', () => {
     const conn = await connect();
     const started = await conn.call('delegate', { prompt: 'read a.txt', background: true });
     expect(started.isError).toBeFalsy();
-    expect(sc(started)).toEqual({ threadId: expect.stringMatching(/^[0-9a-f-]{36}$/), status: 'running' });
-    expect(started.text).toContain('delegate_status');
-    const { threadId } = sc(started);
+    const { thread_id } = sc(started);
+    // structuredContent (what Claude Code and Codex show their model) carries the next call itself.
+    expect(sc(started)).toEqual({
+      thread_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      status: 'running',
+      summary: `Started thread ${thread_id} in the background.`,
+      next: `delegate_status {"thread_id": "${thread_id}", "wait_ms": 60000}`,
+    });
+    expect(started.text).toContain(`delegate_status {"thread_id": "${thread_id}", "wait_ms": 60000}`);
 
-    const live = await conn.call('delegate_status', { threadId });
-    expect(sc(live)).toMatchObject({ threadId, status: 'running', turn: 1, step: expect.any(String) });
+    const live = await conn.call('delegate_status', { thread_id });
+    expect(sc(live)).toMatchObject({ thread_id, status: 'running', turn: 1, step: expect.any(String) });
     expect(live.text).toContain('running: thread');
 
     let last: CallToolResult & { text: string } = live;
-    for (let i = 0; i < 20 && sc(last).status === 'running'; i++) last = await conn.call('delegate_status', { threadId, wait_ms: 5000 });
-    expect(sc(last)).toMatchObject({ threadId, status: 'completed', content: 'a.txt says alpha', files_changed: [], diff: '' });
+    for (let i = 0; i < 20 && sc(last).status === 'running'; i++) last = await conn.call('delegate_status', { thread_id, wait_ms: 5000 });
+    expect(sc(last)).toMatchObject({ thread_id, status: 'completed', content: 'a.txt says alpha', files_changed: [], diff: '' });
     expect(sc(last).usage).toEqual({ input_tokens: 250, cached_input_tokens: 0, output_tokens: 15, reasoning_tokens: 0 });
     expect(last.text).toContain('status: completed');
     // Asked again later, the same result (from the thread file).
-    expect(sc(await conn.call('delegate_status', { threadId }))).toMatchObject({ status: 'completed', content: 'a.txt says alpha' });
+    expect(sc(await conn.call('delegate_status', { thread_id }))).toMatchObject({ status: 'completed', content: 'a.txt says alpha' });
   });
 
   it('answers a long-poll as soon as the run changes, and delegate_cancel stops it', async () => {
     // The first response comes after a moment; the second never does (the stream hangs).
     model.script({ output: [call('read_file', { path: 'a.txt' }, 'r1')], delayMs: 500 }, { hang: true });
     const conn = await connect();
-    const { threadId } = sc(await conn.call('delegate', { prompt: 'read a.txt', background: true }));
+    const { thread_id } = sc(await conn.call('delegate', { prompt: 'read a.txt', background: true }));
     await model.waitForRequests(1);
     // wait_ms is capped at 60 s, longer than this test may take: only a change can end this call.
-    const polled = await conn.call('delegate_status', { threadId, wait_ms: 120_000 });
+    const polled = await conn.call('delegate_status', { thread_id, wait_ms: 120_000 });
     expect(sc(polled).status).toBe('running');
     await model.waitForRequests(2);
-    const turn1 = await conn.call('delegate_status', { threadId });
+    const turn1 = await conn.call('delegate_status', { thread_id });
     expect(sc(turn1)).toMatchObject({ status: 'running', turns: 1 });
 
-    const cancelled = await conn.call('delegate_cancel', { threadId });
-    expect(sc(cancelled)).toMatchObject({ threadId, status: 'cancelled' });
+    const cancelled = await conn.call('delegate_cancel', { thread_id });
+    expect(sc(cancelled)).toMatchObject({ thread_id, status: 'cancelled' });
     await waitFor(() => model.requests[1]!.closed, 'the model stream to be closed');
-    expect(threadLines(home!, threadId).at(-1)).toMatchObject({ type: 'turn_ended', status: 'cancelled' });
-    const again = await conn.call('delegate_cancel', { threadId });
+    expect(threadLines(home!, thread_id).at(-1)).toMatchObject({ type: 'turn_ended', status: 'cancelled' });
+    const again = await conn.call('delegate_cancel', { thread_id });
     expect(again.isError).toBe(true);
     expect(again.text).toContain('is not running');
   });
@@ -100,9 +106,9 @@ describe('delegate in the background', () => {
     const marker = `30.${Date.now() % 100000}${Math.floor(Math.random() * 1000)}`;
     model.script({ output: [call('exec_command', { cmd: `sleep ${marker}`, yield_time_ms: 30000 }, 'sleeper')] });
     const conn = await connect();
-    const { threadId } = sc(await conn.call('delegate', { prompt: 'sleep a while', background: true }));
+    const { thread_id } = sc(await conn.call('delegate', { prompt: 'sleep a while', background: true }));
     await waitFor(() => processesMatching(`sleep ${marker}`).length > 0, 'the sleep to start');
-    const cancelled = await conn.call('delegate_cancel', { threadId });
+    const cancelled = await conn.call('delegate_cancel', { thread_id });
     expect(sc(cancelled).status).toBe('cancelled');
     expect(processesMatching(`sleep ${marker}`)).toEqual([]);
   });
@@ -121,9 +127,9 @@ describe('delegate in the background', () => {
         asked.push(String(req.params.message));
         return { action: 'accept' };
       });
-      const { threadId } = sc(await conn.call('delegate', { prompt: 'write the marker', approval_policy: 'on-request', background: true }));
-      let last = await conn.call('delegate_status', { threadId, wait_ms: 10_000 });
-      for (let i = 0; i < 20 && sc(last).status === 'running'; i++) last = await conn.call('delegate_status', { threadId, wait_ms: 10_000 });
+      const { thread_id } = sc(await conn.call('delegate', { prompt: 'write the marker', approval_policy: 'on-request', background: true }));
+      let last = await conn.call('delegate_status', { thread_id, wait_ms: 10_000 });
+      for (let i = 0; i < 20 && sc(last).status === 'running'; i++) last = await conn.call('delegate_status', { thread_id, wait_ms: 10_000 });
       expect(sc(last).status).toBe('completed');
       expect(asked).toEqual([]);
       const first = (model.requests[0]!.body as Json).input as Json[];
@@ -140,57 +146,57 @@ describe('delegate in the background', () => {
   it('leaves a run stopped by the server shutting down (stdin closed) interrupted, as a killed server does', async () => {
     model.script({ hang: true });
     const conn = await connect();
-    const { threadId } = sc(await conn.call('delegate', { prompt: 'never answers', background: true }));
+    const { thread_id } = sc(await conn.call('delegate', { prompt: 'never answers', background: true }));
     await model.waitForRequests(1);
     conns.splice(conns.indexOf(conn), 1);
     await conn.close();
-    await waitFor(() => !existsSync(home!.path('threads', `${threadId}.lock`)), 'the run to release its thread');
-    expect(threadLines(home!, threadId).some((l) => l.type === 'turn_ended')).toBe(false);
+    await waitFor(() => !existsSync(home!.path('threads', `${thread_id}.lock`)), 'the run to release its thread');
+    expect(threadLines(home!, thread_id).some((l) => l.type === 'turn_ended')).toBe(false);
     const again = await connect();
-    const status = await again.call('delegate_status', { threadId });
-    expect(sc(status)).toEqual({ threadId, status: 'interrupted', turn: 1 });
+    const status = await again.call('delegate_status', { thread_id });
+    expect(sc(status)).toEqual({ thread_id, status: 'interrupted', turn: 1, summary: expect.stringContaining('was interrupted'), next: `delegate_reply {"thread_id": "${thread_id}", "prompt": "..."}` });
   });
 
   it('delegate_status {wait_ms} on a thread another server runs waits for its end by re-reading the file', async () => {
     model.script({ hang: true });
     const owner = await connect();
-    const { threadId } = sc(await owner.call('delegate', { prompt: 'never answers', background: true }));
+    const { thread_id } = sc(await owner.call('delegate', { prompt: 'never answers', background: true }));
     await model.waitForRequests(1);
     const other = await connect();
     const t0 = Date.now();
-    const quiet = await other.call('delegate_status', { threadId, wait_ms: 1000 });
-    expect(sc(quiet)).toEqual({ threadId, status: 'running', turn: 1 });
+    const quiet = await other.call('delegate_status', { thread_id, wait_ms: 1000 });
+    expect(sc(quiet)).toEqual({ thread_id, status: 'running', turn: 1, summary: expect.stringContaining('another agentbox process'), next: `delegate_status {"thread_id": "${thread_id}", "wait_ms": 60000}` });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
-    const waiting = other.call('delegate_status', { threadId, wait_ms: 30_000 });
+    const waiting = other.call('delegate_status', { thread_id, wait_ms: 30_000 });
     await new Promise((r) => setTimeout(r, 300));
     const t1 = Date.now();
-    await owner.call('delegate_cancel', { threadId });
+    await owner.call('delegate_cancel', { thread_id });
     const ended = await waiting;
-    expect(sc(ended)).toMatchObject({ threadId, status: 'cancelled' });
+    expect(sc(ended)).toMatchObject({ thread_id, status: 'cancelled' });
     expect(Date.now() - t1).toBeLessThan(5000);
   });
 
   it('reports a run cut off by a killed server as interrupted, and delegate_reply continues it', async () => {
     model.script({ output: [call('read_file', { path: 'a.txt' }, 'r1')] }, { hang: true });
     const first = await connect();
-    const { threadId } = sc(await first.call('delegate', { prompt: 'read a.txt slowly', background: true }));
+    const { thread_id } = sc(await first.call('delegate', { prompt: 'read a.txt slowly', background: true }));
     await model.waitForRequests(2);
     process.kill(first.pid!, 'SIGKILL');
     conns.splice(conns.indexOf(first), 1);
     await first.close().catch(() => undefined);
 
     const second = await connect();
-    const status = await second.call('delegate_status', { threadId });
-    expect(sc(status)).toEqual({ threadId, status: 'interrupted', turn: 1 });
+    const status = await second.call('delegate_status', { thread_id });
+    expect(sc(status)).toMatchObject({ thread_id, status: 'interrupted', turn: 1, next: `delegate_reply {"thread_id": "${thread_id}", "prompt": "..."}` });
     expect(status.text).toContain('delegate_reply');
-    const cancel = await second.call('delegate_cancel', { threadId });
+    const cancel = await second.call('delegate_cancel', { thread_id });
     expect(cancel.isError).toBe(true);
 
     model.script({ output: [say('a.txt says alpha')] });
-    const { threadId: same } = sc(await second.call('delegate_reply', { threadId, prompt: 'and?', background: true }));
-    expect(same).toBe(threadId);
-    let done = await second.call('delegate_status', { threadId, wait_ms: 10_000 });
-    for (let i = 0; i < 20 && sc(done).status === 'running'; i++) done = await second.call('delegate_status', { threadId, wait_ms: 10_000 });
+    const { thread_id: same } = sc(await second.call('delegate_reply', { thread_id, prompt: 'and?', background: true }));
+    expect(same).toBe(thread_id);
+    let done = await second.call('delegate_status', { thread_id, wait_ms: 10_000 });
+    for (let i = 0; i < 20 && sc(done).status === 'running'; i++) done = await second.call('delegate_status', { thread_id, wait_ms: 10_000 });
     expect(sc(done)).toMatchObject({ status: 'completed', content: 'a.txt says alpha' });
     const input = (model.requests[2]!.body as Json).input as Json[];
     expect(input.find((i) => i.type === 'function_call_output' && i.call_id === 'r1').output).toContain('alpha');
@@ -208,15 +214,15 @@ describe('delegate outliving its HTTP session', () => {
     model.script({ output: [call('read_file', { path: 'a.txt' }, 'r1')], delayMs: 1000 }, { output: [say('alpha, from a background run')] });
 
     const first = await connectHttp(handle.url);
-    const { threadId } = (await first.client.callTool({ name: 'delegate', arguments: { prompt: 'read a.txt', background: true } })).structuredContent as Json;
+    const { thread_id } = (await first.client.callTool({ name: 'delegate', arguments: { prompt: 'read a.txt', background: true } })).structuredContent as Json;
     await first.close();
     await waitFor(() => handle!.sessionCount() === 0, 'the first session to close');
 
     const second = await connectHttp(handle.url);
     conns.push(second);
-    let last = await second.call('delegate_status', { threadId, wait_ms: 10_000 });
-    for (let i = 0; i < 20 && sc(last).status === 'running'; i++) last = await second.call('delegate_status', { threadId, wait_ms: 10_000 });
-    expect(sc(last)).toMatchObject({ threadId, status: 'completed', content: 'alpha, from a background run' });
+    let last = await second.call('delegate_status', { thread_id, wait_ms: 10_000 });
+    for (let i = 0; i < 20 && sc(last).status === 'running'; i++) last = await second.call('delegate_status', { thread_id, wait_ms: 10_000 });
+    expect(sc(last)).toMatchObject({ thread_id, status: 'completed', content: 'alpha, from a background run' });
     expect(model.requests).toHaveLength(2);
   });
 });
@@ -246,7 +252,7 @@ describe('delegate as an MCP task', () => {
     expect(seen.at(-1)).toBe('result');
     const d = result!.structuredContent as Json;
     expect(d).toMatchObject({ status: 'completed', content: 'alpha, as a task' });
-    expect(taskId).toBe(`${d.threadId}.1`);
+    expect(taskId).toBe(`${d.thread_id}.1`);
 
     const task = await conn.client.experimental.tasks.getTask(taskId);
     expect(task).toMatchObject({ taskId, status: 'completed', ttl: 600_000 });
@@ -278,9 +284,9 @@ describe('delegate as an MCP task', () => {
     expect(rest.at(-1)?.type).toBe('error');
     expect(String(rest.at(-1)!.error!.message)).toContain('cancelled');
     await waitFor(() => model.requests[0]!.closed, 'the model stream to be closed');
-    const threadId = taskId.split('.')[0]!;
-    await waitFor(() => threadLines(home!, threadId).some((l) => l.type === 'turn_ended'), 'the thread to be saved');
-    expect(threadLines(home!, threadId).at(-1)).toMatchObject({ type: 'turn_ended', status: 'cancelled' });
+    const thread_id = taskId.split('.')[0]!;
+    await waitFor(() => threadLines(home!, thread_id).some((l) => l.type === 'turn_ended'), 'the thread to be saved');
+    expect(threadLines(home!, thread_id).at(-1)).toMatchObject({ type: 'turn_ended', status: 'cancelled' });
     expect(await conn.client.experimental.tasks.getTask(taskId)).toMatchObject({ status: 'cancelled' });
   });
 

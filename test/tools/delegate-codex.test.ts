@@ -81,7 +81,7 @@ describe.skipIf(!installed)('delegate with backend "codex" (the real Codex CLI)'
     expect(progress.length).toBeLessThan(15);
 
     // The thread remembers Codex's own thread id, for replies.
-    const lines = threadLines(home, d.threadId);
+    const lines = threadLines(home, d.thread_id);
     expect(lines[0]).toMatchObject({ type: 'thread', meta: { backend: 'codex' } });
     expect(lines.some((l) => l.type === 'codex_thread')).toBe(true);
   });
@@ -100,13 +100,13 @@ describe.skipIf(!installed)('delegate with backend "codex" (the real Codex CLI)'
       { output: [say('second answer')], usage: { input_tokens: 300, output_tokens: 30 } },
     );
     const second = await connect();
-    const d2 = data(await second.call('delegate_reply', { threadId: d1.threadId, prompt: 'second question' }));
+    const d2 = data(await second.call('delegate_reply', { thread_id: d1.thread_id, prompt: 'second question' }));
     expect(d2.status, JSON.stringify(d2)).toBe('completed');
-    expect(d2.threadId).toBe(d1.threadId);
+    expect(d2.thread_id).toBe(d1.thread_id);
     expect(d2.content).toBe('second answer');
     // Codex reports its session's running total (600 in by now); the reply used only its own.
     expect(d2.usage).toEqual({ input_tokens: 500, cached_input_tokens: 50, output_tokens: 50, reasoning_tokens: 3 });
-    expect(data(await second.call('delegate_status', { threadId: d1.threadId })).usage).toEqual(d2.usage);
+    expect(data(await second.call('delegate_status', { thread_id: d1.thread_id })).usage).toEqual(d2.usage);
     const body = model.requests[2]!.body as Json;
     const users = texts(body, 'user');
     expect(users).toContain('first question');
@@ -151,7 +151,7 @@ describe.skipIf(!installed)('delegate with backend "codex" (the real Codex CLI)'
     const marker = `30.${Date.now() % 100000}${Math.floor(Math.random() * 1000)}`;
     model.script({ output: [call('exec_command', { cmd: `sleep ${marker}`, yield_time_ms: 30000 }, 's1')] });
     const conn = await connect();
-    const { threadId } = (await conn.call('delegate', { prompt: 'sleep', backend: 'codex', background: true })).structuredContent as Json;
+    const { thread_id } = (await conn.call('delegate', { prompt: 'sleep', backend: 'codex', background: true })).structuredContent as Json;
     await waitFor(() => processesMatching(`sleep ${marker}`).length > 0, 'the sleep to start', 30_000);
     const codex = `--skip-git-repo-check -C ${ws.dir}`;
     expect(processesMatching(codex).length).toBeGreaterThan(0);
@@ -164,7 +164,7 @@ describe.skipIf(!installed)('delegate with backend "codex" (the real Codex CLI)'
       }
     });
     expect(environs.some((e) => /(^|\0)CODEX_RUN_OWNER=agentbox-/.test(e))).toBe(true);
-    const cancelled = await conn.call('delegate_cancel', { threadId });
+    const cancelled = await conn.call('delegate_cancel', { thread_id });
     expect((cancelled.structuredContent as Json).status).toBe('cancelled');
     expect(processesMatching(`sleep ${marker}`)).toEqual([]);
     expect(processesMatching(codex)).toEqual([]);
@@ -178,7 +178,7 @@ describe.skipIf(!installed)('delegate with backend "codex" (the real Codex CLI)'
     const d = data(r);
     expect(d.status).toBe('timeout');
     expect(Date.now() - t0).toBeLessThan(15_000);
-    expect(threadLines(home, d.threadId as string).at(-1)).toMatchObject({ type: 'turn_ended', status: 'timeout' });
+    expect(threadLines(home, d.thread_id as string).at(-1)).toMatchObject({ type: 'turn_ended', status: 'timeout' });
     expect(processesMatching(`--skip-git-repo-check -C ${ws.dir}`)).toEqual([]);
   });
 
@@ -228,7 +228,7 @@ describe('delegate with backend "codex" under an approval policy that asks', () 
     );
     const conn = await connectAgent(home, ws.dir, { env: cx.env, args: ['--approval-policy', 'untrusted'] });
     conns.push(conn);
-    const r = await conn.call('delegate_reply', { threadId: id, prompt: 'more' });
+    const r = await conn.call('delegate_reply', { thread_id: id, prompt: 'more' });
     expect(r.isError).toBe(true);
     expect(r.text).toContain(`thread ${id} would continue under approval_policy untrusted`);
     expect(model.requests).toHaveLength(0);
@@ -240,7 +240,7 @@ describe('delegate with backend "codex" under an approval policy that asks', () 
     conns.push(conn);
     const d = data(await conn.call('delegate', { prompt: 'hi', backend: 'codex' }));
     expect(d.status, JSON.stringify(d)).toBe('completed');
-    expect(threadLines(home, d.threadId)[0]).toMatchObject({ type: 'thread', meta: { backend: 'codex', approval_policy: 'never' } });
+    expect(threadLines(home, d.thread_id)[0]).toMatchObject({ type: 'thread', meta: { backend: 'codex', approval_policy: 'never' } });
   });
 });
 

@@ -172,7 +172,7 @@ describe.skipIf(shell !== '')(`delegate cancellation ${shell}`, () => {
     // A reply right after the cancel waits for the cancelled turn to finish stopping (its
     // processes killed, the thread saved) rather than failing as busy.
     model.script({ output: [say('I was interrupted while sleeping.')] });
-    const resumed = data(await conn.call('delegate_reply', { threadId: id, prompt: 'what happened?' }));
+    const resumed = data(await conn.call('delegate_reply', { thread_id: id, prompt: 'what happened?' }));
     expect(resumed.status).toBe('completed');
     expect(processesMatching(`sleep ${marker}`)).toEqual([]);
     expect(threadLines(home, id).filter((l) => l.type === 'turn_ended').map((l) => l.status)).toEqual(['cancelled', 'completed']);
@@ -194,7 +194,7 @@ describe.skipIf(shell !== '')(`delegate_reply under a stricter server ${shell}`,
     conns.splice(conns.indexOf(a), 1);
     model.script({ output: [call('exec_command', { cmd, yield_time_ms: 30000 }, 'cmd')] }, { output: [say('replied')] });
     const b = await connect(ws.dir, { args: then });
-    const result = await b.call('delegate_reply', { threadId: started.threadId, prompt: 'go on' });
+    const result = await b.call('delegate_reply', { thread_id: started.thread_id, prompt: 'go on' });
     const input = (model.requests.at(-1)!.body as Json).input as Json[];
     const output = input.find((i) => i.type === 'function_call_output' && i.call_id === 'cmd')?.output as string | undefined;
     const note = (model.requests.at(-2)!.body as Json).input.find((i: Json) => i.role === 'developer' && String(i.content).startsWith('The rules for this thread changed'));
@@ -236,7 +236,7 @@ describe.skipIf(shell !== '')(`delegate_reply under a stricter server ${shell}`,
     await a.close();
     conns.splice(conns.indexOf(a), 1);
     const b = await connect(ws.dir, { args: ['--approval-policy', 'untrusted'] });
-    const r = await b.call('delegate_reply', { threadId: started.threadId, prompt: 'go on' });
+    const r = await b.call('delegate_reply', { thread_id: started.thread_id, prompt: 'go on' });
     expect(r.isError).toBe(true);
     expect(r.text).toContain('was started with approval_policy never, and this server now runs with untrusted');
     expect(model.requests).toHaveLength(1);

@@ -49,7 +49,7 @@ describe('delegate over HTTP', () => {
 
     const second = await connectHttp(handle.url);
     conns.push(second);
-    const reply = data(await second.call('delegate_reply', { threadId: d.threadId, prompt: 'what did I ask?' }));
+    const reply = data(await second.call('delegate_reply', { thread_id: d.thread_id, prompt: 'what did I ask?' }));
     expect(reply.status).toBe('completed');
     const input = (model.requests[2]!.body as Json).input as Json[];
     expect(input.filter((i) => i.role === 'user').map((i) => i.content).slice(-2)).toEqual(['read a.txt', 'what did I ask?']);

@@ -65,10 +65,10 @@ describe('delegate over the Responses wire', () => {
     expect(d.usage).toEqual({ input_tokens: 600, cached_input_tokens: 160, output_tokens: 60, reasoning_tokens: 12 });
     expect(d.files_changed).toEqual([]);
     expect(d.diff).toBe('');
-    expect(d.threadId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(d.thread_id).toMatch(/^[0-9a-f-]{36}$/);
     const text = (result.content[0] as { text: string }).text;
     expect(text).toContain('add() subtracts');
-    expect(text).toContain(`thread ${d.threadId}`);
+    expect(text).toContain(`thread ${d.thread_id}`);
 
     // What the model was sent.
     expect(model.requests).toHaveLength(3);
@@ -105,7 +105,7 @@ describe('delegate over the Responses wire', () => {
     expect(progress.length).toBeLessThan(12);
 
     // The thread is on disk, every line with a timestamp.
-    const lines = threadLines(home, d.threadId);
+    const lines = threadLines(home, d.thread_id);
     expect(lines[0]!.type).toBe('thread');
     expect(lines.every((l) => typeof l.ts === 'string')).toBe(true);
     expect(lines.at(-1)).toMatchObject({ type: 'turn_ended', status: 'completed' });
@@ -289,9 +289,9 @@ describe('delegate_reply', () => {
 
     model.script({ output: [say('You asked what a.txt says; it says alpha.')] });
     const second = await connect();
-    const d2 = data(await second.call('delegate_reply', { threadId: d1.threadId, prompt: 'What did I ask you?' }));
+    const d2 = data(await second.call('delegate_reply', { thread_id: d1.thread_id, prompt: 'What did I ask you?' }));
     expect(d2.status).toBe('completed');
-    expect(d2.threadId).toBe(d1.threadId);
+    expect(d2.thread_id).toBe(d1.thread_id);
     expect(d2.content).toContain('it says alpha');
 
     const input = (model.requests[2]!.body as Json).input as Json[];
@@ -300,7 +300,7 @@ describe('delegate_reply', () => {
     expect(input.find((i) => i.type === 'function_call_output').output).toContain('alpha');
     expect(input.filter((i) => i.role === 'developer')).toHaveLength(1);
 
-    const lines = threadLines(home, d1.threadId);
+    const lines = threadLines(home, d1.thread_id);
     expect(lines.filter((l) => l.type === 'turn_started').map((l) => l.turn)).toEqual([1, 2]);
   });
 
@@ -317,7 +317,7 @@ describe('delegate_reply', () => {
     const threads = JSON.parse((listed.contents[0] as { text: string }).text).threads as Json[];
     expect(threads).toHaveLength(1);
     expect(threads[0].status).toBe('running');
-    const busy = await conn.call('delegate_reply', { threadId: threads[0].id, prompt: 'and another thing' });
+    const busy = await conn.call('delegate_reply', { thread_id: threads[0].id, prompt: 'and another thing' });
     expect(busy.isError).toBe(true);
     expect(busy.text).toContain(`Thread ${threads[0].id} is already running a turn`);
 
@@ -326,7 +326,7 @@ describe('delegate_reply', () => {
 
     // The cancelled thread can be continued at once: the reply waits for the cancel to finish.
     model.script({ output: [say('resumed')] });
-    const resumed = data(await conn.call('delegate_reply', { threadId: threads[0].id, prompt: 'go on' }));
+    const resumed = data(await conn.call('delegate_reply', { thread_id: threads[0].id, prompt: 'go on' }));
     expect(resumed.status).toBe('completed');
     expect(resumed.content).toBe('resumed');
     const ends = threadLines(home, threads[0].id).filter((l) => l.type === 'turn_ended');
@@ -352,7 +352,7 @@ describe('delegate_reply', () => {
     const threads = JSON.parse(((await second.client.readResource({ uri: 'agentbox://threads' })).contents[0] as { text: string }).text).threads as Json[];
     expect(threads).toEqual([expect.objectContaining({ status: 'interrupted' })]);
     model.script({ output: [say('a.txt says alpha')] });
-    const d = data(await second.call('delegate_reply', { threadId: threads[0].id, prompt: 'and?' }));
+    const d = data(await second.call('delegate_reply', { thread_id: threads[0].id, prompt: 'and?' }));
     expect(d.status).toBe('completed');
     const input = (model.requests[2]!.body as Json).input as Json[];
     expect(input.find((i) => i.type === 'function_call_output' && i.call_id === 'r1').output).toContain('alpha');
@@ -367,14 +367,14 @@ describe('delegate_reply', () => {
     const conn = await connect();
     const d1 = data(await conn.call('delegate', { prompt: 'read a.txt' }));
     // Corrupt the line holding the call: its output is left without it.
-    const file = home.path('threads', `${d1.threadId}.jsonl`);
+    const file = home.path('threads', `${d1.thread_id}.jsonl`);
     const lines = readFileSync(file, 'utf8').split('\n');
     const at = lines.findIndex((l) => l.includes('"type":"function_call"'));
     lines[at] = lines[at]!.slice(0, 40);
     writeFileSync(file, lines.join('\n'));
 
     model.script({ output: [say('going on')] });
-    const result = await conn.call('delegate_reply', { threadId: d1.threadId, prompt: 'and?' });
+    const result = await conn.call('delegate_reply', { thread_id: d1.thread_id, prompt: 'and?' });
     const d2 = data(result);
     expect(d2.status).toBe('completed');
     expect(d2.notes).toEqual([expect.stringMatching(/^1 unreadable line was skipped in the thread file .*; the conversation may miss those steps\.$/)]);
@@ -382,21 +382,22 @@ describe('delegate_reply', () => {
     expect(input.some((i) => i.type === 'function_call_output')).toBe(false);
   });
 
-  it('publishes the same output schema as delegate', async () => {
+  it('publishes the output schema once, on delegate, and says it returns what delegate returns', async () => {
     ws = tempDir();
     home = agentHome(model);
     const conn = await connect();
     const { tools } = await conn.client.listTools();
-    const schema = (name: string) => tools.find((t) => t.name === name)?.outputSchema;
-    expect(schema('delegate_reply')).toBeDefined();
-    expect(schema('delegate_reply')).toEqual(schema('delegate'));
+    const tool = (name: string) => tools.find((t) => t.name === name);
+    expect(tool('delegate')?.outputSchema).toBeDefined();
+    expect(tool('delegate_reply')?.outputSchema).toBeUndefined();
+    expect(tool('delegate_reply')?.description).toContain('Returns what delegate returns.');
   });
 
   it('says clearly when the thread does not exist', async () => {
     ws = tempDir();
     home = agentHome(model);
     const conn = await connect();
-    const r = await conn.call('delegate_reply', { threadId: '0190a0b0-0000-7000-8000-000000000000', prompt: 'hi' });
+    const r = await conn.call('delegate_reply', { thread_id: '0190a0b0-0000-7000-8000-000000000000', prompt: 'hi' });
     expect(r.isError).toBe(true);
     expect(r.text).toContain('Thread 0190a0b0-0000-7000-8000-000000000000 not found');
   });
@@ -435,7 +436,7 @@ describe('delegate limits and failures', () => {
     const conn = await connect();
     const d = data(await conn.call('delegate', { prompt: 'never answers', timeout_ms: 1500 }));
     expect(d.status).toBe('timeout');
-    expect(threadLines(home, d.threadId).at(-1)).toMatchObject({ type: 'turn_ended', status: 'timeout' });
+    expect(threadLines(home, d.thread_id).at(-1)).toMatchObject({ type: 'turn_ended', status: 'timeout' });
     await waitFor(() => model.requests[0]!.closed, 'the model stream to be closed');
   });
 
@@ -485,13 +486,17 @@ describe('delegate result size', () => {
     const d = data(result);
     expect(d.status).toBe('completed');
     expect(d.files_changed.map((f) => f.path)).toEqual(['big.txt', 'small.txt']);
-    expect(Buffer.byteLength(d.diff)).toBeLessThan(33 * 1024);
     expect(d.diff).toContain('+line 0 of a generated file');
-    expect(d.diff).toMatch(/\[… diff cut at 32 KiB: \d+ more bytes not shown, including all of small\.txt\. files_changed lists every file; git_diff shows the working tree/);
-    expect(d.diff).toContain(`agentbox://threads/${d.threadId}`);
-    expect(result.text.length).toBeLessThan(34 * 1024);
-    expect(result.text).toContain('diff cut at 32 KiB');
-    expect(JSON.stringify({ content: result.content, structuredContent: result.structuredContent }).length).toBeLessThan(72 * 1024);
+    expect(d.diff).toMatch(/\[… diff cut at \d+ (KiB|bytes): \d+ more bytes not shown, including all of small\.txt\. files_changed lists every file; git_diff shows the working tree/);
+    expect(d.diff).toContain(`agentbox://threads/${d.thread_id}`);
+    expect(result.text).toMatch(/diff cut at \d+ (KiB|bytes)/);
+    // Both what a text host and what a structuredContent host shows its model stay within the
+    // 30,000-character reply budget, and both name the call that continues the thread.
+    expect(result.text.length).toBeLessThanOrEqual(30_000);
+    expect(JSON.stringify(result.structuredContent).length).toBeLessThanOrEqual(30_000);
+    expect(JSON.stringify(result.structuredContent).length).toBeGreaterThan(25_000);
+    expect((result.structuredContent as { next: string }).next).toBe(`delegate_reply {"thread_id": "${d.thread_id}", "prompt": "..."}`);
+    expect((result.structuredContent as { summary: string }).summary).toMatch(/^completed · 2 model turns · [\d.]+ s · 2 files changed \(A big\.txt, A small\.txt\)$/);
   });
 });
 
@@ -559,7 +564,7 @@ describe('delegate compaction', () => {
     expect(after.at(-1).content).toContain('SUMMARY: read big.txt');
     expect(after.some((i) => i.role === 'user' && i.content === 'What is in big.txt?')).toBe(true);
     expect(after[0].role).toBe('developer');
-    expect(threadLines(home, d.threadId).some((l) => l.type === 'compacted')).toBe(true);
+    expect(threadLines(home, d.thread_id).some((l) => l.type === 'compacted')).toBe(true);
   });
 });
 
@@ -572,10 +577,10 @@ describe('delegate threads as resources', () => {
     const conn = await connect();
     const d = data(await conn.call('delegate', { prompt: 'Read a.txt' }));
     const list = JSON.parse(((await conn.client.readResource({ uri: 'agentbox://threads' })).contents[0] as { text: string }).text);
-    expect(list.threads).toEqual([expect.objectContaining({ id: d.threadId, title: 'Read a.txt', status: 'completed', turns: 1 })]);
+    expect(list.threads).toEqual([expect.objectContaining({ id: d.thread_id, title: 'Read a.txt', status: 'completed', turns: 1 })]);
     const templates = await conn.client.listResources();
-    expect(templates.resources.map((r) => r.uri)).toContain(`agentbox://threads/${d.threadId}`);
-    const transcript = ((await conn.client.readResource({ uri: `agentbox://threads/${d.threadId}` })).contents[0] as { text: string }).text;
+    expect(templates.resources.map((r) => r.uri)).toContain(`agentbox://threads/${d.thread_id}`);
+    const transcript = ((await conn.client.readResource({ uri: `agentbox://threads/${d.thread_id}` })).contents[0] as { text: string }).text;
     expect(transcript).toContain('# Read a.txt');
     expect(transcript).toContain('> Read a.txt');
     expect(transcript).toContain('**Tool call** `read_file`');

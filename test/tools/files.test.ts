@@ -26,6 +26,7 @@ describe.each([
     ws.write('a.txt', 'alpha\nbeta\ngamma\n');
     ws.write('crlf.txt', 'one\r\ntwo\r\n');
     ws.write('long.txt', Array.from({ length: 3000 }, (_, i) => `line ${i + 1}`).join('\n') + '\n');
+    ws.write('short-lines.txt', 'x\n'.repeat(3000));
     ws.write('wide.txt', `${'x'.repeat(5000)}\nshort\n`);
     ws.write('empty.txt', '');
     ws.write('img.png', PNG);
@@ -80,15 +81,20 @@ describe.each([
       expect(r.text).not.toContain('line 15');
     });
 
-    it('caps the reply at 256 KB and says where to read on', async () => {
-      const r = await conn.call('read_file', { path: 'wide-lines.txt' });
-      expect(r.text).toMatch(/lines 1-\d+ of 200/);
-      expect(r.text).toContain('256 KB reply cap');
-      expect(r.text.length).toBeLessThan(270_000);
+    it('keeps the default page within the 30,000-character reply budget and names the offset to read on', async () => {
+      for (const file of ['wide-lines.txt', 'long.txt']) {
+        const r = await conn.call('read_file', { path: file });
+        const last = Number(/lines 1-(\d+) of/.exec(r.text)?.[1]);
+        expect(r.text.length, file).toBeLessThanOrEqual(30_000);
+        expect(r.text).toContain(`[truncated at the 30,000-character reply budget; call read_file with offset=${last + 1} to read on]`);
+        expect(r.text.trimEnd().endsWith(`${last}\t${file === 'long.txt' ? `line ${last}` : 'y'.repeat(1900)}`)).toBe(true);
+        const next = await conn.call('read_file', { path: file, offset: last + 1 });
+        expect(next.text).toContain(`lines ${last + 1}-`);
+      }
     });
 
     it('caps the number of lines by default', async () => {
-      const r = await conn.call('read_file', { path: 'long.txt' });
+      const r = await conn.call('read_file', { path: 'short-lines.txt' });
       expect(r.text).toContain('lines 1-2000 of 3000');
       expect(r.text).toContain('offset=2001');
     });
@@ -231,7 +237,7 @@ describe.each([
     it('caps the number of matches and says how to narrow', async () => {
       const r = await conn.call('grep', { pattern: 'line', path: 'long.txt', max_results: 5 });
       expect(r.text).toMatch(/^5 matches in 1 file/);
-      expect(r.text).toContain('stopped at the cap');
+      expect(r.text).toContain('stopped at the max_results cap of 5; narrow with a more specific pattern, path or glob');
     });
 
     it('honours .gitignore under a glob filter, and reports no match when the glob matches no file', async () => {

@@ -254,7 +254,7 @@ describe('exec_command in workspace-write', () => {
   it('cuts long output in the middle for the model and says how much', async () => {
     const r = await run('seq 1 100000');
     expect(r.exitCode).toBe(0);
-    expect(r.text).toMatch(/^Output \(588895 bytes, \d+ omitted from the middle\):$/m);
+    expect(r.text).toMatch(/^Output \(588895 bytes, \d+ omitted from the middle; to see all of it, run the command again with its output redirected to a file, then grep or read_file it\):$/m);
     expect(r.output.startsWith('1\n2\n3\n')).toBe(true);
     expect(r.output.endsWith('99999\n100000\n')).toBe(true);
     expect(r.output).toMatch(/\[\.\.\. \d+ bytes omitted \.\.\.\]/);
@@ -303,7 +303,8 @@ describe('the exec_command description', () => {
     const shellOnly = await connectStdio({ args: ['--root', ws.dir, '--tools', 'shell'] });
     try {
       const desc = async (c: Connected) => (await c.client.listTools()).tools.find((t) => t.name === 'exec_command')?.description ?? '';
-      expect(await desc(all)).toMatch(/Prefer the file tools/);
+      expect(await desc(all)).toMatch(/For workspace files use the file tools, not cat or sed/);
+      expect(await desc(all)).toMatch(/reads all files but agentbox's home \(file tools: only the workspace and \/tmp\); writes only the workspace and \/tmp/);
       expect(await desc(all)).toMatch(/use the git tools/);
       expect(await desc(shellOnly)).not.toMatch(/file tools|git tools|apply_patch/);
     } finally {
@@ -332,14 +333,12 @@ describe('other sandbox modes', () => {
       // Programs that need a temporary directory work (mktemp, test runners).
       const t = (await ro.call('exec_command', { cmd: 'f=$(mktemp) && echo ok > "$f" && cat "$f"' })).text;
       expect(parseExec(t).output, t).toBe('ok\n');
-      // The file tools agree: /tmp is writable, the workspace is not.
-      const wrote = await ro.call('write_file', { path: '/tmp/notes.txt', content: 'n\n' });
-      expect(wrote.isError, wrote.text).toBeFalsy();
-      const c = (await ro.call('exec_command', { cmd: 'cat /tmp/notes.txt' })).text;
-      expect(parseExec(c).output, c).toBe('n\n');
-      const w = await ro.call('write_file', { path: 'a.txt', content: 'x' });
-      expect(w.isError).toBe(true);
-      expect(w.text).toMatch(/read-only mode \(only the private \/tmp is writable\)/);
+      // The file tools that write are not published: they could only refuse.
+      const names = (await ro.client.listTools()).tools.map((t) => t.name);
+      for (const tool of ['write_file', 'edit_file', 'apply_patch']) expect(names, tool).not.toContain(tool);
+      expect(names).toEqual(expect.arrayContaining(['read_file', 'grep', 'exec_command']));
+      const desc = (await ro.client.listTools()).tools.find((t) => t.name === 'exec_command')!.description!;
+      expect(desc).toContain('writes only /tmp');
     } finally {
       await ro.close();
       ws.cleanup();

@@ -1,11 +1,15 @@
 // The three write tools, through the real server, never write where the sandbox forbids: a
 // symlink inside the workspace that leads out (to a file, a directory, or nowhere), the protected
-// .git and .agentbox directories, and anything at all in read-only mode. Each refusal is an
+// .git and .agentbox directories, and anything at all in read-only mode (where a host is not even
+// offered them, and the subagent's copies refuse). Each refusal is an
 // isError result and the whole temp tree, outside included, stays byte-for-byte the same. Deleting
 // a symlink (as in Codex) removes the link itself, never what it points to.
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { allTools } from '../../src/server.js';
+import { createSessionContext } from '../../src/session.js';
 import { connectStdio, type Connected } from '../support/client.js';
+import { testRuntime } from '../support/runtime.js';
 import { snapshotTree } from '../support/tree.js';
 import { tempDir, type TempDir } from '../support/workspace.js';
 
@@ -89,20 +93,40 @@ describe('apply_patch deleting a symlink', () => {
 });
 
 describe('write tools in read-only mode', () => {
-  it.each([
+  const cases: Array<[string, Record<string, unknown>]> = [
     ['write_file', { path: 'new.txt', content: 'x' }],
     ['edit_file', { path: 'inside.txt', old_string: 'alpha', new_string: 'x' }],
     ['apply_patch', { patch: patch('*** Add File: new.txt\n+x') }],
     ['apply_patch', { patch: patch('*** Update File: inside.txt\n@@\n-alpha\n+x') }],
     ['apply_patch', { patch: patch('*** Delete File: inside.txt') }],
-  ])('refuse %s %j', async (tool, args) => {
+  ];
+
+  it.each(cases)('are not published to a host, so %s %j changes nothing', async (tool, args) => {
     const { outer, ws } = layout();
     mkdirSync(outer.path('ws/sub'));
     const before = snapshotTree(outer.dir);
     conn = await connectStdio({ args: ['--root', ws, '--sandbox', 'read-only'] });
     const r = await conn.call(tool, args);
     expect(r.isError).toBe(true);
-    expect(r.text).toContain('the sandbox is in read-only mode');
+    expect(r.text).toContain(`Tool ${tool} not found`);
     expect(snapshotTree(outer.dir)).toEqual(before);
+  });
+
+  // The same ToolSpecs serve a delegate's subagent, whose session may be read-only: they refuse.
+  it.each(cases)('refuse %s %j when called as the subagent calls them', async (tool, args) => {
+    const { outer, ws } = layout();
+    mkdirSync(outer.path('ws/sub'));
+    const before = snapshotTree(outer.dir);
+    const runtime = testRuntime({ roots: [ws], sandbox: { mode: 'read-only' } });
+    try {
+      const session = createSessionContext(runtime);
+      const spec = allTools(session).find((t) => t.name === tool)!;
+      const r = await spec.run(args, { signal: new AbortController().signal, progress: () => undefined, log: () => undefined, askApproval: async () => 'unavailable' });
+      expect(r.isError).toBe(true);
+      expect(JSON.stringify(r.content)).toContain('the sandbox is in read-only mode');
+      expect(snapshotTree(outer.dir)).toEqual(before);
+    } finally {
+      await runtime.shutdown();
+    }
   });
 });
