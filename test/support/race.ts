@@ -94,6 +94,9 @@ export function raceTree(): RaceTree {
   tmp.write('ws/d/nested/deep.txt', 'inside deep\n');
   tmp.write('home/config.toml', `# ${homeMarker}\n`);
   tmp.write(`home/${homeMarker}.txt`, `${homeMarker}\n`);
+  // agentbox's own crash journal (src/patch/journal.ts), made up front so that its appearance is no
+  // change to the home; what happens inside it is agentbox's bookkeeping (OWN_STATE), not a leak.
+  mkdirSync(tmp.path(`home/${OWN_STATE}`), { mode: 0o700 });
 
   const ws = tmp.path('ws');
   const git = (...args: string[]) => execFileSync('git', args, { cwd: ws, stdio: 'pipe' });
@@ -397,6 +400,9 @@ export function sampleKinds(dir: string, samples = 5000): { dir: number; link: n
 // ---- what crossed the line -------------------------------------------------------------------
 
 /** A directory's state as a value: every entry's kind, bytes and mode (snapshotTree) and its inode and times. */
+/** The directory in agentbox's home that its write tools update on every call (the crash journal): not a leak. */
+export const OWN_STATE = 'journal';
+
 export interface DirState {
   tree: Record<string, TreeEntry>;
   stats: Record<string, string>;
@@ -423,7 +429,7 @@ export function diffStates(before: DirState, after: DirState, ignore: (rel: stri
   const out: string[] = [];
   const names = new Set([...Object.keys(before.stats), ...Object.keys(after.stats)]);
   for (const name of [...names].sort()) {
-    if (ignore(name)) continue;
+    if (ignore(name) || name === OWN_STATE || name.startsWith(`${OWN_STATE}/`)) continue;
     const a = before.stats[name];
     const b = after.stats[name];
     if (a === undefined) out.push(`+ ${name}`);
@@ -445,7 +451,7 @@ export function leftovers(dir: string): string[] {
  */
 export function quickState(dir: string, contents: readonly string[] = []): string {
   const parts = [`. ${statLine(dir)}`];
-  for (const name of readdirSync(dir).sort()) parts.push(`${name} ${statLine(path.join(dir, name))}`);
+  for (const name of readdirSync(dir).sort()) if (name !== OWN_STATE) parts.push(`${name} ${statLine(path.join(dir, name))}`);
   for (const name of contents) {
     const file = path.join(dir, name);
     parts.push(`${name}: ${existsSync(file) ? readFileSync(file).toString('base64') : '(none)'}`);

@@ -155,15 +155,17 @@ describe.skipIf(!installed)('delegate with backend "codex" (the real Codex CLI)'
     await waitFor(() => processesMatching(`sleep ${marker}`).length > 0, 'the sleep to start', 30_000);
     const codex = `--skip-git-repo-check -C ${ws.dir}`;
     expect(processesMatching(codex).length).toBeGreaterThan(0);
-    // The turn's mark reaches the command Codex runs in its own sandbox: how it is found once reparented.
-    const environs = processesMatching(`sleep ${marker}`).map((p) => {
-      try {
-        return readFileSync(`/proc/${p}/environ`, 'utf8');
-      } catch {
-        return '';
-      }
-    });
-    expect(environs.some((e) => /(^|\0)CODEX_RUN_OWNER=agentbox-/.test(e))).toBe(true);
+    // The turn's mark reaches the command Codex runs in its own sandbox: how it is found once
+    // reparented. Waited for, not read once: a process caught mid-exec shows an empty environ.
+    const marked = () =>
+      processesMatching(`sleep ${marker}`).some((p) => {
+        try {
+          return /(^|\0)CODEX_RUN_OWNER=agentbox-/.test(readFileSync(`/proc/${p}/environ`, 'utf8'));
+        } catch {
+          return false;
+        }
+      });
+    await waitFor(marked, 'the sleep to carry CODEX_RUN_OWNER', 10_000);
     const cancelled = await conn.call('delegate_cancel', { thread_id });
     expect((cancelled.structuredContent as Json).status).toBe('cancelled');
     expect(processesMatching(`sleep ${marker}`)).toEqual([]);
