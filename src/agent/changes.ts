@@ -10,11 +10,14 @@
 // - Elsewhere (or in a repository the caller may not open), the snapshot records every file under
 //   the working directory (size, mtime, and the text of small text files); the diff is computed
 //   for files whose content was captured. Paths are relative to the working directory.
-import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { structuredPatch } from 'diff';
+import { confined } from '../fs/index.js';
+import { PinnedDir } from '../fs/confined.js';
 import { openRepo, parseChanges, type GitContext, type Repo } from '../git/index.js';
+import { hiddenPaths, isInside } from '../sandbox/index.js';
 
 export type ChangeKind = 'added' | 'modified' | 'deleted' | 'renamed';
 
@@ -48,7 +51,7 @@ export async function trackChanges(dir: string, git: GitContext | undefined): Pr
     const repo = await openRepo(git, dir, 'read');
     if (repo.ok) return gitTracker(repo.value, dir);
   }
-  return snapshotTracker(dir);
+  return snapshotTracker(dir, git ? hiddenPaths(git.policy) : []);
 }
 
 // ---- git --------------------------------------------------------------------------------------
@@ -115,11 +118,11 @@ interface Entry {
   text?: string;
 }
 
-async function snapshotTracker(dir: string): Promise<ChangeTracker> {
-  const before = await snapshot(dir);
+async function snapshotTracker(dir: string, hidden: readonly string[]): Promise<ChangeTracker> {
+  const before = await snapshot(dir, hidden);
   return {
     async finish() {
-      const after = await snapshot(dir);
+      const after = await snapshot(dir, hidden);
       const files: FileChange[] = [];
       const diffs: string[] = [];
       const names = [...new Set([...before.keys(), ...after.keys()])].sort();
@@ -138,30 +141,48 @@ async function snapshotTracker(dir: string): Promise<ChangeTracker> {
   };
 }
 
-async function snapshot(root: string): Promise<Map<string, Entry>> {
+/**
+ * Every file below `root` with its size and time (and small text files' text). Directories are
+ * entered through their parent's descriptor (fs/confined.ts), never by name, and agentbox's home
+ * and sandbox.deny_read paths are skipped: a directory swapped for a link during the walk cannot
+ * bring content from elsewhere into the diff a delegate returns.
+ */
+async function snapshot(root: string, hidden: readonly string[]): Promise<Map<string, Entry>> {
   const out = new Map<string, Entry>();
   let budget = MAX_TOTAL_BYTES;
-  const walk = async (dir: string): Promise<void> => {
+  const walk = async (dir: PinnedDir): Promise<void> => {
     let entries;
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = await dir.readdir();
     } catch {
       return;
     }
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const entry of entries) {
       if (out.size >= MAX_FILES) return;
-      const full = path.join(dir, entry.name);
+      const full = path.join(dir.real, entry.name);
+      if (hidden.some((h) => isInside(h, full))) continue;
       if (entry.isDirectory()) {
-        if (!SKIP_DIRS.has(entry.name)) await walk(full);
+        if (SKIP_DIRS.has(entry.name)) continue;
+        let child: PinnedDir;
+        try {
+          child = dir.child(entry.name, true);
+        } catch {
+          continue;
+        }
+        try {
+          await walk(child);
+        } finally {
+          child.close();
+        }
         continue;
       }
       if (!entry.isFile() && !entry.isSymbolicLink()) continue;
-      const st = await lstat(full).catch(() => undefined);
+      const st = await lstat(dir.at(entry.name)).catch(() => undefined);
       if (!st) continue;
       const item: Entry = { size: st.size, mtimeMs: st.mtimeMs };
       if (st.isFile() && st.size <= MAX_FILE_BYTES && st.size <= budget) {
-        const buf = await readFile(full).catch(() => undefined);
+        const buf = await confined.readThrough(dir.at(entry.name)).catch(() => undefined);
         if (buf && !buf.subarray(0, 8000).includes(0)) {
           item.text = buf.toString('utf8');
           budget -= st.size;
@@ -170,7 +191,17 @@ async function snapshot(root: string): Promise<Map<string, Entry>> {
       out.set(path.relative(root, full), item);
     }
   };
-  await walk(root);
+  let top: PinnedDir;
+  try {
+    top = PinnedDir.open(root, true);
+  } catch {
+    return out;
+  }
+  try {
+    await walk(top);
+  } finally {
+    top.close();
+  }
   return out;
 }
 

@@ -2,10 +2,11 @@
 // approval rules in force (plus the caller's developer instructions and the output format), a user
 // message with the AGENTS.md files from the project root down to the cwd, and a user message with
 // the environment (cwd, shell, date, sandbox). The task itself follows as its own user message.
-import { readFile, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApprovalPolicy } from '../config/index.js';
-import type { Policy } from '../sandbox/index.js';
+import { confined } from '../fs/index.js';
+import { resolveForRead, type Policy } from '../sandbox/index.js';
 import type { Item } from './items.js';
 
 /** Codex's `project_doc_max_bytes` default: AGENTS.md text beyond this is cut. */
@@ -31,7 +32,7 @@ export async function openingItems(input: ContextInput): Promise<Item[]> {
     );
   }
   const items: Item[] = [{ type: 'message', role: 'developer', content: developer.join('\n\n') }];
-  const agents = await loadAgentsMd(input.cwd);
+  const agents = await loadAgentsMd(input.cwd, input.policy);
   if (agents) items.push({ type: 'message', role: 'user', content: `# AGENTS.md instructions for ${input.cwd}\n\n<INSTRUCTIONS>\n${agents.text}\n</INSTRUCTIONS>` });
   items.push({ type: 'message', role: 'user', content: environmentContext(input) });
   return items;
@@ -105,7 +106,7 @@ export function environmentContext(input: Pick<ContextInput, 'cwd' | 'policy' | 
  * else `cwd` itself) down to `cwd`, root first; in each directory AGENTS.override.md wins over
  * AGENTS.md. The joined text stops at `maxBytes`.
  */
-export async function loadAgentsMd(cwd: string, maxBytes = AGENTS_MD_MAX_BYTES): Promise<{ text: string; files: string[] } | undefined> {
+export async function loadAgentsMd(cwd: string, policy?: Policy, maxBytes = AGENTS_MD_MAX_BYTES): Promise<{ text: string; files: string[] } | undefined> {
   const root = (await projectRoot(cwd)) ?? cwd;
   const dirs: string[] = [];
   for (let dir = cwd; ; dir = path.dirname(dir)) {
@@ -119,7 +120,7 @@ export async function loadAgentsMd(cwd: string, maxBytes = AGENTS_MD_MAX_BYTES):
     if (budget <= 0) break;
     for (const name of ['AGENTS.override.md', 'AGENTS.md']) {
       const file = path.join(dir, name);
-      const text = await readFile(file, 'utf8').catch(() => undefined);
+      const text = await readInstructions(file, policy);
       if (text === undefined || text.trim() === '') continue;
       const bytes = Buffer.from(text.trim(), 'utf8');
       const kept = bytes.length <= budget ? text.trim() : `${bytes.subarray(0, budget).toString('utf8').replace(/\uFFFD$/, '')}\n[… AGENTS.md text cut at ${maxBytes} bytes]`;
@@ -148,4 +149,25 @@ async function isRepositoryTop(dir: string): Promise<boolean> {
   if (!info) return false;
   if (info.isFile()) return true;
   return stat(path.join(dir, '.git', 'HEAD')).then(() => true, () => false);
+}
+
+/**
+ * An instructions file as the subagent's read_file would read it: with a policy, through the same
+ * path check (a link to agentbox's home or a sandbox.deny_read path is refused) and through its
+ * verified directory (fs/confined.ts); only a regular file counts.
+ */
+async function readInstructions(file: string, policy: Policy | undefined): Promise<string | undefined> {
+  let real: string;
+  if (policy) {
+    const checked = await resolveForRead(policy, file);
+    if (!checked.ok) return undefined;
+    real = checked.value;
+  } else {
+    const resolved = await realpath(file).catch(() => undefined);
+    if (!resolved) return undefined;
+    real = resolved;
+  }
+  const info = await confined.lstat(real).catch(() => undefined);
+  if (!info?.isFile()) return undefined;
+  return confined.readFile(real).then((b) => b.toString('utf8'), () => undefined);
 }

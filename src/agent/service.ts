@@ -22,6 +22,7 @@ import { gitSettings, openRepo, type GitContext } from '../git/index.js';
 import { ConfinedView, isInside, resolveForRead, resolveForWrite, type Policy } from '../sandbox/index.js';
 import { createSessionContext, type SessionContext } from '../session.js';
 import type { AnyToolSpec, CallContext } from '../tools/define.js';
+import { changedMeanwhile } from '../fs/index.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { settledWithin } from '../util/wait.js';
 import { answerCheck } from './answer.js';
@@ -187,6 +188,8 @@ export class AgentService {
     const approval = backend === 'codex' ? 'never' : approved.value;
     const readRoots = await this.#repoAbove(parentPolicy, workDir);
     const child = createSessionContext(this.runtime, { cwd: workDir, roots: [workDir], readRoots, mode, network: network.value, approvalPolicy: approval });
+    const same = sameRoot(child, workDir, params.cwd ?? workDir);
+    if (!same.ok) return same;
     const tools = this.#subagentTools(child);
     const toolNames = new Set([...tools.map((t) => t.name), 'update_plan']);
     // Codex builds its own opening (instructions, permissions, AGENTS.md, environment).
@@ -306,6 +309,12 @@ export class AgentService {
       network: limits.network,
       approvalPolicy: limits.approval,
     });
+    const same = sameRoot(child, meta.cwd, meta.cwd);
+    if (!same.ok) {
+      lock.value();
+      await log.close();
+      return same;
+    }
     const tools = this.#subagentTools(child);
     const { skipped } = loaded.value;
     const notes = [
@@ -712,4 +721,14 @@ function summaryOf(meta: ThreadMeta, turns: number, status: ThreadStatus) {
     model: modelLabel(meta),
     ...(meta.worktree ? { branch: meta.worktree.branch } : {}),
   };
+}
+
+/**
+ * The subagent's policy resolves its root again (buildPolicy realpaths every root): unless that
+ * gives back exactly the directory checked, a process swapped a directory on its path for a link
+ * in between, and the run must not start there.
+ */
+function sameRoot(child: { policy(): Policy }, checked: string, shown: string): Result<void> {
+  if (child.policy().roots[0] === checked) return ok(undefined);
+  return changedMeanwhile(shown);
 }

@@ -77,6 +77,8 @@ export async function globFiles(
 async function modificationTimes(dir: string, rels: readonly string[]): Promise<Array<{ rel: string; mtime: number }>> {
   const byDir = new Map<string, string[]>();
   for (const rel of rels) {
+    // A name with a newline splits rg's output into pieces that may read as `../…`: never looked up.
+    if (rel.split('/').some((part) => part === '..' || part === '') || path.posix.isAbsolute(rel)) continue;
     const sub = path.posix.dirname(rel);
     (byDir.get(sub) ?? byDir.set(sub, []).get(sub))!.push(rel);
   }

@@ -1,7 +1,8 @@
 // Lists a directory as a small tree: entries with their type and size, in a fixed order
 // (directories first, then by name), down to `depth` levels, capped at `limit` entries.
 import { lstat as lstatCb, readlink as readlinkCb } from 'node:fs';
-import type { SafePath } from '../sandbox/index.js';
+import path from 'node:path';
+import { isInside, type SafePath } from '../sandbox/index.js';
 import { formatBytes } from '../util/format.js';
 import { fail, ok, type Result } from '../util/result.js';
 import { PinnedDir } from './confined.js';
@@ -13,7 +14,12 @@ const NOT_EXPANDED = new Set(['.git', 'node_modules']);
 export async function listDirectory(
   dir: SafePath,
   shownPath: string,
-  opts: { depth: number; limit: number },
+  opts: {
+    depth: number;
+    limit: number;
+    /** Paths shown by name only, never entered (agentbox's home, sandbox.deny_read). */
+    hidden?: readonly string[];
+  },
 ): Promise<Result<string>> {
   // The directory is held open once verified, and everything below it is reached relative to its
   // descriptor (confined.ts): a directory swapped for a symlink meanwhile cannot lead the listing out.
@@ -66,8 +72,9 @@ export async function listDirectory(
       if (entry.isSymbolicLink()) {
         lines.push(`${indent}${entry.name} -> ${detail as string}`);
       } else if (entry.isDirectory()) {
-        const skip = NOT_EXPANDED.has(entry.name) && level + 1 < opts.depth;
-        lines.push(`${indent}${entry.name}/${skip ? ' (not expanded)' : ''}`);
+        const hidden = (opts.hidden ?? []).some((h) => isInside(h, path.join(current.real, entry.name)));
+        const skip = (hidden || NOT_EXPANDED.has(entry.name)) && level + 1 < opts.depth;
+        lines.push(`${indent}${entry.name}/${hidden && skip ? ' (hidden: not listed)' : skip ? ' (not expanded)' : ''}`);
         if (level + 1 < opts.depth && !skip) await visitChild(current, entry.name, level + 1);
       } else if (entry.isFile()) {
         lines.push(`${indent}${entry.name}${detail === undefined ? '' : `  ${formatBytes(detail as number)}`}`);

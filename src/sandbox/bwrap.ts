@@ -122,8 +122,13 @@ export function buildBwrapArgs(spec: BwrapSpec): string[] {
   }
 
   // Protected paths win over the writable binds because they are deeper (or, at the same depth, later).
+  // Only inside a writable root, and never over a mask: everything else is read-only already, and
+  // a `.git` link or `gitdir:` file a command planted must not bind a hidden path, a credential,
+  // a socket or the real /tmp back into view (a mount at the same depth, added later, would win).
+  const masked = [...host.hidden.map((h) => h.path), ...runtime, ...host.engineSockets];
+  const protects = (p: ProtectedMount) => [...writableRoots, policy.tmpDir].some((w) => isInside(w, p.path)) && !masked.some((m) => isInside(m, p.path));
   if (writable) {
-    for (const p of spec.protectedMounts) {
+    for (const p of spec.protectedMounts.filter(protects)) {
       if (p.kind === 'ro-bind') mounts.push({ dest: p.path, args: ['--ro-bind', p.path, p.path] });
       else if (p.kind === 'bind') mounts.push({ dest: p.path, args: ['--bind', p.path, p.path] });
       else empty(p.path);

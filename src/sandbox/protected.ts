@@ -31,7 +31,8 @@
 // A symlinked `.git` is protected at its target; the link itself stays replaceable (bwrap cannot
 // mount over a symlink), which is documented in docs/sandbox.md.
 import type { Dirent } from 'node:fs';
-import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { HostPaths, ProtectedMount } from './bwrap.js';
 import { isInside } from './inside.js';
@@ -210,7 +211,7 @@ async function scanForGit(root: string): Promise<string[]> {
 
 /** The git dir a `.git` pointer file (`gitdir: …`) names, as a real path; undefined when it names none that exists. */
 export async function gitFileTarget(gitFile: string): Promise<string | undefined> {
-  const text = await readFile(gitFile, 'utf8').catch(() => '');
+  const text = await readSmallFile(gitFile);
   const named = /^gitdir:\s*(.+?)\s*$/m.exec(text)?.[1];
   return named ? realpath(path.resolve(path.dirname(gitFile), named)).catch(() => undefined) : undefined;
 }
@@ -220,7 +221,7 @@ export async function gitPointerTargets(gitFile: string): Promise<string[]> {
   const gitdir = await gitFileTarget(gitFile);
   if (!gitdir) return [];
   const dirs = [gitdir];
-  const common = (await readFile(path.join(gitdir, 'commondir'), 'utf8').catch(() => '')).trim();
+  const common = (await readSmallFile(path.join(gitdir, 'commondir'))).trim();
   const real = common ? await realpath(path.resolve(gitdir, common)).catch(() => undefined) : undefined;
   if (real) dirs.push(real);
   return dirs;
@@ -232,4 +233,23 @@ async function isDirectory(p: string): Promise<boolean> {
 
 async function isEmptyDir(p: string): Promise<boolean> {
   return (await readdir(p).catch(() => ['?'])).length === 0;
+}
+
+/**
+ * A `.git` or `commondir` file's text, '' for anything but a small regular file: a command may put
+ * a FIFO there, and a blocking read would hang every later command and write check.
+ */
+async function readSmallFile(file: string): Promise<string> {
+  try {
+    const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    try {
+      const info = await handle.stat();
+      if (!info.isFile() || info.size > 64 * 1024) return '';
+      return await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return '';
+  }
 }

@@ -67,6 +67,7 @@ export function fileTools(ctx: SessionContext): AnyToolSpec[] {
       const result = await listDirectory(target.value, ctx.show(target.value), {
         depth: args.depth ?? 1,
         limit: Math.min(args.limit ?? files.max_results, 5000),
+        hidden: hiddenPaths(ctx.policy()),
       });
       if (!result.ok) return errorResult(result.error);
       return textResult(

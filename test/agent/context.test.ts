@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AGENTS_MD_MAX_BYTES, environmentContext, loadAgentsMd, openingItems, permissionsText } from '../../src/agent/context.js';
 import { buildPolicy } from '../../src/sandbox/index.js';
@@ -42,6 +43,24 @@ describe('AGENTS.md discovery', () => {
     expect(Buffer.byteLength(found!.text)).toBeLessThan(AGENTS_MD_MAX_BYTES + 100);
   });
 
+  it('reads AGENTS.md through the read check: a link to agentbox\'s home, a deny_read file or a FIFO is not read', async () => {
+    const t = tempDir();
+    dirs.push(t);
+    const home = t.write('home/config.toml', 'auth_token = "HOME-TOKEN"\n');
+    const key = t.write('creds/.ssh/id_ed25519', 'PRIVATE-KEY\n');
+    mkdirSync(t.path('ws/a'), { recursive: true });
+    mkdirSync(t.path('ws/b'), { recursive: true });
+    symlinkSync(home, t.path('ws/a/AGENTS.md'));
+    symlinkSync(key, t.path('ws/b/AGENTS.md'));
+    execFileSync('mkfifo', [t.path('ws/AGENTS.md')]);
+    const policy = buildPolicy({ mode: 'workspace-write', roots: [t.path('ws')], readRoots: [t.path('creds')], tmpDir: t.path('tmp'), home: t.path('home'), denyRead: [t.path('creds/.ssh')] });
+    expect(await loadAgentsMd(t.path('ws/a'), policy)).toBeUndefined();
+    expect(await loadAgentsMd(t.path('ws/b'), policy)).toBeUndefined();
+    expect(await loadAgentsMd(t.path('ws'), policy)).toBeUndefined();
+    // Without the checks (no policy) the link would be followed: the test above can fail.
+    expect((await loadAgentsMd(t.path('ws/a')))?.text).toContain('HOME-TOKEN');
+  });
+
   it('returns nothing when there is no AGENTS.md', async () => {
     const t = tempDir();
     dirs.push(t);
@@ -74,7 +93,7 @@ describe('the opening of a thread', () => {
     dirs.push(repo);
     const items = await openingItems({
       cwd: repo.dir,
-      policy: policy('workspace-write'),
+      policy: buildPolicy({ mode: 'workspace-write', roots: [repo.dir], tmpDir: '/tmp/agentbox-x' }),
       approvalPolicy: 'never',
       toolNames: new Set(['exec_command']),
       developerInstructions: 'Be terse.',

@@ -127,6 +127,32 @@ describe('buildBwrapArgs', () => {
     expect(m.indexOf('--remount-ro /work/repo/.agentbox')).toBeGreaterThan(m.indexOf('--tmpfs /work/repo/.agentbox'));
   });
 
+  it('never binds a protected path that a planted .git link or gitdir: file points out of the writable roots or onto a mask', () => {
+    const host: HostPaths = {
+      hidden: [{ path: '/home/me/.agentbox', kind: 'dir' }, { path: '/work/repo/.ssh', kind: 'dir' }],
+      runtimeDirs: ['/run'],
+      engineSockets: ['/home/me/.docker/run/docker.sock'],
+    };
+    const m = mounts(
+      build(policy(), [
+        { path: '/home/me/.agentbox', kind: 'ro-bind' },
+        { path: '/home/me/.ssh', kind: 'ro-bind' },
+        { path: '/work/repo/.ssh', kind: 'ro-bind' },
+        { path: '/tmp', kind: 'ro-bind' },
+        { path: '/proc', kind: 'ro-bind' },
+        { path: '/run', kind: 'ro-bind' },
+        { path: '/home/me/.docker/run', kind: 'ro-bind' },
+        { path: '/work/repo/sub/.git', kind: 'ro-bind' },
+      ], { host }),
+    );
+    for (const p of ['/home/me/.agentbox', '/home/me/.ssh', '/work/repo/.ssh', '/tmp', '/proc', '/run', '/home/me/.docker/run']) {
+      expect(m).not.toContain(`--ro-bind ${p} ${p}`);
+    }
+    expect(m).toContain('--tmpfs /home/me/.agentbox');
+    expect(m).toContain('--tmpfs /work/repo/.ssh');
+    expect(m).toContain('--ro-bind /work/repo/sub/.git /work/repo/sub/.git');
+  });
+
   it('in read-only mode binds nothing writable but the private /tmp, ignores protected paths and keeps /dev/shm read-only', () => {
     const args = build(policy({ mode: 'read-only' }), [{ path: '/work/repo/.git', kind: 'ro-bind' }]);
     const m = mounts(args);

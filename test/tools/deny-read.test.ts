@@ -93,6 +93,12 @@ describe('sandbox.deny_read', () => {
     expect(files.text).toContain('notes.txt');
     expect(files.text).not.toContain('id_ed25519');
     expect(files.text).not.toContain('credentials');
+    // list_dir names a hidden directory but never lists what is in it.
+    const listing = await conn.call('list_dir', { path: home.dir, depth: 3 });
+    expect(listing.text).toMatch(/\.ssh\/ \(hidden: not listed\)/);
+    expect(listing.text).toContain('notes.txt');
+    expect(listing.text).not.toContain('id_ed25519');
+    expect(listing.text).not.toContain('credentials');
   });
 
   it('is listed by agentbox doctor', async () => {
