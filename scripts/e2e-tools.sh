@@ -15,9 +15,9 @@ E2E_TOOLS_DIR="$ROOT/.ci/tools/e2e"
 
 e2e_claude_bin() {
   local dir="$E2E_TOOLS_DIR/node_modules/@anthropic-ai" d
-  for d in "$dir"/claude-code-linux-*; do
-    [ -x "$d/claude" ] && { echo "$d/claude"; return 0; }
-  done
+  # The glibc build by its exact name (a -musl sibling may be installed beside it).
+  d="$dir/claude-code-linux-x64"
+  [ -x "$d/claude" ] && { echo "$d/claude"; return 0; }
   return 1
 }
 

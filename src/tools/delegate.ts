@@ -378,7 +378,8 @@ export function resultSummary(r: DelegateResult): string {
  * within `budget` characters: the answer keeps up to half of the room, the diff the rest, each cut
  * saying what is missing and where the whole of it is.
  */
-export function fitResult(raw: DelegateResult, budget: number): DelegateResult {
+export function fitResult(whole: DelegateResult, budget: number): DelegateResult {
+  const raw = { ...whole, files_changed: fitFiles(whole.files_changed, Math.floor(budget / 4)) };
   const size = (r: DelegateResult) => JSON.stringify({ ...r, summary: resultSummary(r), next: replyCall(r.threadId) }).length;
   // What the result costs without its answer and diff: every other field, and the JSON around them.
   const fixed = size({ ...raw, content: '', diff: '' }) + 200;
@@ -486,4 +487,23 @@ export function delegateResources(ctx: SessionContext, toolsFor: ToolsFor): Reso
     },
   };
   return [list, thread];
+}
+
+/**
+ * At most `room` characters of JSON for the changed files: a run that created thousands of files
+ * would otherwise push the result past the budget by its file list alone. The last entry then
+ * says how many were left out and where to see them.
+ */
+function fitFiles(files: DelegateResult['files_changed'], room: number): DelegateResult['files_changed'] {
+  if (JSON.stringify(files).length <= room) return files;
+  const kept: DelegateResult['files_changed'] = [];
+  let used = 2;
+  for (const f of files) {
+    const cost = JSON.stringify(f).length + 1;
+    if (used + cost > room - 120) break;
+    kept.push(f);
+    used += cost;
+  }
+  kept.push({ path: `[… ${files.length - kept.length} more changed files not listed: git_status or the diff shows them]`, kind: 'modified' });
+  return kept;
 }

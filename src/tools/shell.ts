@@ -150,7 +150,7 @@ function describeExec(ctx: SessionContext): string {
   const where =
     policy.mode === 'danger-full-access'
       ? 'No sandbox: full access to this machine.'
-      : `Sandboxed: reads all files but agentbox's home${files ? ' (file tools: only the workspace and /tmp)' : ''}; ` +
+      : `Sandboxed: reads all but agentbox's home and sandbox.deny_read${files ? ' (file tools: roots and /tmp)' : ''}; ` +
         `writes ${policy.mode === 'read-only' ? 'only /tmp' : `only the workspace and /tmp${gitNote}`}; network ${policy.network ? 'on' : 'off'}.`;
   const escalation =
     policy.mode === 'danger-full-access'

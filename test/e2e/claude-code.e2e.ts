@@ -41,7 +41,9 @@ if (!isolated) {
 function claudeBinary(): string | undefined {
   const dir = CLAUDE_TOOLS;
   if (!existsSync(dir)) return undefined;
-  const platform = readdirSync(dir).find((d) => d.startsWith(`claude-code-${process.platform}-${process.arch}`) && existsSync(path.join(dir, d, 'claude')));
+  // The glibc build by its exact name (a -musl sibling may be installed beside it).
+  const want = `claude-code-${process.platform}-${process.arch}`;
+  const platform = readdirSync(dir).find((d) => d === want && existsSync(path.join(dir, d, 'claude')));
   return platform ? path.join(dir, platform, 'claude') : undefined;
 }
 

@@ -151,6 +151,16 @@ describe('delegate through a host that shows structuredContent', () => {
     expect(data.summary).toMatch(/^completed · 2 model turns · [\d.]+ s · 1 file changed \(A big\.txt\)$/);
   });
 
+  it('a run that creates thousands of files keeps its file list, and so the result, within the budget', async () => {
+    model.script({ output: [call('exec_command', { cmd: 'mkdir -p many && cd many && for i in $(seq 1 3000); do : > "generated-file-number-$i.txt"; done' }, 'c1')] }, { output: [say('Made them.')] });
+    const conn = track(await connectAgent(home, ws.dir));
+    const data = sc(await conn.call('delegate', { prompt: 'make many files' }));
+    expect(JSON.stringify(data).length).toBeLessThanOrEqual(BUDGET);
+    const files = data.files_changed as Array<{ path: string }>;
+    expect(files.length).toBeGreaterThan(10);
+    expect(files.at(-1)!.path).toMatch(/^\[… \d+ more changed files not listed: git_status or the diff shows them\]$/);
+  });
+
   it('the codex compatibility tool keeps its names and shape, and its answer within the budget too', async () => {
     model.script({ output: [say(`Long. ${'An answer that goes on and on. '.repeat(3000)}`)] });
     const conn = track(await connectAgent(home, ws.dir, { args: ['--codex-compat'] }));
@@ -247,7 +257,7 @@ describe('tools/list', () => {
     for (const w of ['write_file', 'edit_file', 'apply_patch', 'git_add', 'git_reset', 'git_commit', 'git_branch_create', 'git_checkout', 'git_worktree']) expect(names, w).not.toContain(w);
     expect(names).toEqual(expect.arrayContaining(['read_file', 'grep', 'exec_command', 'git_status', 'git_diff', 'delegate']));
     const exec = tools.find((t: Tool) => t.name === 'exec_command')!.description!;
-    expect(exec).toContain("Sandboxed: reads all files but agentbox's home (file tools: only the workspace and /tmp); writes only /tmp; network off.");
+    expect(exec).toContain("Sandboxed: reads all but agentbox's home and sandbox.deny_read (file tools: roots and /tmp); writes only /tmp; network off.");
   });
 
   it('without git publishes no git tool, and the instructions say why', async () => {

@@ -304,7 +304,7 @@ describe('the exec_command description', () => {
     try {
       const desc = async (c: Connected) => (await c.client.listTools()).tools.find((t) => t.name === 'exec_command')?.description ?? '';
       expect(await desc(all)).toMatch(/For workspace files use the file tools, not cat or sed/);
-      expect(await desc(all)).toMatch(/reads all files but agentbox's home \(file tools: only the workspace and \/tmp\); writes only the workspace and \/tmp/);
+      expect(await desc(all)).toMatch(/reads all but agentbox's home and sandbox\.deny_read \(file tools: roots and \/tmp\); writes only the workspace and \/tmp/);
       expect(await desc(all)).toMatch(/use the git tools/);
       expect(await desc(shellOnly)).not.toMatch(/file tools|git tools|apply_patch/);
     } finally {
