@@ -221,7 +221,7 @@ function denyReadFailure(policy: Policy, requested: string, real: string): Resul
     'denied_path',
     `Access denied: ${requested}${entry === requested ? '' : ` lies in ${entry}, which`} is hidden by sandbox.deny_read.`,
     'It may hold credentials, so commands, searches and the file tools cannot see it. Only the user can change this: ' +
-      `sandbox.deny_read in ~/.agentbox/config.toml lists what is hidden (a list there replaces the default one; \`agentbox doctor\` shows it).`,
+      `sandbox.deny_read in ${configFile(policy)} lists what is hidden (a list there replaces the default one; \`agentbox doctor\` shows it).`,
   );
 }
 
@@ -253,4 +253,10 @@ function outside(requested: string, real: string, roots: readonly string[], acce
     `Access denied: ${shown} is outside the ${access === 'write' ? 'writable' : 'readable'} roots.`,
     roots.length > 0 ? `Allowed: ${roots.join(', ')}. Use a path inside one of them.` : 'No roots are allowed.',
   );
+}
+
+/** Where the user sets agentbox's configuration: config.toml in its home (AGENTBOX_HOME), as shown to a person. */
+function configFile(policy: Policy): string {
+  const home = policy.hidden.find((h) => h !== '/proc' && h !== '/sys');
+  return home ? homeRelative(path.join(home, 'config.toml')) : '~/.agentbox/config.toml';
 }

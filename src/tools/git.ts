@@ -49,7 +49,7 @@ function definedOnly(args: Record<string, unknown>): Record<string, unknown> {
 
 /** git_status in one line: where HEAD is, and how many files of each kind. */
 function statusSummary(s: RepoStatus): string {
-  const where = s.branch ? `On branch ${s.branch}` : s.head ? `HEAD detached at ${s.head.slice(0, 12)}` : 'No commits yet';
+  const where = s.branch ? `On branch ${s.branch}${s.head ? '' : ', no commits yet'}` : s.head ? `HEAD detached at ${s.head.slice(0, 12)}` : 'No commits yet';
   const track = s.upstream ? ` (${s.upstream}: ahead ${s.ahead}, behind ${s.behind})` : '';
   const op = s.operation ? `; a ${s.operation} is in progress` : '';
   if (s.clean) return `${where}${track}${op}; working tree clean.`;
