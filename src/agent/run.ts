@@ -125,18 +125,7 @@ export class Run {
    * `signal` aborts; leaves no listener behind on any of them.
    */
   nextChange(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        off();
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const off = this.onChange(done);
-      const timer = setTimeout(done, ms);
-      if (signal?.aborted) done();
-      else signal?.addEventListener('abort', done, { once: true });
-    });
+    return this.#until(ms, signal, () => true);
   }
 
   /**
@@ -145,6 +134,13 @@ export class Run {
    */
   nextStep(ms: number, signal?: AbortSignal): Promise<void> {
     const seen = this.#stepsDone;
+    const over = () => this.result !== undefined || this.#ended;
+    if (over()) return Promise.resolve();
+    return this.#until(ms, signal, () => this.#stepsDone !== seen || over());
+  }
+
+  /** Resolves on the first change for which `settled` holds, after `ms`, or when `signal` aborts; no listener is left behind. */
+  #until(ms: number, signal: AbortSignal | undefined, settled: () => boolean): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = () => {
         off();
@@ -153,10 +149,10 @@ export class Run {
         resolve();
       };
       const off = this.onChange(() => {
-        if (this.#stepsDone !== seen || this.result !== undefined || this.#ended) done();
+        if (settled()) done();
       });
       const timer = setTimeout(done, ms);
-      if (signal?.aborted || this.result !== undefined || this.#ended) done();
+      if (signal?.aborted) done();
       else signal?.addEventListener('abort', done, { once: true });
     });
   }
