@@ -15,7 +15,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { structuredPatch } from 'diff';
 import { confined } from '../fs/index.js';
-import { PinnedDir } from '../fs/confined.js';
 import { openRepo, parseChanges, type GitContext, type Repo } from '../git/index.js';
 import { hiddenPaths, isInside } from '../sandbox/index.js';
 
@@ -150,7 +149,7 @@ async function snapshotTracker(dir: string, hidden: readonly string[]): Promise<
 async function snapshot(root: string, hidden: readonly string[]): Promise<Map<string, Entry>> {
   const out = new Map<string, Entry>();
   let budget = MAX_TOTAL_BYTES;
-  const walk = async (dir: PinnedDir): Promise<void> => {
+  const walk = async (dir: confined.PinnedDir): Promise<void> => {
     let entries;
     try {
       entries = await dir.readdir();
@@ -164,7 +163,7 @@ async function snapshot(root: string, hidden: readonly string[]): Promise<Map<st
       if (hidden.some((h) => isInside(h, full))) continue;
       if (entry.isDirectory()) {
         if (SKIP_DIRS.has(entry.name)) continue;
-        let child: PinnedDir;
+        let child: confined.PinnedDir;
         try {
           child = dir.child(entry.name, true);
         } catch {
@@ -191,9 +190,9 @@ async function snapshot(root: string, hidden: readonly string[]): Promise<Map<st
       out.set(path.relative(root, full), item);
     }
   };
-  let top: PinnedDir;
+  let top: confined.PinnedDir;
   try {
-    top = PinnedDir.open(root, true);
+    top = confined.PinnedDir.open(root, true);
   } catch {
     return out;
   }

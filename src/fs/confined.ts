@@ -23,6 +23,7 @@ import { closeSync, constants, openSync, readlinkSync } from 'node:fs';
 import { lstat as lstatAt, open as openAt, readdir as readdirAt, readlink as readlinkAt, rename as renameAt, rmdir as rmdirAt, unlink as unlinkAt } from 'node:fs/promises';
 import type { Dirent, Stats } from 'node:fs';
 import path from 'node:path';
+import { fail, type Failure } from '../util/result.js';
 
 /** The error code of an operation refused because a directory on the path changed after the check. */
 export const RACED = 'ERACED';
@@ -157,3 +158,11 @@ export async function readThrough(at: string): Promise<Buffer> {
   }
 }
 
+/** A path that changed between its check and its use: nothing was read or written through it. */
+export function changedMeanwhile(shownPath: string): { ok: false; error: Failure } {
+  return fail(
+    'path_changed',
+    `${shownPath} changed while it was being used (a directory on the way, or the file itself, was moved or replaced by a symbolic link); nothing was done through it.`,
+    'Another process is changing this path right now. Check it with list_dir and try again.',
+  );
+}

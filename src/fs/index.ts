@@ -5,8 +5,7 @@ export { globFiles, type GlobOutcome } from './glob.js';
 export { grepFiles, type GrepOutcome, type GrepOptions } from './grep.js';
 export { walkFiles } from './walk.js';
 export * as confined from './confined.js';
-export { RACED } from './confined.js';
-export { changedMeanwhile } from './read.js';
+export { changedMeanwhile, RACED } from './confined.js';
 export { ripgrepLauncher, type RipgrepLauncher } from './ripgrep.js';
 export {
   writeTextFile,

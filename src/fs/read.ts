@@ -4,10 +4,10 @@ import { closeSync, fstatSync, read, readFile, readSync, type Stats } from 'node
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { SafePath } from '../sandbox/index.js';
-import { fail, ok, type Failure, type Result } from '../util/result.js';
+import { fail, ok, type Result } from '../util/result.js';
 import { formatCount, payloadRoom } from '../util/budget.js';
 import { formatBytes } from '../util/format.js';
-import { openForRead, RACED } from './confined.js';
+import { changedMeanwhile, openForRead, RACED } from './confined.js';
 
 export interface ReadLimits {
   maxLines: number;
@@ -322,13 +322,4 @@ export function statFailure(err: unknown, shownPath: string): Result<never> {
   // ELOOP: the checked path had no link as its last component, so one was put there since.
   if (code === RACED || code === 'ELOOP') return changedMeanwhile(shownPath);
   return fail('io_error', `${shownPath}: ${(err as Error).message}`);
-}
-
-/** A path that changed between its check and its use: nothing was read or written through it. */
-export function changedMeanwhile(shownPath: string): { ok: false; error: Failure } {
-  return fail(
-    'path_changed',
-    `${shownPath} changed while it was being used (a directory on the way, or the file itself, was moved or replaced by a symbolic link); nothing was done through it.`,
-    'Another process is changing this path right now. Check it with list_dir and try again.',
-  );
 }

@@ -12,8 +12,7 @@ import path from 'node:path';
 import type { SafePath } from '../sandbox/index.js';
 import { fail, ok, type Failure, type Result } from '../util/result.js';
 import * as confined from './confined.js';
-import { PinnedDir, RACED, readThrough } from './confined.js';
-import { changedMeanwhile } from './read.js';
+import { changedMeanwhile, PinnedDir, RACED, readThrough } from './confined.js';
 import type { FileLocks } from './lock.js';
 
 export interface AtomicWriteOptions {

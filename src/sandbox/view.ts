@@ -1,6 +1,6 @@
 // Turns a sandbox policy into the bubblewrap arguments of a "confined view": the mount namespace
 // ripgrep (grep, glob) and git run in. Pure: what exists on this machine is found beforehand by
-// view-host.ts, so every rule is table-tested (test/sandbox/view.test.ts).
+// confined-view.ts, so every rule is table-tested (test/sandbox/view.test.ts).
 //
 // Why: rg and git walk the tree by name. Run on the host, a sandboxed command racing them can swap
 // a directory for a symlink to somewhere outside the roots and make them read it (and git add
@@ -35,7 +35,7 @@ import type { Policy } from './policy.js';
 /** What runs in the view: a search (rg, read-only) or git (writes the writable roots). */
 export type ViewPurpose = 'search' | 'git';
 
-/** A system path as found on the host (view-host.ts). */
+/** A system path as found on the host (confined-view.ts). */
 export type SystemEntry = { path: string; kind: 'dir' | 'file' } | { path: string; kind: 'symlink'; target: string };
 
 export interface ViewSpec {
